@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { AuthService } from '../auth/service';
+import { registerAuthHandlers } from '../auth/handlers';
+import { DEFAULT_KDF, type KdfParams } from '../auth/passwords';
+import { SessionRegistry, type Push, type Session } from '../auth/sessions';
+import type { AuditContext } from '../audit/record';
+import { openDatabase, type OpenedDatabase } from '../db/open';
+import { HandlerRegistry } from '../ipc/handlers';
+import { createRouter, type Router } from '../ipc/router';
+import { SettingsService } from '../settings/service';
+import { registerSettingsHandlers } from '../settings/handlers';
+import { UserService } from '../users/service';
+import { registerUserHandlers } from '../users/handlers';
+import { systemClock, type Clock } from './clock';
+import { silentLogger, type Logger } from './logger';
+import { seedDemoData } from './demo';
+
+export interface StationConfig {
+  /** Folder that holds the database (dockside.sqlite) and logs. ':memory:' keeps the db in memory. */
+  dataDir: string;
+  /** drizzle-kit's migrations folder; entries resolve it next to their bundle. */
+  migrationsDir: string;
+  clock?: Clock;
+  logger?: Logger;
+  kdf?: KdfParams;
+  /** Demo mode: seeds demo users on an empty database and marks the UI as a demo. */
+  demo?: boolean;
+  /** Unattended install: create this admin on first start instead of the setup screen. */
+  initialAdmin?: { username: string; password: string; displayName?: string };
+  /** How often idle sessions are checked; 0 disables the timer (tests tick by hand). */
+  idleCheckMs?: number;
+}
+
+export interface Station {
+  readonly router: Router;
+  readonly sessions: SessionRegistry;
+  readonly auth: AuthService;
+  readonly users: UserService;
+  readonly settings: SettingsService;
+  readonly database: OpenedDatabase;
+  /** A window or connection opened: its session lives until `closeSession`. */
+  openSession(peer: string, push: Push): Session;
+  closeSession(session: Session): void;
+  close(): void;
+}
+
+export function databasePath(dataDir: string): string {
+  return dataDir === ':memory:' ? ':memory:' : path.join(dataDir, 'dockside.sqlite');
+}
+
+/** The composition root. No Electron here: the Electron shell, the browser host and tests all call it. */
+export async function createStation(config: StationConfig): Promise<Station> {
+  const clock = config.clock ?? systemClock;
+  const now = () => clock.now();
+  const logger = config.logger ?? silentLogger;
+  const kdf = config.kdf ?? DEFAULT_KDF;
+
+  const database = openDatabase({ path: databasePath(config.dataDir), migrationsDir: config.migrationsDir, logger, now });
+  try {
+    const { db } = database;
+    const settings = new SettingsService(db, now, logger.child({ module: 'settings' }));
+    const audit: AuditContext = { stationId: settings.stationId(), now };
+    const sessions = new SessionRegistry(now);
+    const auth = new AuthService({
+      db,
+      sessions,
+      settings,
+      audit,
+      now,
+      kdf,
+      demo: config.demo ?? false,
+      log: logger.child({ module: 'auth' }),
+    });
+    const users = new UserService({
+      db,
+      audit,
+      now,
+      kdf,
+      onUserChanged: (userId) => {
+        for (const s of sessions.forUser(userId)) s.push('session/changed', auth.info(s));
+      },
+    });
+
+    if (config.initialAdmin && !auth.hasUsers()) {
+      const { username, password, displayName } = config.initialAdmin;
+      await auth.createFirstAdmin({ username: username.toLowerCase(), password, displayName: displayName ?? username });
+      logger.info({ username }, 'created the first admin from configuration');
+    }
+    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, logger });
+
+    const handlers = new HandlerRegistry();
+    registerAuthHandlers(handlers, auth);
+    registerUserHandlers(handlers, users);
+    registerSettingsHandlers(handlers, settings, audit);
+    const router = createRouter({ handlers, auth, log: logger });
+
+    const idleCheckMs = config.idleCheckMs ?? 5_000;
+    const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
+    idleTimer?.unref();
+
+    return {
+      router,
+      sessions,
+      auth,
+      users,
+      settings,
+      database,
+      openSession: (peer, push) => sessions.open(peer, push),
+      closeSession: (session) => sessions.close(session),
+      close() {
+        if (idleTimer) clearInterval(idleTimer);
+        database.close();
+      },
+    };
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}

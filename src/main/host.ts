@@ -1,0 +1,80 @@
+/**
+ * Browser host: runs the station under plain Node and serves the UI to any Chromium on
+ * 127.0.0.1. Used by `npm start` where no Electron binary exists, by the e2e suite and the demo.
+ *
+ *   node out/main/host.js [--data-dir DIR] [--port N] [--demo]
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from './app/logger';
+import { DEMO_USERS } from './app/demo';
+import { createStation } from './app/station';
+import { initialAdminFromEnv } from './app/env';
+import { startBrowserHost } from './host/server';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string', default: '5780' },
+      demo: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const testMode = process.env.DOCKSIDE_TEST === '1';
+  if (testMode && !values['data-dir']) {
+    // A test must never touch a real profile.
+    console.error('DOCKSIDE_TEST=1 needs --data-dir pointing at a temporary folder');
+    process.exit(2);
+  }
+  const dataDir = path.resolve(
+    values['data-dir'] ?? path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'Dockside', values.demo ? 'demo' : 'station'),
+  );
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be 0–65535, got ${values.port}`);
+    process.exit(2);
+  }
+
+  const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
+  const station = await createStation({
+    dataDir,
+    migrationsDir: path.join(here, 'migrations'),
+    logger,
+    demo: values.demo,
+    initialAdmin: initialAdminFromEnv(process.env),
+  });
+  const host = await startBrowserHost({ station, rendererDir: path.join(here, '../renderer'), port, logger });
+
+  // Tests and scripts wait for this exact line.
+  console.log(`DOCKSIDE_HOST_READY ${host.url}`);
+  if (!values.quiet) {
+    console.log(`\nDockside is running at ${host.url}  (data: ${dataDir})`);
+    if (values.demo) {
+      console.log('Demo sign-ins:');
+      for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`);
+    }
+    console.log('Press Ctrl+C to stop.\n');
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    await host.close();
+    station.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error('Dockside host failed to start:', err);
+  process.exit(1);
+});

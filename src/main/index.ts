@@ -1,0 +1,119 @@
+/**
+ * The Electron shell: window, security, IPC binding, updates. No business logic lives here;
+ * everything comes from createStation(), which also runs under plain Node (see host.ts).
+ * This is the only file under src/main that may import 'electron' (tests/unit/boundaries.test.ts).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, ipcMain, session as electronSession, type WebContents } from 'electron';
+import eu from 'electron-updater';
+import type { ServerFrame } from '../shared/transport';
+import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
+import { createLogger } from './app/logger';
+import { createStation, type Station } from './app/station';
+import { initialAdminFromEnv } from './app/env';
+import type { Session } from './auth/sessions';
+import { CONTENT_SECURITY_POLICY } from './security/static-files';
+import { isAppUrl, isTrustedSender } from './security/navigation';
+
+const { autoUpdater } = eu;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const devServerUrl = process.env.ELECTRON_RENDERER_URL;
+const appUrl = devServerUrl ?? `file://${path.join(here, '../renderer/index.html')}`;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void start();
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const dataDir = app.getPath('userData');
+  const logger = createLogger({ dir: path.join(dataDir, 'logs') });
+  const station = await createStation({
+    dataDir,
+    migrationsDir: path.join(here, 'migrations'),
+    logger,
+    demo: process.env.DOCKSIDE_DEMO === '1',
+    initialAdmin: initialAdminFromEnv(process.env),
+  });
+
+  // Only our own page; CSP as a header too, not only the meta tag.
+  electronSession.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  electronSession.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  const sessions = new Map<number, Session>();
+  const sessionFor = (wc: WebContents): Session => {
+    let s = sessions.get(wc.id);
+    if (!s) {
+      s = station.openSession(`electron ${wc.id}`, (event, data) => {
+        if (!wc.isDestroyed()) wc.send(ELECTRON_EVENT, { t: 'event', event, data } as ServerFrame);
+      });
+      sessions.set(wc.id, s);
+      wc.once('destroyed', () => {
+        station.closeSession(s!);
+        sessions.delete(wc.id);
+      });
+    }
+    return s;
+  };
+
+  ipcMain.handle(ELECTRON_INVOKE, (event, channel: unknown, payload: unknown) => {
+    if (!isTrustedSender(event.senderFrame?.url, appUrl)) {
+      return { ok: false, error: { code: 'forbidden', message: 'Untrusted sender' } };
+    }
+    return station.router.handle(sessionFor(event.sender), channel, payload);
+  });
+
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (e, url) => {
+      if (!isAppUrl(url, appUrl)) e.preventDefault();
+    });
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+  });
+
+  createWindow(station);
+  app.on('second-instance', () => {
+    const win = BrowserWindow.getAllWindows()[0];
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+  app.on('window-all-closed', () => {
+    station.close();
+    app.quit();
+  });
+
+  if (app.isPackaged) {
+    autoUpdater.logger = logger.child({ module: 'updater' });
+    autoUpdater.checkForUpdatesAndNotify().catch((err: unknown) => logger.warn({ err }, 'update check failed'));
+  }
+}
+
+function createWindow(station: Station): void {
+  const kiosk = station.settings.get().kioskMode || process.env.DOCKSIDE_KIOSK === '1';
+  const win = new BrowserWindow({
+    width: 1366,
+    height: 768,
+    kiosk,
+    fullscreen: kiosk,
+    autoHideMenuBar: true,
+    backgroundColor: '#0b1220',
+    show: false,
+    webPreferences: {
+      preload: path.join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(appUrl);
+}

@@ -1,0 +1,103 @@
+import type { z } from 'zod';
+import { contract, type ChannelSpec } from '../../shared/contract';
+import type { SessionUser } from '../../shared/contract/session';
+import { DomainError, type AppError, type Envelope, type FieldIssue } from '../../shared/envelope';
+import { ROLE_LABELS } from '../../shared/roles';
+import type { Logger } from '../app/logger';
+import type { AuthService } from '../auth/service';
+import type { Session } from '../auth/sessions';
+import type { HandlerRegistry } from './handlers';
+
+export interface Router {
+  /** Transport-free: Electron's ipcMain and the WebSocket host both call this. */
+  handle(session: Session, channel: unknown, payload: unknown): Promise<Envelope<unknown>>;
+}
+
+export interface RouterDeps {
+  handlers: HandlerRegistry;
+  auth: AuthService;
+  log: Logger;
+  /** Calls slower than this are logged as slow. */
+  slowCallMs?: number;
+}
+
+const fail = (error: AppError): Envelope<never> => ({ ok: false, error });
+
+export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+function invalid(error: z.ZodError): AppError {
+  const issues = toFieldIssues(error);
+  const first = issues[0];
+  const where = first?.path ? `${first.path}: ` : '';
+  return { code: 'invalid', message: `Invalid request — ${where}${first?.message ?? 'not accepted'}`, issues };
+}
+
+function rolesText(roles: readonly string[]): string {
+  return roles.map((r) => ROLE_LABELS[r as keyof typeof ROLE_LABELS] ?? r).join(' or ');
+}
+
+export function createRouter(deps: RouterDeps): Router {
+  const handlers = deps.handlers.complete();
+  const log = deps.log.child({ module: 'ipc' });
+  const slowMs = deps.slowCallMs ?? 200;
+
+  /** Access check before the payload is even parsed: unauthorised callers learn nothing about schemas. */
+  function authorise(session: Session, name: string, spec: ChannelSpec): SessionUser | null | AppError {
+    if (spec.access === 'public') {
+      const row = session.userId === null ? undefined : deps.auth.userById(session.userId);
+      return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.displayName, role: row.role } : null;
+    }
+    if (session.userId === null) return { code: 'unauthenticated', message: 'Sign in first' };
+    const row = deps.auth.userById(session.userId);
+    if (!row || row.disabled) {
+      session.userId = null;
+      session.locked = false;
+      return { code: 'unauthenticated', message: 'Your account was disabled or removed. Sign in again.' };
+    }
+    // The idle timer runs every few seconds; checking here too closes the gap between its ticks.
+    if (!session.locked) deps.auth.lockIdleSessions();
+    if (session.locked && !spec.whileLocked) {
+      return { code: 'locked', message: 'The screen is locked. Unlock it with your password or PIN.' };
+    }
+    if (spec.access !== 'signed-in' && !spec.access.includes(row.role)) {
+      log.warn({ channel: name, userId: row.id, role: row.role, peer: session.peer }, 'forbidden call');
+      return { code: 'forbidden', message: `Only ${rolesText(spec.access)} may do this (you are ${ROLE_LABELS[row.role]})` };
+    }
+    return { id: row.id, username: row.username, displayName: row.displayName, role: row.role };
+  }
+
+  return {
+    async handle(session, channel, payload) {
+      if (typeof channel !== 'string' || !Object.hasOwn(contract, channel)) {
+        log.warn({ channel: String(channel).slice(0, 80), peer: session.peer }, 'unknown channel');
+        return fail({ code: 'unknown_channel', message: `Unknown operation: ${String(channel).slice(0, 80)}` });
+      }
+      const spec = (contract as Record<string, ChannelSpec>)[channel];
+      const user = authorise(session, channel, spec);
+      if (user && 'code' in user) return fail(user);
+
+      const parsed = spec.request.safeParse(payload);
+      if (!parsed.success) {
+        // Issue paths only: values may be passwords.
+        log.info({ channel, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'invalid payload');
+        return fail(invalid(parsed.error));
+      }
+      if (spec.access !== 'public' && !spec.whileLocked) deps.auth.touch(session);
+
+      const started = performance.now();
+      try {
+        const value = await handlers.get(channel)!(parsed.data, { session, user });
+        return { ok: true, value };
+      } catch (error) {
+        if (error instanceof DomainError) return fail({ code: error.code, message: error.message, ...error.extra });
+        log.error({ channel, err: error, peer: session.peer }, 'handler failed');
+        return fail({ code: 'internal', message: `Something went wrong in “${channel}”. It has been logged.` });
+      } finally {
+        const ms = performance.now() - started;
+        if (ms > slowMs) log.warn({ channel, ms: Math.round(ms) }, 'slow call');
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { DEFAULT_SETTINGS, stationSettingsSchema, type StationSettings } from '../../shared/contract/settings';
+import type { AuditActor, AuditContext } from '../audit/record';
+import { recordAudit } from '../audit/record';
+import type { Db } from '../db/open';
+import { settings } from '../db/schema';
+import type { Logger } from '../app/logger';
+
+const STATION_KEY = 'station';
+const STATION_ID_KEY = 'station.id';
+
+export class SettingsService {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** A stable id for this station, created on first start; audit rows and outbox rows carry it. */
+  stationId(): string {
+    const row = this.db.select().from(settings).where(eq(settings.key, STATION_ID_KEY)).get();
+    if (row) return JSON.parse(row.value) as string;
+    const id = randomUUID();
+    this.db
+      .insert(settings)
+      .values({ key: STATION_ID_KEY, value: JSON.stringify(id), updatedAt: this.now() })
+      .onConflictDoNothing()
+      .run();
+    return this.stationId();
+  }
+
+  /** Stored values over defaults; a stored value that no longer validates falls back with a warning. */
+  get(): StationSettings {
+    const row = this.db.select().from(settings).where(eq(settings.key, STATION_KEY)).get();
+    if (!row) return { ...DEFAULT_SETTINGS };
+    const merged = { ...DEFAULT_SETTINGS, ...(JSON.parse(row.value) as object) };
+    const parsed = stationSettingsSchema.safeParse(merged);
+    if (parsed.success) return parsed.data;
+    this.log.warn({ issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'stored settings invalid; using defaults');
+    return { ...DEFAULT_SETTINGS };
+  }
+
+  update(patch: Partial<StationSettings>, actor: AuditActor, audit: AuditContext): StationSettings {
+    return this.db.transaction((tx) => {
+      const before = this.get();
+      const after = stationSettingsSchema.parse({ ...before, ...patch });
+      tx.insert(settings)
+        .values({ key: STATION_KEY, value: JSON.stringify(after), updatedAt: this.now(), updatedBy: actor.userId })
+        .onConflictDoUpdate({
+          target: settings.key,
+          set: { value: JSON.stringify(after), updatedAt: this.now(), updatedBy: actor.userId },
+        })
+        .run();
+      recordAudit(tx, audit, actor, { action: 'settings.updated', entity: 'settings', entityId: STATION_KEY, before, after });
+      return after;
+    });
+  }
+}

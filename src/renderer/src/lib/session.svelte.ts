@@ -1,0 +1,45 @@
+import type { SessionInfo } from '../../../shared/contract';
+import { call, on, onConnection } from './client';
+
+/** The signed-in state of this window; main pushes changes (idle lock, role change). */
+class SessionState {
+  info = $state<SessionInfo | null>(null);
+  connected = $state(true);
+  loadError = $state<string | null>(null);
+
+  async refresh(): Promise<void> {
+    const r = await call('session/status', {});
+    if (r.ok) {
+      this.info = r.value;
+      this.loadError = null;
+    } else {
+      this.loadError = r.error.message;
+    }
+  }
+
+  set(info: SessionInfo): void {
+    this.info = info;
+  }
+}
+
+export const session = new SessionState();
+
+on('session/changed', (info) => session.set(info));
+onConnection((connected) => {
+  session.connected = connected;
+  // A restarted host knows nothing of this window: ask again who we are.
+  if (connected) void session.refresh();
+});
+
+/** Tell main the person is here, at most every 30 s, so the idle lock waits. */
+let lastActivitySent = 0;
+export function reportActivity(): void {
+  const info = session.info;
+  if (!info?.user || info.locked) return;
+  const now = Date.now();
+  if (now - lastActivitySent < 30_000) return;
+  lastActivitySent = now;
+  void call('auth/activity', {}).then((r) => {
+    if (!r.ok && r.error.code === 'locked') void session.refresh();
+  });
+}

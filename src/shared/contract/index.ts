@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+import { mergeChannels } from './define';
+import { sessionChannels } from './session';
+import { settingsChannels } from './settings';
+import { userChannels } from './users';
+
+export * from './define';
+export * from './session';
+export * from './settings';
+export * from './users';
+
+/** The one channel map: main registers a handler for each, the renderer calls them by name. */
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels);
+
+export type Contract = typeof contract;
+export type ChannelName = keyof Contract;
+/** What the renderer sends (before parsing). */
+export type RequestOf<C extends ChannelName> = z.input<Contract[C]['request']>;
+/** What the handler receives (after parsing and normalising). */
+export type ParsedRequestOf<C extends ChannelName> = z.output<Contract[C]['request']>;
+export type ResponseOf<C extends ChannelName> = Exclude<Contract[C]['response'], undefined>;
+
+export const CHANNEL_NAMES = Object.keys(contract) as ChannelName[];
