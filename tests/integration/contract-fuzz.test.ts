@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANNEL_NAMES, contract } from '../../src/shared/contract';
+import type { ChannelSpec } from '../../src/shared/contract';
+import { startBrowserHost, type BrowserHost } from '../../src/main/host/server';
+import { silentLogger } from '../../src/main/app/logger';
+import { jsonSchemaOf, malformedPayloads } from '../support/malformed';
+import { snapshotDatabase, tempDir, withAdmin } from '../support/station';
+import { connectWs, type RawWsClient } from '../support/ws-client';
+
+/**
+ * Every channel of the contract gets payloads broken in every way its schema allows us to
+ * derive; each must answer 'invalid' with a message and leave the database and session as they were.
+ */
+const specs = contract as Record<string, ChannelSpec>;
+const plan = CHANNEL_NAMES.map((channel) => ({ channel, ...malformedPayloads(specs[channel].request) }));
+
+describe('malformed payload generator', () => {
+  it.each(plan.map((p) => [p.channel, p] as const))('%s: the base payload is valid, so each case breaks one thing', (_c, p) => {
+    const parsed = specs[p.channel].request.safeParse(p.valid);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(p.cases.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('every request schema refuses unknown keys (strict objects), so typos never pass silently', () => {
+    const loose = CHANNEL_NAMES.filter((c) => jsonSchemaOf(specs[c].request).additionalProperties !== false);
+    expect(loose).toEqual([]);
+  });
+
+  it('covers fields of every kind in the contract', () => {
+    const labels = plan.flatMap((p) => p.cases.map((c) => c.label));
+    for (const kind of ['too long', 'too short', 'pattern', 'not in enum', 'below minimum', 'fraction', 'missing', 'unknown key']) {
+      expect(labels.some((l) => l.includes(kind)), kind).toBe(true);
+    }
+  });
+});
+
+describe.each(['router', 'websocket'] as const)('every channel refuses malformed payloads (%s)', (transport) => {
+  let t: Awaited<ReturnType<typeof withAdmin>>;
+  let host: BrowserHost | null = null;
+  let ws: RawWsClient | null = null;
+  let send: (channel: string, payload: unknown) => Promise<import('../../src/shared/envelope').Envelope<unknown>>;
+
+  beforeAll(async () => {
+    t = await withAdmin();
+    if (transport === 'router') {
+      send = (c, p) => t.admin.raw(c, p);
+    } else {
+      host = await startBrowserHost({ station: t.station, rendererDir: tempDir(), port: 0, logger: silentLogger });
+      ws = await connectWs(host.url);
+      expect(await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' })).toMatchObject({ ok: true });
+      send = (c, p) => ws!.invoke(c, p);
+    }
+  });
+  afterAll(async () => {
+    ws?.close();
+    await host?.close();
+    t.close();
+  });
+
+  it.each(plan.map((p) => [p.channel, p] as const))('%s', async (_c, p) => {
+    const before = snapshotDatabase(t.station);
+    for (const c of p.cases) {
+      const r = await send(p.channel, c.payload);
+      expect(r.ok, `${p.channel} accepted ${c.label}`).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code, `${p.channel} / ${c.label}: ${r.error.message}`).toBe('invalid');
+        expect(r.error.message).toMatch(/^Invalid request — .+/);
+        expect(r.error.issues?.length).toBeGreaterThan(0);
+      }
+    }
+    expect(snapshotDatabase(t.station)).toBe(before);
+    const status = await send('session/status', {});
+    expect(status).toMatchObject({ ok: true, value: { user: { username: 'boss' }, locked: false } });
+  });
+});

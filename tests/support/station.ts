@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createStation, type Station, type StationConfig } from '../../src/main/app/station';
+import type { Session } from '../../src/main/auth/sessions';
+import type { EventMap, EventName } from '../../src/shared/events';
+import type { ChannelName, RequestOf, ResponseOf } from '../../src/shared/contract';
+import type { Envelope } from '../../src/shared/envelope';
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '../../src/main/db/migrations');
+
+/** Cheap scrypt for tests; production keeps DEFAULT_KDF. */
+export const TEST_KDF = { log2N: 10, r: 8, p: 1 };
+
+export class ManualClock {
+  constructor(public t = Date.UTC(2026, 10, 25, 8, 0, 0)) {}
+  now = () => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export function tempDir(prefix = 'dockside-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestStation {
+  station: Station;
+  clock: ManualClock;
+  dataDir: string;
+  /** A window: its own session, with the events it received. */
+  window(peer?: string): TestWindow;
+  close(): void;
+}
+
+export interface TestWindow {
+  session: Session;
+  events: { event: EventName; data: unknown }[];
+  call<C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<Envelope<ResponseOf<C>>>;
+  /** Sends anything, typed or not: for malformed-payload tests. */
+  raw(channel: unknown, payload: unknown): Promise<Envelope<unknown>>;
+  ok<C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>>;
+}
+
+export async function makeStation(config: Partial<StationConfig> & { dataDir?: string } = {}): Promise<TestStation> {
+  const clock = new ManualClock();
+  const dataDir = config.dataDir ?? tempDir();
+  const station = await createStation({ migrationsDir: MIGRATIONS_DIR, kdf: TEST_KDF, clock, idleCheckMs: 0, ...config, dataDir });
+  let n = 0;
+  return {
+    station,
+    clock,
+    dataDir,
+    window(peer = `test ${++n}`) {
+      const events: { event: EventName; data: unknown }[] = [];
+      const session = station.openSession(peer, <E extends EventName>(event: E, data: EventMap[E]) => events.push({ event, data }));
+      const raw = (channel: unknown, payload: unknown) => station.router.handle(session, channel, payload);
+      const call = raw as TestWindow['call'];
+      return {
+        session,
+        events,
+        call,
+        raw,
+        async ok(channel, payload) {
+          const r = await call(channel, payload);
+          if (!r.ok) throw new Error(`${channel} failed: ${r.error.code} ${r.error.message}`);
+          return r.value;
+        },
+      };
+    },
+    close: () => station.close(),
+  };
+}
+
+/** A station with an admin signed in on one window, and a helper to add and sign in others. */
+export async function withAdmin(config: Partial<StationConfig> = {}) {
+  const t = await makeStation(config);
+  const admin = t.window('admin window');
+  await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' });
+  async function signedIn(role: 'admin' | 'biller' | 'dispatcher', username = `${role}1`) {
+    await admin.ok('users/create', { username, displayName: username, role, password: 'password-123' });
+    const w = t.window(`${username} window`);
+    await w.ok('auth/login', { username, secret: 'password-123' });
+    return w;
+  }
+  return { ...t, admin, signedIn };
+}
+
+/** Every row of every table, for "nothing changed" assertions. */
+export function snapshotDatabase(station: Station): string {
+  const sqlite = station.database.sqlite;
+  const tables = sqlite
+    .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")
+    .all() as { name: string }[];
+  return JSON.stringify(tables.map(({ name }) => [name, sqlite.prepare(`select * from "${name}" order by rowid`).all()]));
+}
