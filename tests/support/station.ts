@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createStation, type Station, type StationConfig } from '../../src/main/app/station';
 import type { Session } from '../../src/main/auth/sessions';
 import type { EventMap, EventName } from '../../src/shared/events';
 import type { ChannelName, RequestOf, ResponseOf } from '../../src/shared/contract';
 import type { Envelope } from '../../src/shared/envelope';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../src/main/db/migrations');
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/main/db/migrations', import.meta.url));
 
 /** Cheap scrypt for tests; production keeps DEFAULT_KDF. */
 export const TEST_KDF = { log2N: 10, r: 8, p: 1 };

@@ -1,4 +1,4 @@
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import type { SessionInfo, SessionUser } from '../../shared/contract/session';
 import { DomainError } from '../../shared/envelope';
 import type { Logger } from '../app/logger';
@@ -33,15 +33,19 @@ const WRONG_CREDENTIALS = 'User name or password/PIN is wrong';
 
 export class AuthService {
   #decoy: Promise<string> | null = null;
+  /** Runs on every signed-in call (role check), so it is prepared once. */
+  readonly #userById;
 
-  constructor(private readonly deps: AuthDeps) {}
+  constructor(private readonly deps: AuthDeps) {
+    this.#userById = deps.db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+  }
 
   hasUsers(): boolean {
     return (this.deps.db.select({ n: count() }).from(users).get()?.n ?? 0) > 0;
   }
 
   userById(id: number): UserRow | undefined {
-    return this.deps.db.select().from(users).where(eq(users.id, id)).get();
+    return this.#userById.get({ id });
   }
 
   info(session: Session): SessionInfo {

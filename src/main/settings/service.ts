@@ -11,6 +11,9 @@ const STATION_KEY = 'station';
 const STATION_ID_KEY = 'station.id';
 
 export class SettingsService {
+  /** Every write goes through update(), so the cache cannot go stale; the router reads settings per call. */
+  #cache: StationSettings | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
@@ -32,6 +35,11 @@ export class SettingsService {
 
   /** Stored values over defaults; a stored value that no longer validates falls back with a warning. */
   get(): StationSettings {
+    this.#cache ??= this.load();
+    return { ...this.#cache };
+  }
+
+  private load(): StationSettings {
     const row = this.db.select().from(settings).where(eq(settings.key, STATION_KEY)).get();
     if (!row) return { ...DEFAULT_SETTINGS };
     const merged = { ...DEFAULT_SETTINGS, ...(JSON.parse(row.value) as object) };
@@ -53,6 +61,7 @@ export class SettingsService {
         })
         .run();
       recordAudit(tx, audit, actor, { action: 'settings.updated', entity: 'settings', entityId: STATION_KEY, before, after });
+      this.#cache = null;
       return after;
     });
   }

@@ -6,7 +6,7 @@ import { empty } from './fields';
 export const stationSettingsSchema = z.strictObject({
   stationName: z.string().trim().min(1, 'Station name is required').max(64, 'At most 64 characters'),
   idleLockMinutes: z
-    .number()
+    .number({ error: 'Enter a number of minutes' })
     .int('Whole minutes')
     .min(1, 'At least 1 minute')
     .max(240, 'At most 240 minutes'),

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+
+const HOST_ENTRY = path.resolve('out/main/host.js');
+export const SCREENSHOT_DIR = path.resolve('screenshots');
+
+/** The browser host as a real process: started, killed (SIGKILL) and restarted on the same data. */
+export class StationProcess {
+  url = '';
+  #child: ChildProcess | null = null;
+  #output = '';
+
+  constructor(readonly dataDir: string, readonly extraArgs: string[] = []) {}
+
+  async start(port = 0): Promise<string> {
+    if (!fs.existsSync(HOST_ENTRY)) throw new Error('out/main/host.js is missing: run `npm run build` before the e2e suite');
+    const child = spawn(process.execPath, [HOST_ENTRY, '--data-dir', this.dataDir, '--port', String(port), '--quiet', ...this.extraArgs], {
+      env: { ...process.env, DOCKSIDE_TEST: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#child = child;
+    this.url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`host did not start:\n${this.#output}`)), 20_000);
+      const onData = (chunk: Buffer) => {
+        this.#output += chunk.toString();
+        const m = /DOCKSIDE_HOST_READY (\S+)/.exec(this.#output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`host exited with ${code}:\n${this.#output}`)));
+    });
+    return this.url;
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /** Like a power cut or a crash: no shutdown handlers run. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start(this.port);
+  }
+}
+
+interface Fixtures {
+  station: StationProcess;
+  /** Fails the test on any console error or uncaught page error (CSP violations included). */
+  consoleGuard: void;
+}
+
+export const test = base.extend<Fixtures>({
+  station: async ({}, use) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-'));
+    const station = new StationProcess(dataDir);
+    await station.start();
+    await use(station);
+    await station.kill();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  },
+  consoleGuard: [
+    async ({ page }, use) => {
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        // The browser logs failed WebSocket connects while a killed host is restarting; expected there.
+        if (m.type() === 'error' && !/WebSocket connection to .* failed/.test(m.text())) problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await use();
+      expect(problems, 'console errors in the page').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+export async function signIn(page: Page, username: string, secret: string): Promise<void> {
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password or PIN').fill(secret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+}

@@ -1,0 +1,151 @@
+import { expect, screenshot, signIn, signOut, test } from './fixtures';
+
+test.describe('foundation', () => {
+  test('first run: set up the admin, create a dispatcher, the dispatcher navigates and signs out', async ({ page, station }) => {
+    await page.goto(station.url);
+
+    // First-run setup
+    await expect(page.getByRole('heading', { name: 'Set up this station' })).toBeVisible();
+    await page.getByLabel('User name').fill('chief');
+    await page.getByLabel('Full name').fill('Chief Admin');
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByLabel('Repeat password').fill('short');
+    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await expect(page.getByText('Password needs at least 8 characters')).toBeVisible();
+    await page.getByLabel('Password', { exact: true }).fill('warehouse-admin-1');
+    await page.getByLabel('Repeat password').fill('warehouse-admin-1');
+    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+
+    // Admin home
+    const nav = page.getByRole('navigation', { name: 'Screens' });
+    await expect(nav.getByRole('button', { name: /Admin/ })).toBeVisible();
+    await expect(page.getByText('Chief Admin')).toBeVisible();
+    await screenshot(page, 'home-admin-1366x768');
+
+    // Create a dispatcher with a PIN
+    await nav.getByRole('button', { name: /Admin/ }).click();
+    await page.getByRole('button', { name: 'Add person' }).click();
+    const form = page.getByRole('form', { name: 'Add person' });
+    await form.getByLabel('User name').fill('dock7');
+    await form.getByLabel('Full name').fill('Dock Door 7');
+    await form.getByLabel('Role').selectOption('dispatcher');
+    await form.getByLabel('PIN').fill('12');
+    await form.getByRole('button', { name: 'Create person' }).click();
+    await expect(form.getByText('PIN is 4 to 8 digits')).toBeVisible();
+    await form.getByLabel('PIN').fill('7788');
+    await form.getByRole('button', { name: 'Create person' }).click();
+    await expect(page.getByRole('status')).toHaveText('Added Dock Door 7 (Dispatcher)');
+    await expect(page.locator('tr[data-username="dock7"]')).toContainText('Dispatcher');
+    await screenshot(page, 'admin-people-1366x768');
+
+    await signOut(page);
+    await screenshot(page, 'login-1366x768');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await screenshot(page, 'login-1920x1080');
+
+    // Dispatcher signs in with the PIN and navigates
+    await signIn(page, 'dock7', '0000');
+    await expect(page.getByRole('alert')).toHaveText('User name or password/PIN is wrong');
+    await signIn(page, 'dock7', '7788');
+    await expect(page.getByText('Dock Door 7')).toBeVisible();
+    await expect(nav.getByRole('button')).toHaveText([/Scan/, /Trips/, /Verify/, /Reports/]);
+    await expect(nav.getByRole('button', { name: /Admin/ })).toHaveCount(0);
+    await screenshot(page, 'home-dispatcher-1920x1080');
+    for (const name of ['Trips', 'Verify', 'Reports', 'Scan']) {
+      await nav.getByRole('button', { name: new RegExp(name) }).click();
+      await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+      await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
+    }
+    // Function keys work without a mouse.
+    await page.keyboard.press('F4');
+    await expect(page.getByRole('heading', { level: 1, name: 'Verify' })).toBeVisible();
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await screenshot(page, 'home-dispatcher-1366x768');
+    await signOut(page);
+  });
+
+  test('a dispatcher calling an admin-only channel over the transport is refused by main', async ({ page, station }) => {
+    await page.goto(station.url);
+    await page.getByLabel('User name').fill('chief');
+    await page.getByLabel('Full name').fill('Chief');
+    await page.getByLabel('Password', { exact: true }).fill('warehouse-admin-1');
+    await page.getByLabel('Repeat password').fill('warehouse-admin-1');
+    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await page.getByRole('button', { name: /Admin/ }).click();
+    await page.getByRole('button', { name: 'Add person' }).click();
+    const form = page.getByRole('form', { name: 'Add person' });
+    await form.getByLabel('User name').fill('dock1');
+    await form.getByLabel('Full name').fill('Dock 1');
+    await form.getByLabel('PIN').fill('1111');
+    await form.getByRole('button', { name: 'Create person' }).click();
+    await expect(page.locator('tr[data-username="dock1"]')).toBeVisible();
+    await signOut(page);
+
+    // The page's own WebSocket, used as a hostile renderer would: sign in as dispatcher, call admin channels.
+    const answers = await page.evaluate(async () => {
+      const ws = new WebSocket(`ws://${location.host}/ipc`);
+      await new Promise((r) => (ws.onopen = r));
+      let id = 0;
+      const call = (channel: string, payload: unknown) =>
+        new Promise<unknown>((resolve) => {
+          const myId = ++id;
+          const onMessage = (m: MessageEvent) => {
+            const f = JSON.parse(String(m.data));
+            if (f.id === myId) {
+              ws.removeEventListener('message', onMessage);
+              resolve(f.envelope);
+            }
+          };
+          ws.addEventListener('message', onMessage);
+          ws.send(JSON.stringify({ t: 'invoke', id: myId, channel, payload }));
+        });
+      const login = await call('auth/login', { username: 'dock1', secret: '1111' });
+      const create = await call('users/create', { username: 'mallory', displayName: 'M', role: 'admin', password: 'password-123' });
+      const list = await call('users/list', {});
+      ws.close();
+      return { login, create, list };
+    });
+    expect(answers.login).toMatchObject({ ok: true, value: { user: { role: 'dispatcher' } } });
+    expect(answers.create).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(answers.list).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+
+    // And nothing was created.
+    await signIn(page, 'chief', 'warehouse-admin-1');
+    await page.getByRole('button', { name: /Admin/ }).click();
+    await expect(page.locator('tr[data-username="dock1"]')).toBeVisible();
+    await expect(page.locator('tr[data-username="mallory"]')).toHaveCount(0);
+  });
+
+  test('data written before the host is killed is there after it restarts', async ({ page, station }) => {
+    await page.goto(station.url);
+    await page.getByLabel('User name').fill('chief');
+    await page.getByLabel('Full name').fill('Chief');
+    await page.getByLabel('Password', { exact: true }).fill('warehouse-admin-1');
+    await page.getByLabel('Repeat password').fill('warehouse-admin-1');
+    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await page.getByRole('button', { name: /Admin/ }).click();
+    await page.getByRole('button', { name: 'Add person' }).click();
+    const form = page.getByRole('form', { name: 'Add person' });
+    await form.getByLabel('User name').fill('billing2');
+    await form.getByLabel('Full name').fill('Billing Two');
+    await form.getByLabel('Role').selectOption('biller');
+    await form.getByLabel('Password').fill('billing-pass-2');
+    await form.getByRole('button', { name: 'Create person' }).click();
+    await expect(page.locator('tr[data-username="billing2"]')).toBeVisible();
+    await page.getByRole('tab', { name: 'Station' }).click();
+    await page.getByLabel('Station name').fill('Dock Door 3');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.getByRole('status')).toHaveText('Station settings saved');
+
+    await station.kill();
+    await expect(page.getByText('Reconnecting to the station service…')).toBeVisible();
+    await station.start(station.port);
+    // The window reconnects on its own; the new process knows no session, so it asks to sign in.
+    await expect(page.getByText('Reconnecting to the station service…')).toBeHidden({ timeout: 15_000 });
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expect(page.getByText('Dock Door 3')).toBeVisible();
+    await signIn(page, 'billing2', 'billing-pass-2');
+    await expect(page.getByText('Billing Two')).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Screens' }).getByRole('button')).toHaveText([/Bills/, /Reports/]);
+  });
+});
