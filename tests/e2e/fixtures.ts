@@ -106,3 +106,30 @@ export async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 }
+
+/** First-run setup through the screen a person sees; leaves the admin signed in. */
+export async function setUpFirstAdmin(page: Page, username = 'chief', password = 'warehouse-admin-1'): Promise<void> {
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Full name').fill('Chief');
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat password').fill(password);
+  await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+  await expect(page.getByRole('navigation', { name: 'Screens' })).toBeVisible();
+}
+
+/** Admin → People → Add person, as an admin would; waits for the new row. */
+export async function addPerson(
+  page: Page,
+  p: { username: string; displayName: string; role?: 'admin' | 'biller' | 'dispatcher'; password?: string; pin?: string },
+): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Admin/ }).click();
+  await page.getByRole('button', { name: 'Add person' }).click();
+  const form = page.getByRole('form', { name: 'Add person' });
+  await form.getByLabel('User name').fill(p.username);
+  await form.getByLabel('Full name').fill(p.displayName);
+  if (p.role) await form.getByLabel('Role').selectOption(p.role);
+  if (p.password) await form.getByLabel('Password').fill(p.password);
+  if (p.pin) await form.getByLabel('PIN').fill(p.pin);
+  await form.getByRole('button', { name: 'Create person' }).click();
+  await expect(page.locator(`tr[data-username="${p.username}"]`)).toBeVisible();
+}

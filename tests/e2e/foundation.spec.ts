@@ -1,4 +1,4 @@
-import { expect, screenshot, signIn, signOut, test } from './fixtures';
+import { addPerson, expect, screenshot, setUpFirstAdmin, signIn, signOut, test } from './fixtures';
 
 test.describe('foundation', () => {
   test('first run: set up the admin, create a dispatcher, the dispatcher navigates and signs out', async ({ page, station }) => {
@@ -66,19 +66,8 @@ test.describe('foundation', () => {
 
   test('a dispatcher calling an admin-only channel over the transport is refused by main', async ({ page, station }) => {
     await page.goto(station.url);
-    await page.getByLabel('User name').fill('chief');
-    await page.getByLabel('Full name').fill('Chief');
-    await page.getByLabel('Password', { exact: true }).fill('warehouse-admin-1');
-    await page.getByLabel('Repeat password').fill('warehouse-admin-1');
-    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
-    await page.getByRole('button', { name: /Admin/ }).click();
-    await page.getByRole('button', { name: 'Add person' }).click();
-    const form = page.getByRole('form', { name: 'Add person' });
-    await form.getByLabel('User name').fill('dock1');
-    await form.getByLabel('Full name').fill('Dock 1');
-    await form.getByLabel('PIN').fill('1111');
-    await form.getByRole('button', { name: 'Create person' }).click();
-    await expect(page.locator('tr[data-username="dock1"]')).toBeVisible();
+    await setUpFirstAdmin(page);
+    await addPerson(page, { username: 'dock1', displayName: 'Dock 1', pin: '1111' });
     await signOut(page);
 
     // The page's own WebSocket, used as a hostile renderer would: sign in as dispatcher, call admin channels.
@@ -118,20 +107,8 @@ test.describe('foundation', () => {
 
   test('data written before the host is killed is there after it restarts', async ({ page, station }) => {
     await page.goto(station.url);
-    await page.getByLabel('User name').fill('chief');
-    await page.getByLabel('Full name').fill('Chief');
-    await page.getByLabel('Password', { exact: true }).fill('warehouse-admin-1');
-    await page.getByLabel('Repeat password').fill('warehouse-admin-1');
-    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
-    await page.getByRole('button', { name: /Admin/ }).click();
-    await page.getByRole('button', { name: 'Add person' }).click();
-    const form = page.getByRole('form', { name: 'Add person' });
-    await form.getByLabel('User name').fill('billing2');
-    await form.getByLabel('Full name').fill('Billing Two');
-    await form.getByLabel('Role').selectOption('biller');
-    await form.getByLabel('Password').fill('billing-pass-2');
-    await form.getByRole('button', { name: 'Create person' }).click();
-    await expect(page.locator('tr[data-username="billing2"]')).toBeVisible();
+    await setUpFirstAdmin(page);
+    await addPerson(page, { username: 'billing2', displayName: 'Billing Two', role: 'biller', password: 'billing-pass-2' });
     await page.getByRole('tab', { name: 'Station' }).click();
     await page.getByLabel('Station name').fill('Dock Door 3');
     await page.getByRole('button', { name: 'Save settings' }).click();
