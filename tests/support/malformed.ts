@@ -19,6 +19,9 @@ interface JsonSchema {
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
   examples?: unknown[];
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
 }
 
 export interface MalformedCase {
@@ -44,6 +47,8 @@ export function validValue(s: JsonSchema, where: string): unknown {
       return true;
     case 'object':
       return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, validValue(v, `${where}.${k}`)]));
+    case 'array':
+      return Array.from({ length: Math.max(1, s.minItems ?? 1) }, () => validValue(s.items ?? {}, `${where}[]`));
     default:
       throw new Error(`${where}: no valid value for schema type ${s.type}`);
   }
@@ -56,6 +61,8 @@ function brokenValues(s: JsonSchema): MalformedCase[] {
     integer: ['1', null, true, {}, [1]],
     number: ['1', null, true, {}, [1]],
     boolean: ['true', 1, null, {}],
+    array: ['list', 1, null, {}],
+    object: ['object', 1, null, []],
   };
   for (const v of wrongTypes[s.type ?? ''] ?? []) out.push({ label: `type ${JSON.stringify(v)}`, payload: v });
   if (s.type === 'string') {
@@ -78,6 +85,23 @@ function brokenValues(s: JsonSchema): MalformedCase[] {
     if (s.maximum !== undefined) out.push({ label: 'above maximum', payload: s.maximum + 1 });
     if (s.type === 'integer') out.push({ label: 'fraction', payload: (s.minimum ?? 1) + 0.5 });
     out.push({ label: 'unsafe integer', payload: Number.MAX_SAFE_INTEGER * 4 });
+  }
+  if (s.type === 'array') {
+    const item = validValue(s.items ?? {}, 'item');
+    if ((s.minItems ?? 0) > 0) out.push({ label: 'too few items', payload: [] });
+    if (s.maxItems !== undefined) out.push({ label: 'too many items', payload: Array.from({ length: s.maxItems + 1 }, () => item) });
+    for (const c of brokenValues(s.items ?? {})) out.push({ label: `item ${c.label}`, payload: [c.payload] });
+  }
+  if (s.type === 'object' && s.properties) {
+    const valid = validValue(s, 'object') as Record<string, unknown>;
+    for (const [key, prop] of Object.entries(s.properties)) {
+      if (s.required?.includes(key)) {
+        const { [key]: _dropped, ...rest } = valid;
+        out.push({ label: `missing .${key}`, payload: rest });
+      }
+      for (const c of brokenValues(prop)) out.push({ label: `.${key} ${c.label}`, payload: { ...valid, [key]: c.payload } });
+    }
+    if (s.additionalProperties === false) out.push({ label: 'unknown nested key', payload: { ...valid, unexpected: 1 } });
   }
   return out;
 }

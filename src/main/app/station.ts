@@ -1,4 +1,9 @@
 import path from 'node:path';
+import { registerAuditHandlers } from '../audit/handlers';
+import { registerBagHandlers } from '../bags/handlers';
+import { BagService } from '../bags/service';
+import { registerBillHandlers } from '../bills/handlers';
+import { BillService } from '../bills/service';
 import { AuthService } from '../auth/service';
 import { registerAuthHandlers } from '../auth/handlers';
 import { DEFAULT_KDF, type KdfParams } from '../auth/passwords';
@@ -37,6 +42,8 @@ export interface Station {
   readonly auth: AuthService;
   readonly users: UserService;
   readonly settings: SettingsService;
+  readonly bags: BagService;
+  readonly bills: BillService;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
   openSession(peer: string, push: Push): Session;
@@ -81,6 +88,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       },
     });
 
+    const bags = new BagService({ db, settings, audit, now });
+    const bills = new BillService({ db, settings, audit, now });
+
     if (config.initialAdmin && !auth.hasUsers()) {
       const { username, password, displayName } = config.initialAdmin;
       await auth.createFirstAdmin({ username: username.toLowerCase(), password, displayName: displayName ?? username });
@@ -92,6 +102,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerAuthHandlers(handlers, auth);
     registerUserHandlers(handlers, users);
     registerSettingsHandlers(handlers, settings, audit);
+    registerBagHandlers(handlers, bags);
+    registerBillHandlers(handlers, bills);
+    registerAuditHandlers(handlers, db);
     const router = createRouter({ handlers, auth, log: logger });
 
     const idleCheckMs = config.idleCheckMs ?? 5_000;
@@ -104,6 +117,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       auth,
       users,
       settings,
+      bags,
+      bills,
       database,
       openSession: (peer, push) => sessions.open(peer, push),
       closeSession: (session) => sessions.close(session),

@@ -120,3 +120,93 @@ export const jobLog = sqliteTable(
   },
   (t) => [index('job_log_job').on(t.jobId, t.id)],
 );
+
+/** Every bag ever scanned or imported, by the id printed on it (upper case). */
+export const bags = sqliteTable(
+  'bags',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    code: text('code').notNull().unique(),
+    kind: text('kind', { enum: ['parent', 'child'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: integer('created_by'),
+    stationId: text('station_id').notNull(),
+    origin: text('origin', { enum: ['scan', 'import'] }).notNull(),
+  },
+  (t) => [index('bags_created').on(t.createdAt), index('bags_creator_created').on(t.createdBy, t.createdAt)],
+);
+
+/** A child's link to its parent. The child is the key, so a child has at most one parent. */
+export const bagLinks = sqliteTable(
+  'bag_links',
+  {
+    childId: integer('child_id')
+      .primaryKey()
+      .references(() => bags.id, { onDelete: 'cascade' }),
+    parentId: integer('parent_id')
+      .notNull()
+      .references(() => bags.id, { onDelete: 'cascade' }),
+    linkedAt: integer('linked_at').notNull(),
+    linkedBy: integer('linked_by'),
+    scanId: integer('scan_id'),
+  },
+  (t) => [index('bag_links_parent').on(t.parentId, t.linkedAt)],
+);
+
+export const bills = sqliteTable(
+  'bills',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    number: text('number').notNull().unique(),
+    status: text('status', { enum: ['draft', 'finalized'] }).notNull(),
+    note: text('note'),
+    /** Fixed at finalization; drafts use the station setting. */
+    kgPerChild: real('kg_per_child'),
+    totalChildren: integer('total_children'),
+    createdAt: integer('created_at').notNull(),
+    createdBy: integer('created_by'),
+    finalizedAt: integer('finalized_at'),
+    finalizedBy: integer('finalized_by'),
+  },
+  (t) => [index('bills_status').on(t.status, t.id)],
+);
+
+/** A parent bag on a bill. The parent is the key, so a parent is on at most one bill. */
+export const billParents = sqliteTable(
+  'bill_parents',
+  {
+    parentId: integer('parent_id')
+      .primaryKey()
+      .references(() => bags.id, { onDelete: 'cascade' }),
+    billId: integer('bill_id')
+      .notNull()
+      .references(() => bills.id, { onDelete: 'cascade' }),
+    addedAt: integer('added_at').notNull(),
+    addedBy: integer('added_by'),
+  },
+  (t) => [index('bill_parents_bill').on(t.billId, t.addedAt)],
+);
+
+/** Every scan event, accepted or not, with who, where, from which device and what happened. */
+export const scans = sqliteTable(
+  'scans',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    userId: integer('user_id'),
+    stationId: text('station_id').notNull(),
+    source: text('source', { enum: ['wedge', 'manual', 'hid'] }).notNull(),
+    device: text('device'),
+    raw: text('raw').notNull(),
+    code: text('code'),
+    result: text('result').notNull(),
+    message: text('message').notNull(),
+    parentId: integer('parent_id'),
+    childId: integer('child_id'),
+    /** This scan created the child bag, so undoing it removes the bag too. */
+    createdChild: integer('created_child', { mode: 'boolean' }).notNull().default(false),
+    undoneAt: integer('undone_at'),
+    undoneBy: integer('undone_by'),
+  },
+  (t) => [index('scans_user_at').on(t.userId, t.at), index('scans_code').on(t.code), index('scans_parent').on(t.parentId)],
+);

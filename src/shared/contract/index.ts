@@ -1,16 +1,22 @@
 import type { z } from 'zod';
 import { mergeChannels } from './define';
+import { auditChannels } from './audit';
+import { bagChannels } from './bags';
+import { billChannels } from './bills';
 import { sessionChannels } from './session';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
 
+export * from './audit';
+export * from './bags';
+export * from './bills';
 export * from './define';
 export * from './session';
 export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

@@ -2,6 +2,28 @@ import { z } from 'zod';
 import { channel } from './define';
 import { empty } from './fields';
 
+/** A regular expression source that compiles; matched against the whole upper-cased id. */
+const patternSource = z
+  .string()
+  .min(1, 'Pattern is required')
+  .max(200, 'At most 200 characters')
+  .refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'Not a valid pattern')
+  .meta({ examples: ['SB\\d{5}'] });
+
+export const bagFormatSchema = z.strictObject({
+  /** Shown to people: "SB + 5 digits". */
+  label: z.string().trim().min(1, 'Label is required').max(40, 'At most 40 characters'),
+  pattern: patternSource,
+});
+export type BagFormat = z.infer<typeof bagFormatSchema>;
+
 /** Station settings: validated the same way when read from the database and when changed. */
 export const stationSettingsSchema = z.strictObject({
   stationName: z.string().trim().min(1, 'Station name is required').max(64, 'At most 64 characters'),
@@ -11,6 +33,15 @@ export const stationSettingsSchema = z.strictObject({
     .min(1, 'At least 1 minute')
     .max(240, 'At most 240 minutes'),
   kioskMode: z.boolean(),
+  parentFormats: z.array(bagFormatSchema).min(1, 'At least one parent format').max(10, 'At most 10 parent formats'),
+  childFormat: bagFormatSchema,
+  /** Bill weight = children × this. */
+  kgPerChild: z.number({ error: 'Enter a weight in kg' }).positive('Must be more than 0').max(1000, 'At most 1000 kg'),
+  /** Shown as progress per parent, never enforced; 0 = no target. */
+  targetChildrenPerParent: z.number({ error: 'Enter a whole number' }).int('Whole number').min(0, '0 or more').max(10_000, 'At most 10000'),
+  undoWindowMinutes: z.number({ error: 'Enter minutes' }).int('Whole minutes').min(0, '0 or more').max(1440, 'At most 1440 minutes'),
+  /** The same id scanned again within this time is ignored (scanner double-reads). */
+  scanDebounceMs: z.number({ error: 'Enter milliseconds' }).int('Whole milliseconds').min(0, '0 or more').max(10_000, 'At most 10000 ms'),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
 
@@ -18,6 +49,15 @@ export const DEFAULT_SETTINGS: StationSettings = {
   stationName: 'Dock station',
   idleLockMinutes: 10,
   kioskMode: false,
+  parentFormats: [
+    { label: 'SB + 5 digits', pattern: 'SB\\d{5}' },
+    { label: 'M444- + 5 digits', pattern: 'M444-\\d{5}' },
+  ],
+  childFormat: { label: '1–64 printable characters', pattern: '[\\x21-\\x7E](?:[\\x20-\\x7E]{0,62}[\\x21-\\x7E])?' },
+  kgPerChild: 1,
+  targetChildrenPerParent: 0,
+  undoWindowMinutes: 60,
+  scanDebounceMs: 1500,
 };
 
 export const settingsChannels = {
