@@ -60,15 +60,18 @@ export class StationProcess {
 }
 
 interface Fixtures {
+  /** Extra host flags, e.g. ['--demo'] for the seeded demo users and bags. */
+  stationArgs: string[];
   station: StationProcess;
   /** Fails the test on any console error or uncaught page error (CSP violations included). */
   consoleGuard: void;
 }
 
 export const test = base.extend<Fixtures>({
-  station: async ({}, use) => {
+  stationArgs: [[], { option: true }],
+  station: async ({ stationArgs }, use) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-'));
-    const station = new StationProcess(dataDir);
+    const station = new StationProcess(dataDir, stationArgs);
     await station.start();
     await use(station);
     await station.kill();
@@ -132,4 +135,10 @@ export async function addPerson(
   if (p.pin) await form.getByLabel('PIN').fill(p.pin);
   await form.getByRole('button', { name: 'Create person' }).click();
   await expect(page.locator(`tr[data-username="${p.username}"]`)).toBeVisible();
+}
+
+/** What a keyboard-wedge scanner does: the id as fast keystrokes, then Enter. */
+export async function wedgeScan(page: Page, code: string): Promise<void> {
+  await page.keyboard.type(code);
+  await page.keyboard.press('Enter');
 }

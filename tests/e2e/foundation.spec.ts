@@ -48,17 +48,19 @@ test.describe('foundation', () => {
     await expect(page.getByRole('alert')).toHaveText('User name or password/PIN is wrong');
     await signIn(page, 'dock7', '7788');
     await expect(page.getByText('Dock Door 7')).toBeVisible();
-    await expect(nav.getByRole('button')).toHaveText([/Scan/, /Trips/, /Verify/, /Reports/]);
+    await expect(nav.getByRole('button')).toHaveText([/Scan/, /Search/, /Trips/, /Verify/, /Reports/]);
     await expect(nav.getByRole('button', { name: /Admin/ })).toHaveCount(0);
     await screenshot(page, 'home-dispatcher-1920x1080');
-    for (const name of ['Trips', 'Verify', 'Reports', 'Scan']) {
+    for (const name of ['Trips', 'Verify', 'Reports']) {
       await nav.getByRole('button', { name: new RegExp(name) }).click();
       await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
       await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
     }
     // Function keys work without a mouse.
-    await page.keyboard.press('F4');
-    await expect(page.getByRole('heading', { level: 1, name: 'Verify' })).toBeVisible();
+    await page.keyboard.press('F3');
+    await expect(page.getByRole('heading', { level: 1, name: 'Search' })).toBeVisible();
+    await page.keyboard.press('F1');
+    await expect(page.getByRole('heading', { level: 1, name: 'Scan' })).toBeVisible();
     await page.setViewportSize({ width: 1366, height: 768 });
     await screenshot(page, 'home-dispatcher-1366x768');
     await signOut(page);
@@ -123,6 +125,6 @@ test.describe('foundation', () => {
     await expect(page.getByText('Dock Door 3')).toBeVisible();
     await signIn(page, 'billing2', 'billing-pass-2');
     await expect(page.getByText('Billing Two')).toBeVisible();
-    await expect(page.getByRole('navigation', { name: 'Screens' }).getByRole('button')).toHaveText([/Bills/, /Reports/]);
+    await expect(page.getByRole('navigation', { name: 'Screens' }).getByRole('button')).toHaveText([/Bills/, /Search/, /Reports/]);
   });
 });

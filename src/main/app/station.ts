@@ -96,7 +96,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       await auth.createFirstAdmin({ username: username.toLowerCase(), password, displayName: displayName ?? username });
       logger.info({ username }, 'created the first admin from configuration');
     }
-    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, logger });
+    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, bags, bills, audit, logger });
 
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);

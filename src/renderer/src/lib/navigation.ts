@@ -1,6 +1,6 @@
 import type { Role } from '../../../shared/roles';
 
-export type ScreenId = 'scan' | 'bills' | 'trips' | 'verify' | 'reports' | 'admin';
+export type ScreenId = 'scan' | 'bills' | 'search' | 'trips' | 'verify' | 'reports' | 'admin';
 
 export interface NavItem {
   id: ScreenId;
@@ -14,12 +14,13 @@ export interface NavItem {
 }
 
 export const NAV: readonly NavItem[] = [
-  { id: 'scan', label: 'Scan', key: 'F1', roles: ['admin', 'dispatcher'], notYet: 'Scanning bags at the dock door is not built yet. It comes in a later Dockside update.' },
-  { id: 'bills', label: 'Bills', key: 'F2', roles: ['admin', 'biller'], notYet: 'Building bills from parent bags is not built yet. It comes in a later Dockside update.' },
-  { id: 'trips', label: 'Trips', key: 'F3', roles: ['admin', 'dispatcher'], notYet: 'Delivery trips and BioTrack manifests are not built yet. They come in a later Dockside update.' },
-  { id: 'verify', label: 'Verify', key: 'F4', roles: ['admin', 'dispatcher'], notYet: 'Rack stock verification is not built yet. It comes in a later Dockside update.' },
-  { id: 'reports', label: 'Reports', key: 'F5', roles: ['admin', 'biller', 'dispatcher'], notYet: 'ETA reports from the ERP are not built yet. They come in a later Dockside update.' },
-  { id: 'admin', label: 'Admin', key: 'F6', roles: ['admin'], notYet: null },
+  { id: 'scan', label: 'Scan', key: 'F1', roles: ['admin', 'dispatcher'], notYet: null },
+  { id: 'bills', label: 'Bills', key: 'F2', roles: ['admin', 'biller'], notYet: null },
+  { id: 'search', label: 'Search', key: 'F3', roles: ['admin', 'biller', 'dispatcher'], notYet: null },
+  { id: 'trips', label: 'Trips', key: 'F4', roles: ['admin', 'dispatcher'], notYet: 'Delivery trips and BioTrack manifests are not built yet. They come in a later Dockside update.' },
+  { id: 'verify', label: 'Verify', key: 'F5', roles: ['admin', 'dispatcher'], notYet: 'Rack stock verification is not built yet. It comes in a later Dockside update.' },
+  { id: 'reports', label: 'Reports', key: 'F6', roles: ['admin', 'biller', 'dispatcher'], notYet: 'ETA reports from the ERP are not built yet. They come in a later Dockside update.' },
+  { id: 'admin', label: 'Admin', key: 'F7', roles: ['admin'], notYet: null },
 ];
 
 export function navFor(role: Role): NavItem[] {
