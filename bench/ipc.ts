@@ -42,7 +42,7 @@ const overWs = await measure('websocket settings/get', () => ws.invoke('settings
 
 ws.close();
 await host.close();
-t.close();
+await t.close();
 
 const result = {
   at: new Date().toISOString(),

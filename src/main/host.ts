@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     await host.close();
-    station.close();
+    await station.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

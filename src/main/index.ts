@@ -85,8 +85,7 @@ async function start(): Promise<void> {
     }
   });
   app.on('window-all-closed', () => {
-    station.close();
-    app.quit();
+    void station.close().finally(() => app.quit());
   });
 
   if (app.isPackaged) {

@@ -57,7 +57,7 @@ describe('sign-in', () => {
     expect(paused).toMatchObject({ ok: false, error: { code: 'rate_limited', retryAfterMs: THROTTLE.firstPauseMs } });
     const failures = t.station.database.sqlite.prepare("select count(*) as n from audit_log where action = 'auth.login_failed'").get();
     expect(failures).toEqual({ n: THROTTLE.freeFailures });
-    t.close();
+    await t.close();
 
     // Restarting the station does not reset the pause.
     const again = await makeStation({ dataDir: t.dataDir });

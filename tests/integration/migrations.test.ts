@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/main/app/logger';
 import { openDatabase, pendingMigrations } from '../../src/main/db/open';
 import { MIGRATIONS_DIR, tempDir } from '../support/station';
 
-const TABLES = ['audit_log', 'job_log', 'jobs', 'login_throttle', 'outbox', 'settings', 'users'];
+const TABLES = ['audit_log', 'job_log', 'jobs', 'login_throttle', 'outbox', 'settings', 'users', 'bags', 'bag_links', 'bills', 'bill_parents', 'scans'];
 const opened: { close(): void }[] = [];
 afterEach(() => opened.splice(0).forEach((d) => d.close()));
 
@@ -17,7 +17,7 @@ function open(p: string, migrationsDir = MIGRATIONS_DIR) {
 }
 
 describe('migrations', () => {
-  it('0000 creates every base table on an empty in-memory database', () => {
+  it('all migrations create every table on an empty in-memory database', () => {
     const { sqlite } = open(':memory:');
     const names = (sqlite.prepare("select name from sqlite_master where type='table'").all() as { name: string }[]).map((r) => r.name);
     for (const t of TABLES) expect(names).toContain(t);
@@ -69,8 +69,60 @@ describe('migrations', () => {
     expect(second.sqlite.prepare("select value from settings where key='marker'").get()).toEqual({ value: '"before"' });
   });
 
+  it('0001 (bags) upgrades a 0000 database with users in it, keeping them', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'up.sqlite');
+    const only0000 = migrationsUpTo(0);
+    const old = open(file, only0000);
+    old.sqlite
+      .prepare("insert into users (username, display_name, role, created_at, updated_at) values ('keep', 'Keep', 'admin', 1, 1)")
+      .run();
+    expect(old.sqlite.prepare("select 1 from sqlite_master where name = 'bags'").get()).toBeUndefined();
+    old.close();
+
+    const upgraded = open(file);
+    expect(upgraded.backupPath).not.toBeNull();
+    expect(upgraded.sqlite.prepare('select username from users').all()).toEqual([{ username: 'keep' }]);
+    upgraded.sqlite.prepare("insert into bags (code, kind, created_at, station_id, origin) values ('SB00001', 'parent', 1, 's', 'scan')").run();
+    upgraded.sqlite.prepare("insert into bags (code, kind, created_at, station_id, origin) values ('C1', 'child', 1, 's', 'scan')").run();
+    upgraded.sqlite.prepare('insert into bag_links (child_id, parent_id, linked_at) values (2, 1, 1)').run();
+    // A child has at most one parent: the child is the key.
+    expect(() => upgraded.sqlite.prepare('insert into bag_links (child_id, parent_id, linked_at) values (2, 1, 2)').run()).toThrow(/UNIQUE|PRIMARY/);
+  });
+
   it('does not back up a brand-new database', () => {
     const d = open(path.join(tempDir(), 'new.sqlite'));
     expect(d.backupPath).toBeNull();
+  });
+});
+
+/** A copy of the migrations folder whose journal stops at entry `last` (0-based). */
+function migrationsUpTo(last: number): string {
+  const dir = tempDir('dockside-migrations-');
+  fs.cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+  const journalFile = path.join(dir, 'meta', '_journal.json');
+  const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8'));
+  journal.entries = journal.entries.slice(0, last + 1);
+  fs.writeFileSync(journalFile, JSON.stringify(journal));
+  return dir;
+}
+
+describe('WAL checkpointer', () => {
+  it('copies the WAL into the database file from its worker while the station writes', async () => {
+    const { makeStation } = await import('../support/station');
+    const t = await makeStation();
+    const cp = t.station.checkpointer!;
+    expect(cp).not.toBeNull();
+    expect(t.station.database.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(20_000);
+    const insert = t.station.database.sqlite.prepare("insert into settings (key, value, updated_at) values (?, '\"x\"', 1)");
+    for (let i = 0; i < 500; i++) insert.run(`k${i}`);
+    const r = await cp.checkpointNow();
+    expect(r.log).toBeGreaterThan(0);
+    expect(r.done).toBe(r.log); // nothing else was reading: every frame copied
+    await t.close();
+    // Closed cleanly: the rows are in the file.
+    const reopened = await makeStation({ dataDir: t.dataDir });
+    expect(reopened.station.database.sqlite.prepare("select count(*) n from settings where key like 'k%'").get()).toEqual({ n: 500 });
+    await reopened.close();
   });
 });

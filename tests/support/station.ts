@@ -31,7 +31,7 @@ export interface TestStation {
   dataDir: string;
   /** A window: its own session, with the events it received. */
   window(peer?: string): TestWindow;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface TestWindow {

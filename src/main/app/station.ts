@@ -9,6 +9,7 @@ import { registerAuthHandlers } from '../auth/handlers';
 import { DEFAULT_KDF, type KdfParams } from '../auth/passwords';
 import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../db/checkpointer';
 import { openDatabase, type OpenedDatabase } from '../db/open';
 import { HandlerRegistry } from '../ipc/handlers';
 import { createRouter, type Router } from '../ipc/router';
@@ -46,9 +47,11 @@ export interface Station {
   readonly bills: BillService;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
+  /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
+  readonly checkpointer: Checkpointer | null;
   openSession(peer: string, push: Push): Session;
   closeSession(session: Session): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function databasePath(dataDir: string): string {
@@ -107,6 +110,10 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerAuditHandlers(handlers, db);
     const router = createRouter({ handlers, auth, log: logger });
 
+    const dbPath = databasePath(config.dataDir);
+    const checkpointer = dbPath === ':memory:' ? null : startCheckpointer(dbPath, logger);
+    if (checkpointer) db.$client.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
     idleTimer?.unref();
@@ -120,10 +127,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
       bags,
       bills,
       database,
+      checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),
       closeSession: (session) => sessions.close(session),
-      close() {
+      async close() {
         if (idleTimer) clearInterval(idleTimer);
+        await checkpointer?.stop();
         database.close();
       },
     };

@@ -75,7 +75,7 @@ export class AuthService {
         .values({ username: input.username, displayName: input.displayName, role: 'admin', passwordHash, createdAt: now, updatedAt: now })
         .returning()
         .get();
-      recordAudit(tx, this.deps.audit, { userId: row.id, username: row.username }, {
+      recordAudit(this.deps.db, this.deps.audit, { userId: row.id, username: row.username }, {
         action: 'setup.admin_created',
         entity: 'user',
         entityId: row.id,
@@ -143,7 +143,7 @@ export class AuthService {
     const passwordHash = await hashSecret(input.next, this.deps.kdf);
     this.deps.db.transaction((tx) => {
       tx.update(users).set({ passwordHash, updatedAt: this.deps.now() }).where(eq(users.id, row.id)).run();
-      recordAudit(tx, this.deps.audit, actorOf(row), { action: 'auth.password_changed', entity: 'user', entityId: row.id });
+      recordAudit(this.deps.db, this.deps.audit, actorOf(row), { action: 'auth.password_changed', entity: 'user', entityId: row.id });
     });
     return null;
   }
@@ -203,7 +203,7 @@ export class AuthService {
       const pause = pauseAfter(failures);
       const values = { failures, lastFailureAt: now, lockedUntil: pause ? now + pause : 0 };
       tx.insert(loginThrottle).values({ key, ...values }).onConflictDoUpdate({ target: loginThrottle.key, set: values }).run();
-      recordAudit(tx, this.deps.audit, row ? actorOf(row) : { userId: null, username: key }, {
+      recordAudit(this.deps.db, this.deps.audit, row ? actorOf(row) : { userId: null, username: key }, {
         action,
         entity: 'user',
         entityId: row?.id ?? key,

@@ -9,7 +9,7 @@ import type { Db } from '../db/open';
 import { bagLinks, bags, billParents, bills, scans } from '../db/schema';
 import type { SettingsService } from '../settings/service';
 import { BAGS_UPSTREAM, enqueue } from '../sync/outbox';
-import { classifyCode, compileFormats, type CompiledFormats } from './formats';
+import { classifyCode, compileFormats, type Classified, type CompiledFormats } from './formats';
 
 export interface BagServiceDeps {
   db: Db;
@@ -23,7 +23,13 @@ export interface Scanner {
   username: string;
 }
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type ScanLogger = (result: ScanResult, message: string, extra?: { parentId?: number | null; childId?: number | null; createdChild?: boolean }) => number;
+
+interface BagRef {
+  id: number;
+  code: string;
+  kind: 'parent' | 'child';
+}
 
 const RECENT_SCANS = 15;
 
@@ -37,8 +43,13 @@ export class BagService {
   #formats: { key: string; compiled: CompiledFormats } | null = null;
   readonly #sql: ReturnType<typeof prepareStatements>;
 
+  /** Runs fn in one BEGIN IMMEDIATE transaction: the write lock is taken before the first read. */
+  readonly #immediate: <T>(fn: () => T) => T;
+
   constructor(private readonly deps: BagServiceDeps) {
     this.#sql = prepareStatements(deps.db.$client);
+    const tx = deps.db.$client.transaction((fn: () => unknown) => fn());
+    this.#immediate = <T>(fn: () => T) => tx.immediate(fn) as T;
   }
 
   private formats(): CompiledFormats {
@@ -72,103 +83,98 @@ export class BagService {
     if (last && last.code === key && now - last.at < settings.scanDebounceMs) {
       return { result: 'ignored', code: classified.code, message: `${key} again — ignored`, parent: currentId ? this.progress(currentId) : null, scanId: null };
     }
+    const outcome = this.handle(session, user, input, classified, currentId, now);
+    // Only a handled scan opens the debounce window: a scan that failed can be retried at once.
     this.#lastAccepted.set(session, { code: key, at: now });
+    return outcome;
+  }
 
-    const log = (tx: Tx, result: ScanResult, message: string, extra: { parentId?: number | null; childId?: number | null; createdChild?: boolean } = {}) =>
-      tx
-        .insert(scans)
-        .values({
-          at: now,
-          userId: user.id,
-          stationId: this.deps.audit.stationId,
-          source: input.source,
-          device: input.device ?? null,
-          raw: input.code.slice(0, 256),
-          code: classified.code,
+  private handle(
+    session: Session,
+    user: Scanner,
+    input: { code: string; source: ScanSource; device?: string },
+    classified: Classified,
+    currentId: number | undefined,
+    now: number,
+  ): ScanOutcome {
+    const log: ScanLogger = (result, message, extra = {}) =>
+      Number(
+        this.#sql.insertScan.run(
+          now,
+          user.id,
+          this.deps.audit.stationId,
+          input.source,
+          input.device ?? null,
+          input.code.slice(0, 256),
+          classified.code,
           result,
           message,
-          parentId: extra.parentId ?? null,
-          childId: extra.childId ?? null,
-          createdChild: extra.createdChild ?? false,
-        })
-        .returning({ id: scans.id })
-        .get().id;
+          extra.parentId ?? null,
+          extra.childId ?? null,
+          extra.createdChild ? 1 : 0,
+        ).lastInsertRowid,
+      );
 
     const actor: AuditActor = { userId: user.id, username: user.username };
 
     if (!classified.ok) {
-      return this.deps.db.transaction((tx) => {
-        const scanId = log(tx, 'invalid', classified.reason, { parentId: currentId });
-        return { result: 'invalid', code: classified.code, message: classified.reason, parent: currentId ? this.progress(currentId) : null, scanId };
-      });
+      const scanId = log('invalid', classified.reason, { parentId: currentId });
+      return { result: 'invalid', code: classified.code, message: classified.reason, parent: currentId ? this.progress(currentId) : null, scanId };
     }
     const { code } = classified;
 
     if (classified.kind === 'parent') {
-      return this.deps.db.transaction(
-        (tx) => {
-          let bag = tx.select().from(bags).where(eq(bags.code, code)).get();
-          if (bag && bag.kind !== 'parent') {
-            const message = `${code} is recorded as a child bag, not a parent`;
-            return { result: 'invalid' as const, code, message, parent: currentId ? this.progress(currentId) : null, scanId: log(tx, 'invalid', message) };
-          }
-          const isNew = !bag;
-          if (!bag) bag = this.createBag(tx, code, 'parent', actor, now);
-          const progress = this.progress(bag.id)!;
-          if (progress.bill?.finalized) {
-            const message = `${code} is on finalized bill ${progress.bill.number}: it cannot take more bags`;
-            this.#currentParent.delete(session);
-            return { result: 'bill_closed' as const, code, message, parent: progress, scanId: log(tx, 'bill_closed', message, { parentId: bag.id }) };
-          }
-          this.#currentParent.set(session, bag.id);
-          const n = progress.childCount;
-          const message = isNew ? `New parent ${code}` : `Parent ${code} — ${n} ${n === 1 ? 'child' : 'children'}`;
-          return { result: 'parent' as const, code, message, parent: progress, scanId: log(tx, 'parent', message, { parentId: bag.id }) };
-        },
-        { behavior: 'immediate' },
-      );
+      return this.#immediate(() => {
+        let bag = this.#sql.bagByCode.get(code) as BagRef | undefined;
+        if (bag && bag.kind !== 'parent') {
+          const message = `${code} is recorded as a child bag, not a parent`;
+          return { result: 'invalid' as const, code, message, parent: currentId ? this.progress(currentId) : null, scanId: log('invalid', message) };
+        }
+        const isNew = !bag;
+        if (!bag) bag = this.createBag(code, 'parent', actor, now);
+        const progress = this.progress(bag.id)!;
+        if (progress.bill?.finalized) {
+          const message = `${code} is on finalized bill ${progress.bill.number}: it cannot take more bags`;
+          this.#currentParent.delete(session);
+          return { result: 'bill_closed' as const, code, message, parent: progress, scanId: log('bill_closed', message, { parentId: bag.id }) };
+        }
+        this.#currentParent.set(session, bag.id);
+        const n = progress.childCount;
+        const message = isNew ? `New parent ${code}` : `Parent ${code} — ${n} ${n === 1 ? 'child' : 'children'}`;
+        return { result: 'parent' as const, code, message, parent: progress, scanId: log('parent', message, { parentId: bag.id }) };
+      });
     }
 
     // A child.
     try {
-      return this.deps.db.transaction((tx) => this.linkChild(tx, session, actor, code, currentId, now, log), { behavior: 'immediate' });
+      return this.#immediate(() => this.linkChild(session, actor, code, currentId, now, log));
     } catch (error) {
       // Another connection linked the same child between our read and our insert: report who won.
-      if (isConstraintError(error)) {
-        return this.deps.db.transaction((tx) => this.linkChild(tx, session, actor, code, currentId, now, log), { behavior: 'immediate' });
-      }
+      if (isConstraintError(error)) return this.#immediate(() => this.linkChild(session, actor, code, currentId, now, log));
       throw error;
     }
   }
 
-  private linkChild(
-    tx: Tx,
-    session: Session,
-    actor: AuditActor,
-    code: string,
-    currentId: number | undefined,
-    now: number,
-    log: (tx: Tx, result: ScanResult, message: string, extra?: { parentId?: number | null; childId?: number | null; createdChild?: boolean }) => number,
-  ): ScanOutcome {
+  private linkChild(session: Session, actor: AuditActor, code: string, currentId: number | undefined, now: number, log: ScanLogger): ScanOutcome {
     const parent = currentId === undefined ? undefined : this.progress(currentId);
     if (!parent) {
       this.#currentParent.delete(session);
       const message = `Scan a parent bag first, then ${code}`;
-      return { result: 'no_parent', code, message, parent: null, scanId: log(tx, 'no_parent', message) };
+      return { result: 'no_parent', code, message, parent: null, scanId: log('no_parent', message) };
     }
     if (parent.bill?.finalized) {
       const message = `${parent.code} is on finalized bill ${parent.bill.number}: it cannot take more bags`;
-      return { result: 'bill_closed', code, message, parent, scanId: log(tx, 'bill_closed', message, { parentId: currentId }) };
+      return { result: 'bill_closed', code, message, parent, scanId: log('bill_closed', message, { parentId: currentId }) };
     }
-    let child = tx.select().from(bags).where(eq(bags.code, code)).get();
+    let child = this.#sql.bagByCode.get(code) as BagRef | undefined;
     if (child && child.kind === 'parent') {
       const message = `${code} is a parent bag: it cannot go inside another`;
-      return { result: 'invalid', code, message, parent, scanId: log(tx, 'invalid', message, { parentId: currentId }) };
+      return { result: 'invalid', code, message, parent, scanId: log('invalid', message, { parentId: currentId }) };
     }
     const link = child ? (this.#sql.linkOf.get(child.id) as { parent_id: number; parent_code: string } | undefined) : undefined;
     if (link && link.parent_id === currentId) {
       const message = `${code} is already on this parent`;
-      return { result: 'already_linked', code, message, parent, scanId: log(tx, 'already_linked', message, { parentId: currentId, childId: child!.id }) };
+      return { result: 'already_linked', code, message, parent, scanId: log('already_linked', message, { parentId: currentId, childId: child!.id }) };
     }
     if (link) {
       const message = `${code} is already on parent ${link.parent_code}`;
@@ -178,35 +184,31 @@ export class BagService {
         message,
         parent,
         otherParent: link.parent_code,
-        scanId: log(tx, 'conflict', message, { parentId: currentId, childId: child!.id }),
+        scanId: log('conflict', message, { parentId: currentId, childId: child!.id }),
       };
     }
     const createdChild = !child;
-    if (!child) child = this.createBag(tx, code, 'child', actor, now);
+    if (!child) child = this.createBag(code, 'child', actor, now);
     const count = parent.childCount + 1;
     const message = `Linked ${code} → ${parent.code} (${count})`;
-    const scanId = log(tx, 'linked', message, { parentId: currentId, childId: child.id, createdChild });
-    tx.insert(bagLinks).values({ childId: child.id, parentId: currentId!, linkedAt: now, linkedBy: actor.userId, scanId }).run();
-    recordAudit(tx, this.deps.audit, actor, {
+    const scanId = log('linked', message, { parentId: currentId, childId: child.id, createdChild });
+    this.#sql.insertLink.run(child.id, currentId!, now, actor.userId, scanId);
+    recordAudit(this.deps.db, this.deps.audit, actor, {
       action: 'bags.linked',
       entity: 'bag',
       entityId: code,
       before: { code, parent: null },
       after: { code, parent: parent.code },
     });
-    enqueue(tx, now, { op: 'link_child@1', upstream: BAGS_UPSTREAM, payload: { child: code, parent: parent.code, at: now, by: actor.username, station: this.deps.audit.stationId } });
+    enqueue(this.deps.db, now, { op: 'link_child@1', upstream: BAGS_UPSTREAM, payload: { child: code, parent: parent.code, at: now, by: actor.username, station: this.deps.audit.stationId } });
     return { result: 'linked', code, message, parent: { ...parent, childCount: count }, scanId };
   }
 
-  private createBag(tx: Tx, code: string, kind: 'parent' | 'child', actor: AuditActor, now: number) {
-    const bag = tx
-      .insert(bags)
-      .values({ code, kind, createdAt: now, createdBy: actor.userId, stationId: this.deps.audit.stationId, origin: 'scan' })
-      .returning()
-      .get();
-    recordAudit(tx, this.deps.audit, actor, { action: 'bags.created', entity: 'bag', entityId: code, after: { code, kind } });
-    enqueue(tx, now, { op: 'bag_created@1', upstream: BAGS_UPSTREAM, payload: { code, kind, at: now, by: actor.username, station: this.deps.audit.stationId } });
-    return bag;
+  private createBag(code: string, kind: 'parent' | 'child', actor: AuditActor, now: number): BagRef {
+    const id = Number(this.#sql.insertBag.run(code, kind, now, actor.userId, this.deps.audit.stationId).lastInsertRowid);
+    recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bags.created', entity: 'bag', entityId: code, after: { code, kind } });
+    enqueue(this.deps.db, now, { op: 'bag_created@1', upstream: BAGS_UPSTREAM, payload: { code, kind, at: now, by: actor.username, station: this.deps.audit.stationId } });
+    return { id, code, kind };
   }
 
   current(session: Session, user: Scanner): { parent: ParentProgress | null; recent: ScanRow[] } {
@@ -243,14 +245,14 @@ export class BagService {
         tx.delete(bagLinks).where(eq(bagLinks.childId, last.child_id)).run();
         tx.update(scans).set({ undoneAt: now, undoneBy: user.id }).where(eq(scans.id, last.id)).run();
         if (last.created_child) tx.delete(bags).where(eq(bags.id, last.child_id)).run();
-        recordAudit(tx, this.deps.audit, actor, {
+        recordAudit(this.deps.db, this.deps.audit, actor, {
           action: 'bags.link_undone',
           entity: 'bag',
           entityId: last.code,
           before: { code: last.code, parent: parent.code },
           after: last.created_child ? null : { code: last.code, parent: null },
         });
-        enqueue(tx, now, { op: 'unlink_child@1', upstream: BAGS_UPSTREAM, payload: { child: last.code, parent: parent.code, at: now, by: user.username, deleteChild: !!last.created_child } });
+        enqueue(this.deps.db, now, { op: 'unlink_child@1', upstream: BAGS_UPSTREAM, payload: { child: last.code, parent: parent.code, at: now, by: user.username, deleteChild: !!last.created_child } });
         this.#currentParent.set(session, last.parent_id);
         this.#lastAccepted.delete(session);
         const after = this.progress(last.parent_id)!;
@@ -335,8 +337,8 @@ export class BagService {
         }
         const before = { code, kind: detail.kind, parent: detail.parentCode, children: detail.children.map((c) => c.code), bill: detail.bill?.number ?? null };
         tx.delete(bags).where(eq(bags.code, code)).run(); // links and bill membership cascade
-        recordAudit(tx, this.deps.audit, actor, { action: 'bags.deleted', entity: 'bag', entityId: code, before, after: null, detail: reason });
-        enqueue(tx, now, { op: 'bag_deleted@1', upstream: BAGS_UPSTREAM, payload: { code, at: now, by: actor.username, reason } });
+        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bags.deleted', entity: 'bag', entityId: code, before, after: null, detail: reason });
+        enqueue(this.deps.db, now, { op: 'bag_deleted@1', upstream: BAGS_UPSTREAM, payload: { code, at: now, by: actor.username, reason } });
       },
       { behavior: 'immediate' },
     );
@@ -431,6 +433,12 @@ function prepareStatements(db: Database.Database) {
       JOIN bags c ON c.id = l.child_id LEFT JOIN users u ON u.id = l.linked_by
       WHERE l.parent_id = ? ORDER BY l.linked_at, c.code LIMIT 5000`),
     bagScans: db.prepare(`${SCAN_SELECT} WHERE s.code = ? OR s.parent_id = ? ORDER BY s.id DESC LIMIT ?`),
+    bagByCode: db.prepare('SELECT id, code, kind FROM bags WHERE code = ?'),
+    insertBag: db.prepare("INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'scan')"),
+    insertLink: db.prepare('INSERT INTO bag_links (child_id, parent_id, linked_at, linked_by, scan_id) VALUES (?, ?, ?, ?, ?)'),
+    insertScan: db.prepare(`
+      INSERT INTO scans (at, user_id, station_id, source, device, raw, code, result, message, parent_id, child_id, created_child)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
   };
 }
 

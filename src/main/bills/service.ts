@@ -98,7 +98,7 @@ export class BillService {
           .values({ number, status: 'draft', note: note || null, createdAt: now, createdBy: actor.userId })
           .returning()
           .get();
-        recordAudit(tx, this.deps.audit, actor, { action: 'bills.created', entity: 'bill', entityId: number, after: { number, note: row.note } });
+        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.created', entity: 'bill', entityId: number, after: { number, note: row.note } });
         return row.id;
       },
       { behavior: 'immediate' },
@@ -125,7 +125,7 @@ export class BillService {
         if (on?.id === billId) throw new DomainError('conflict', `${code} is already on this bill`);
         if (on) throw new DomainError('conflict', `${code} is already on bill ${on.number}`);
         tx.insert(billParents).values({ parentId: bag.id, billId, addedAt: now, addedBy: actor.userId }).run();
-        recordAudit(tx, this.deps.audit, actor, { action: 'bills.parent_added', entity: 'bill', entityId: bill.number, after: { parent: code } });
+        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.parent_added', entity: 'bill', entityId: bill.number, after: { parent: code } });
       },
       { behavior: 'immediate' },
     );
@@ -142,7 +142,7 @@ export class BillService {
           ? tx.delete(billParents).where(and(eq(billParents.parentId, bag.id), eq(billParents.billId, billId))).run().changes
           : 0;
         if (!removed) throw new DomainError('not_found', `${code} is not on bill ${bill.number}`);
-        recordAudit(tx, this.deps.audit, actor, { action: 'bills.parent_removed', entity: 'bill', entityId: bill.number, before: { parent: code } });
+        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.parent_removed', entity: 'bill', entityId: bill.number, before: { parent: code } });
       },
       { behavior: 'immediate' },
     );
@@ -161,8 +161,8 @@ export class BillService {
           .where(eq(bills.id, billId))
           .run();
         const after = { number: bill.number, parents: view.parents.map((p) => ({ code: p.code, children: p.childCount })), childCount: view.childCount, weightKg: view.weightKg, kgPerChild: view.kgPerChild };
-        recordAudit(tx, this.deps.audit, actor, { action: 'bills.finalized', entity: 'bill', entityId: bill.number, before: { status: 'draft' }, after });
-        enqueue(tx, now, { op: 'bill_finalized@1', upstream: BAGS_UPSTREAM, payload: { ...after, at: now, by: actor.username, station: this.deps.audit.stationId } });
+        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.finalized', entity: 'bill', entityId: bill.number, before: { status: 'draft' }, after });
+        enqueue(this.deps.db, now, { op: 'bill_finalized@1', upstream: BAGS_UPSTREAM, payload: { ...after, at: now, by: actor.username, station: this.deps.audit.stationId } });
       },
       { behavior: 'immediate' },
     );

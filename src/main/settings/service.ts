@@ -60,7 +60,7 @@ export class SettingsService {
           set: { value: JSON.stringify(after), updatedAt: this.now(), updatedBy: actor.userId },
         })
         .run();
-      recordAudit(tx, audit, actor, { action: 'settings.updated', entity: 'settings', entityId: STATION_KEY, before, after });
+      recordAudit(this.db, audit, actor, { action: 'settings.updated', entity: 'settings', entityId: STATION_KEY, before, after });
       this.#cache = null;
       return after;
     });

@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import type { Db } from '../db/open';
-import { outbox } from '../db/schema';
+
+const inserts = new WeakMap<Database.Database, Database.Statement>();
 
 /**
- * Queues a change for an upstream, inside the caller's transaction, so the change and its
- * outbox row commit together or not at all. `op` carries a version: rename it when the payload
- * changes shape, so rows queued by an older release keep their meaning.
+ * Queues a change for an upstream, inside the caller's transaction (same connection), so the
+ * change and its outbox row commit together or not at all. `op` carries a version: rename it
+ * when the payload changes shape, so rows queued by an older release keep their meaning.
  */
-export function enqueue(
-  tx: Pick<Db, 'insert'>,
-  now: number,
-  entry: { op: `${string}@${number}`; upstream: string; payload: unknown },
-): string {
+export function enqueue(db: Db, now: number, entry: { op: `${string}@${number}`; upstream: string; payload: unknown }): string {
+  let insert = inserts.get(db.$client);
+  if (!insert) {
+    insert = db.$client.prepare(
+      'INSERT INTO outbox (op_id, op, upstream, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    inserts.set(db.$client, insert);
+  }
   const opId = randomUUID();
-  tx.insert(outbox)
-    .values({ opId, op: entry.op, upstream: entry.upstream, payload: JSON.stringify(entry.payload), createdAt: now, updatedAt: now })
-    .run();
+  insert.run(opId, entry.op, entry.upstream, JSON.stringify(entry.payload), now, now);
   return opId;
 }
 

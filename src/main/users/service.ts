@@ -55,7 +55,7 @@ export class UserService {
         .returning()
         .get();
       const after = toUserRecord(row);
-      recordAudit(tx, this.deps.audit, actor, { action: 'users.created', entity: 'user', entityId: row.id, after });
+      recordAudit(this.deps.db, this.deps.audit, actor, { action: 'users.created', entity: 'user', entityId: row.id, after });
       return after;
     });
   }
@@ -86,7 +86,7 @@ export class UserService {
         .returning()
         .get();
       const after = toUserRecord(row);
-      recordAudit(tx, this.deps.audit, actor, {
+      recordAudit(this.deps.db, this.deps.audit, actor, {
         action: 'users.updated',
         entity: 'user',
         entityId: row.id,
@@ -114,7 +114,7 @@ export class UserService {
         .returning()
         .get();
       const changed = [passwordHash && 'password', pinHash && 'PIN'].filter(Boolean).join(' and ');
-      recordAudit(tx, this.deps.audit, actor, {
+      recordAudit(this.deps.db, this.deps.audit, actor, {
         action: 'users.credentials_reset',
         entity: 'user',
         entityId: row.id,
