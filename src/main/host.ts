@@ -13,6 +13,9 @@ import { DEMO_USERS } from './app/demo';
 import { createStation } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
+import { hidTestControl } from './host/test-control';
+import { loadNodeHid } from './scanners/hid';
+import { SimulatedHidBus } from './scanners/simulated';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '5780' },
       demo: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      'hid-sim': { type: 'boolean', default: false },
     },
   });
   const testMode = process.env.DOCKSIDE_TEST === '1';
@@ -40,6 +44,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  if (values['hid-sim'] && !testMode) {
+    console.error('--hid-sim replaces USB scanners with a simulated bus: it is for tests only (DOCKSIDE_TEST=1)');
+    process.exit(2);
+  }
+  const simBus = values['hid-sim'] ? new SimulatedHidBus() : null;
+
   const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
   const station = await createStation({
     dataDir,
@@ -47,8 +57,16 @@ async function main(): Promise<void> {
     logger,
     demo: values.demo,
     initialAdmin: initialAdminFromEnv(process.env),
+    hid: simBus ? { ok: true, backend: simBus } : await loadNodeHid(),
+    scannerPollMs: simBus ? 200 : 1000,
   });
-  const host = await startBrowserHost({ station, rendererDir: path.join(here, '../renderer'), port, logger });
+  const host = await startBrowserHost({
+    station,
+    rendererDir: path.join(here, '../renderer'),
+    port,
+    logger,
+    testControl: simBus ? hidTestControl(simBus) : undefined,
+  });
 
   // Tests and scripts wait for this exact line.
   console.log(`DOCKSIDE_HOST_READY ${host.url}`);

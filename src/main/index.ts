@@ -12,6 +12,7 @@ import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
 import { createLogger } from './app/logger';
 import { createStation, type Station } from './app/station';
 import { initialAdminFromEnv } from './app/env';
+import { loadNodeHid } from './scanners/hid';
 import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';
@@ -37,6 +38,7 @@ async function start(): Promise<void> {
     logger,
     demo: process.env.DOCKSIDE_DEMO === '1',
     initialAdmin: initialAdminFromEnv(process.env),
+    hid: await loadNodeHid(),
   });
 
   // Only our own page; CSP as a header too, not only the meta tag.

@@ -1,3 +1,4 @@
+import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
 
 /**
@@ -7,7 +8,11 @@ import type { SessionInfo } from './contract/session';
 export interface EventMap {
   /** The session changed without the renderer asking: idle lock, account disabled, role changed. */
   'session/changed': SessionInfo;
+  /** A USB HID scanner read a barcode; the window on the target screen takes it. */
+  'scanner/scan': { code: string; aim: string | null; scannerId: string; scannerName: string; target: ScannerTarget };
+  /** A scanner was plugged, unplugged, paired, renamed or removed. */
+  'scanner/status': ScannersOverview;
 }
 
 export type EventName = keyof EventMap;
-export const EVENT_NAMES = ['session/changed'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['session/changed', 'scanner/scan', 'scanner/status'] as const satisfies readonly EventName[];

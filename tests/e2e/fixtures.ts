@@ -142,3 +142,10 @@ export async function wedgeScan(page: Page, code: string): Promise<void> {
   await page.keyboard.type(code);
   await page.keyboard.press('Enter');
 }
+
+/** Drives the test host's simulated USB bus (host started with --hid-sim). */
+export async function hid(station: StationProcess, command: Record<string, unknown>): Promise<{ delivered: number }> {
+  const res = await fetch(`${station.url}/__test/hid`, { method: 'POST', body: JSON.stringify(command) });
+  if (!res.ok) throw new Error(`hid control: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { delivered: number };
+}

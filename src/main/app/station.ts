@@ -13,6 +13,9 @@ import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } f
 import { openDatabase, type OpenedDatabase } from '../db/open';
 import { HandlerRegistry } from '../ipc/handlers';
 import { createRouter, type Router } from '../ipc/router';
+import type { HidAvailability } from '../scanners/hid';
+import { registerScannerHandlers } from '../scanners/handlers';
+import { ScannerService, type ScannerConfig } from '../scanners/service';
 import { SettingsService } from '../settings/service';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { UserService } from '../users/service';
@@ -35,6 +38,11 @@ export interface StationConfig {
   initialAdmin?: { username: string; password: string; displayName?: string };
   /** How often idle sessions are checked; 0 disables the timer (tests tick by hand). */
   idleCheckMs?: number;
+  /** USB HID access: node-hid (loadNodeHid), a simulated bus in tests, or why there is none. */
+  hid?: HidAvailability;
+  /** How often HID devices are listed for plug/unplug; 0 = only on demand (tests). */
+  scannerPollMs?: number;
+  platform?: NodeJS.Platform;
 }
 
 export interface Station {
@@ -45,6 +53,7 @@ export interface Station {
   readonly settings: SettingsService;
   readonly bags: BagService;
   readonly bills: BillService;
+  readonly scanners: ScannerService;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
   /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
@@ -92,6 +101,25 @@ export async function createStation(config: StationConfig): Promise<Station> {
     });
 
     const bags = new BagService({ db, settings, audit, now });
+    // Scanner events go to every signed-in, unlocked window; each decides by its screen.
+    const pushToSignedIn: Push = (event, data) => {
+      for (const s of sessions.all()) if (s.userId !== null && !s.locked) s.push(event, data);
+    };
+    const scanners = new ScannerService({
+      hid: config.hid ?? { ok: false, reason: 'No USB HID access configured for this station' },
+      now,
+      platform: config.platform,
+      pollMs: config.scannerPollMs,
+      log: logger.child({ module: 'scanners' }),
+      store: {
+        load: () => settings.readKey<ScannerConfig[]>('scanners', []),
+        save: (list, change) =>
+          settings.writeKey('scanners', list, null, audit, { action: change.action, entityId: change.scanner.id, after: change.scanner }),
+      },
+      onScan: ({ barcode, scanner }) =>
+        pushToSignedIn('scanner/scan', { code: barcode.code, aim: barcode.aim, scannerId: scanner.id, scannerName: scanner.name, target: scanner.target }),
+      onStatus: (overview) => pushToSignedIn('scanner/status', overview),
+    });
     const bills = new BillService({ db, settings, audit, now });
 
     if (config.initialAdmin && !auth.hasUsers()) {
@@ -108,6 +136,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerBagHandlers(handlers, bags);
     registerBillHandlers(handlers, bills);
     registerAuditHandlers(handlers, db);
+    registerScannerHandlers(handlers, scanners);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);
@@ -115,6 +144,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if (checkpointer) db.$client.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
 
     const idleCheckMs = config.idleCheckMs ?? 5_000;
+    if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
     const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
     idleTimer?.unref();
 
@@ -126,12 +156,14 @@ export async function createStation(config: StationConfig): Promise<Station> {
       settings,
       bags,
       bills,
+      scanners,
       database,
       checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),
       closeSession: (session) => sessions.close(session),
       async close() {
         if (idleTimer) clearInterval(idleTimer);
+        scanners.stop();
         await checkpointer?.stop();
         database.close();
       },

@@ -20,11 +20,14 @@ export async function startBrowserHost(opts: {
   rendererDir: string;
   port: number;
   logger: Logger;
+  /** Test host only: a handler that takes its own requests first (see test-control.ts). */
+  testControl?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }): Promise<BrowserHost> {
   const log = opts.logger.child({ module: 'host' });
   let origins: string[] = [];
 
   const server = http.createServer((req, res) => {
+    if (opts.testControl?.(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;

@@ -49,6 +49,24 @@ export class SettingsService {
     return { ...DEFAULT_SETTINGS };
   }
 
+  /** A JSON value stored under its own key (e.g. paired scanners), not part of StationSettings. */
+  readKey<T>(key: string, fallback: T): T {
+    const row = this.db.select().from(settings).where(eq(settings.key, key)).get();
+    return row ? (JSON.parse(row.value) as T) : fallback;
+  }
+
+  writeKey(key: string, value: unknown, actor: AuditActor | null, audit: AuditContext, entry: { action: string; entityId: string; after: unknown }): void {
+    this.db.transaction(() => {
+      const json = JSON.stringify(value);
+      this.db
+        .insert(settings)
+        .values({ key, value: json, updatedAt: this.now(), updatedBy: actor?.userId ?? null })
+        .onConflictDoUpdate({ target: settings.key, set: { value: json, updatedAt: this.now(), updatedBy: actor?.userId ?? null } })
+        .run();
+      recordAudit(this.db, audit, actor ?? { userId: null, username: null }, { action: entry.action, entity: key, entityId: entry.entityId, after: entry.after });
+    });
+  }
+
   update(patch: Partial<StationSettings>, actor: AuditActor, audit: AuditContext): StationSettings {
     return this.db.transaction((tx) => {
       const before = this.get();

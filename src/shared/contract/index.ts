@@ -3,6 +3,7 @@ import { mergeChannels } from './define';
 import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
+import { scannerChannels } from './scanners';
 import { sessionChannels } from './session';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
@@ -11,12 +12,13 @@ export * from './audit';
 export * from './bags';
 export * from './bills';
 export * from './define';
+export * from './scanners';
 export * from './session';
 export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

@@ -1,4 +1,6 @@
 import type { ScanSource } from '../../../shared/contract/bags';
+import { on } from './client';
+import { ui } from './ui.svelte';
 import { DEFAULT_WEDGE, WedgeDetector } from './wedge';
 
 /**
@@ -6,7 +8,7 @@ import { DEFAULT_WEDGE, WedgeDetector } from './wedge';
  * HID scans pushed by main. The screen on view registers the handler; with none, the scan is
  * reported as unused instead of vanishing.
  */
-export type ScanHandler = (code: string, source: ScanSource) => void;
+export type ScanHandler = (code: string, source: ScanSource, device?: string) => void;
 
 let handler: ScanHandler | null = null;
 export const scanBus = $state({ unused: null as string | null });
@@ -19,8 +21,8 @@ export function useScanHandler(h: ScanHandler): () => void {
   };
 }
 
-export function deliverScan(code: string, source: ScanSource): void {
-  if (handler) handler(code, source);
+export function deliverScan(code: string, source: ScanSource, device?: string): void {
+  if (handler) handler(code, source, device);
   else scanBus.unused = `Scanned ${code} — open Scan or Bills to use it`;
 }
 
@@ -59,4 +61,11 @@ export function installWedge(): () => void {
   };
   window.addEventListener('keydown', onKey, { capture: true });
   return () => window.removeEventListener('keydown', onKey, { capture: true });
+}
+
+/** USB HID scans come from main as events; the window whose screen the scanner serves takes them. */
+export function listenForDeviceScans(): () => void {
+  return on('scanner/scan', (s) => {
+    if (s.target === 'any' || s.target === ui.screen) deliverScan(s.code, 'hid', s.scannerName);
+  });
 }
