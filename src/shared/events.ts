@@ -1,3 +1,4 @@
+import type { JobView } from './contract/jobs';
 import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
 
@@ -12,7 +13,9 @@ export interface EventMap {
   'scanner/scan': { code: string; aim: string | null; scannerId: string; scannerName: string; target: ScannerTarget };
   /** A scanner was plugged, unplugged, paired, renamed or removed. */
   'scanner/status': ScannersOverview;
+  /** A background job moved on, finished or failed (to signed-in windows). */
+  'job/progress': JobView;
 }
 
 export type EventName = keyof EventMap;
-export const EVENT_NAMES = ['session/changed', 'scanner/scan', 'scanner/status'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['session/changed', 'scanner/scan', 'scanner/status', 'job/progress'] as const satisfies readonly EventName[];

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { registerAuditHandlers } from '../audit/handlers';
 import { registerBagHandlers } from '../bags/handlers';
@@ -11,7 +13,10 @@ import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../db/checkpointer';
 import { openDatabase, type OpenedDatabase } from '../db/open';
+import { registerImportHandlers } from '../imports/handlers';
+import { ImportService } from '../imports/service';
 import { HandlerRegistry } from '../ipc/handlers';
+import { JobService } from '../jobs/service';
 import { createRouter, type Router } from '../ipc/router';
 import type { HidAvailability } from '../scanners/hid';
 import { registerScannerHandlers } from '../scanners/handlers';
@@ -54,6 +59,8 @@ export interface Station {
   readonly bags: BagService;
   readonly bills: BillService;
   readonly scanners: ScannerService;
+  readonly jobs: JobService;
+  readonly imports: ImportService;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
   /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
@@ -105,6 +112,11 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const pushToSignedIn: Push = (event, data) => {
       for (const s of sessions.all()) if (s.userId !== null && !s.locked) s.push(event, data);
     };
+    const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: (job) => pushToSignedIn('job/progress', job) });
+    const interrupted = jobs.markInterrupted();
+    if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
+    const filesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : config.dataDir;
+    const imports = new ImportService({ db, settings, audit, jobs, now, filesDir });
     const scanners = new ScannerService({
       hid: config.hid ?? { ok: false, reason: 'No USB HID access configured for this station' },
       now,
@@ -137,6 +149,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerBillHandlers(handlers, bills);
     registerAuditHandlers(handlers, db);
     registerScannerHandlers(handlers, scanners);
+    registerImportHandlers(handlers, imports, jobs);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);
@@ -157,6 +170,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       bags,
       bills,
       scanners,
+      jobs,
+      imports,
       database,
       checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),

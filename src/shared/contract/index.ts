@@ -3,6 +3,8 @@ import { mergeChannels } from './define';
 import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
+import { importChannels } from './imports';
+import { jobChannels } from './jobs';
 import { scannerChannels } from './scanners';
 import { sessionChannels } from './session';
 import { settingsChannels } from './settings';
@@ -12,13 +14,15 @@ export * from './audit';
 export * from './bags';
 export * from './bills';
 export * from './define';
+export * from './imports';
+export * from './jobs';
 export * from './scanners';
 export * from './session';
 export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

@@ -1,0 +1,19 @@
+import type { HandlerRegistry } from '../ipc/handlers';
+import { actorFromUser } from '../ipc/actor';
+import type { JobService } from '../jobs/service';
+import type { ImportService } from './service';
+
+export function registerImportHandlers(r: HandlerRegistry, imports: ImportService, jobs: JobService): void {
+  // The preview's row count lets the job show time left; remembered per upload.
+  const totals = new Map<string, number>();
+  r.add('imports/upload', (req) => imports.upload(req))
+    .add('imports/preview', async (req) => {
+      const p = await imports.preview(req.uploadId, req.mapping);
+      totals.set(req.uploadId, p.totals.rows);
+      return p;
+    })
+    .add('imports/start', (req, ctx) => imports.start(req.uploadId, req.mapping, actorFromUser(ctx), totals.get(req.uploadId) ?? null))
+    .add('imports/rejected-report', (req) => imports.rejectedReport(req.jobId))
+    .add('jobs/get', (req) => jobs.get(req.jobId))
+    .add('jobs/cancel', (req) => jobs.cancel(req.jobId));
+}

@@ -1,0 +1,144 @@
+import type Database from 'better-sqlite3';
+import type { JobStatus, JobView } from '../../shared/contract/jobs';
+import { DomainError } from '../../shared/envelope';
+import type { Logger } from '../app/logger';
+import type { Db } from '../db/open';
+
+interface JobRow {
+  id: number;
+  kind: string;
+  status: JobStatus;
+  params: string;
+  progress: number;
+  progress_text: string | null;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface JobProgress {
+  rowsDone: number;
+  rowsTotal: number | null;
+}
+
+export interface JobContext {
+  id: number;
+  /** True once someone asked to cancel; the job checks it between batches. */
+  cancelled(): boolean;
+  progress(p: JobProgress): void;
+}
+
+/**
+ * Long work as persisted rows: status, progress and result survive a restart. A job that was
+ * running when the process died is marked failed at the next start, with the reason, so nothing
+ * claims to be running that is not.
+ */
+export class JobService {
+  readonly #cancel = new Set<number>();
+  readonly #live = new Map<number, { startedAt: number; rowsDone: number; rowsTotal: number | null; rate: number | null; left: number | null }>();
+  readonly #sql: ReturnType<typeof statements>;
+
+  constructor(
+    private readonly deps: { db: Db; now: () => number; log: Logger; onProgress: (job: JobView) => void },
+  ) {
+    this.#sql = statements(deps.db.$client);
+  }
+
+  /** At start-up: jobs left "running" by a crash or kill. */
+  markInterrupted(): number {
+    return this.#sql.interrupt.run(this.deps.now(), 'Interrupted: Dockside stopped while this was running. Run it again to finish; work already saved is kept.').changes;
+  }
+
+  start<T>(kind: string, params: unknown, createdBy: number | null, work: (ctx: JobContext) => Promise<T>): JobView {
+    const now = this.deps.now();
+    const id = Number(this.#sql.insert.run(kind, JSON.stringify(params), createdBy, now, now).lastInsertRowid);
+    this.#live.set(id, { startedAt: now, rowsDone: 0, rowsTotal: null, rate: null, left: null });
+    let lastPush = 0;
+    const ctx: JobContext = {
+      id,
+      cancelled: () => this.#cancel.has(id),
+      progress: ({ rowsDone, rowsTotal }) => {
+        const t = this.deps.now();
+        const live = this.#live.get(id)!;
+        const seconds = Math.max(0.001, (t - live.startedAt) / 1000);
+        live.rowsDone = rowsDone;
+        live.rowsTotal = rowsTotal;
+        live.rate = Math.round(rowsDone / seconds);
+        live.left = rowsTotal && live.rate > 0 ? Math.max(0, Math.ceil((rowsTotal - rowsDone) / live.rate)) : null;
+        const fraction = rowsTotal ? Math.min(1, rowsDone / rowsTotal) : 0;
+        const text = `${rowsDone.toLocaleString('en-US')}${rowsTotal ? ` of ${rowsTotal.toLocaleString('en-US')}` : ''} rows · ${live.rate.toLocaleString('en-US')} rows/s${live.left !== null ? ` · ${live.left} s left` : ''}`;
+        this.#sql.progress.run(fraction, text, t, id);
+        // Events at most 10 a second; the row is always current.
+        if (t - lastPush >= 100 || fraction === 1) {
+          lastPush = t;
+          this.deps.onProgress(this.get(id));
+        }
+      },
+    };
+    // Runs after this call returns, so the caller gets the job id first.
+    setImmediate(() => {
+      work(ctx)
+        .then((result) => this.finish(id, this.#cancel.has(id) ? 'cancelled' : 'succeeded', result, null))
+        .catch((error: unknown) => {
+          const message = error instanceof DomainError ? error.message : `Failed: ${(error as Error)?.message ?? String(error)}`;
+          if (!(error instanceof DomainError)) this.deps.log.error({ err: error, jobId: id, kind }, 'job failed');
+          this.finish(id, 'failed', null, message);
+        });
+    });
+    return this.get(id);
+  }
+
+  private finish(id: number, status: JobStatus, result: unknown, error: string | null): void {
+    this.#sql.finish.run(status, result === null ? null : JSON.stringify(result), error, this.deps.now(), status === 'succeeded' ? 1 : null, id);
+    this.#cancel.delete(id);
+    this.deps.onProgress(this.get(id));
+    this.#live.delete(id);
+  }
+
+  cancel(id: number): JobView {
+    const job = this.get(id);
+    if (job.status !== 'running' && job.status !== 'queued') throw new DomainError('conflict', `This job has already ${job.status === 'succeeded' ? 'finished' : job.status}`);
+    this.#cancel.add(id);
+    return job;
+  }
+
+  get(id: number): JobView {
+    const row = this.#sql.get.get(id) as JobRow | undefined;
+    if (!row) throw new DomainError('not_found', `No job ${id}`);
+    const live = this.#live.get(id);
+    return {
+      id: row.id,
+      kind: row.kind,
+      status: row.status,
+      progress: row.progress,
+      progressText: row.progress_text,
+      rowsDone: live?.rowsDone ?? 0,
+      rowsTotal: live?.rowsTotal ?? null,
+      rowsPerSecond: live?.rate ?? null,
+      secondsLeft: live?.left ?? null,
+      result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+      error: row.error,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    };
+  }
+
+  params<T>(id: number): T {
+    const row = this.#sql.get.get(id) as JobRow | undefined;
+    if (!row) throw new DomainError('not_found', `No job ${id}`);
+    return JSON.parse(row.params) as T;
+  }
+}
+
+function statements(db: Database.Database) {
+  return {
+    insert: db.prepare("INSERT INTO jobs (kind, status, params, created_by, created_at, started_at, attempts) VALUES (?, 'running', ?, ?, ?, ?, 1)"),
+    progress: db.prepare('UPDATE jobs SET progress = ?, progress_text = ?, heartbeat_at = ? WHERE id = ?'),
+    finish: db.prepare('UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, progress = coalesce(?, progress) WHERE id = ?'),
+    get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+    interrupt: db.prepare("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE status IN ('running', 'queued')"),
+  };
+}

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bagRows, csv, importFile } from '../support/imports';
+import { makeStation, tempDir } from '../support/station';
+
+const ROWS = 500_000;
+
+describe('an import killed midway', () => {
+  it('leaves whole batches only, marks the job interrupted, and a re-run completes the file', async () => {
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('tests/support/import-child.ts'), dataDir, String(ROWS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const killedAt = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no progress:\n${out}`)), 60_000);
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const all = [...out.matchAll(/PROGRESS (\d+)/g)];
+        const done = all.length ? Number(all.at(-1)![1]) : 0;
+        if (done >= 5000) {
+          clearTimeout(timer);
+          child.kill('SIGKILL'); // not a thrown error: the process just stops
+          resolve(done);
+        }
+      });
+      child.once('exit', (code) => code !== null && reject(new Error(`child exited ${code}:\n${out}`)));
+    });
+    await new Promise((r) => child.once('close', r));
+    expect(killedAt).toBeLessThan(ROWS);
+
+    const t = await makeStation({ dataDir });
+    const db = t.station.database.sqlite;
+    const one = (sql: string) => Object.values(db.prepare(sql).get() as object)[0];
+    expect(one('PRAGMA integrity_check')).toBe('ok');
+    expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
+    const links = one('SELECT count(*) FROM bag_links') as number;
+    expect(links % 5000).toBe(0); // whole batches only
+    expect(links).toBeGreaterThan(0);
+    expect(links).toBeLessThan(ROWS);
+    expect(one("SELECT count(*) FROM bags WHERE kind = 'child' AND id NOT IN (SELECT child_id FROM bag_links)")).toBe(0);
+    expect(one("SELECT count(*) FROM audit_log WHERE action = 'bags.imported'")).toBe(links / 5000);
+    expect(one("SELECT count(*) FROM outbox WHERE op = 'import_links@1'")).toBe(links / 5000);
+    const job = db.prepare("SELECT status, error FROM jobs WHERE kind = 'import'").get() as { status: string; error: string };
+    expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining('Interrupted') });
+
+    const admin = t.window();
+    await admin.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+    const rerun = await importFile(admin, 'kill.csv', csv(bagRows(ROWS / 25, 25)));
+    expect(rerun.result).toMatchObject({ linked: ROWS - links, alreadyPresent: links, rejected: 0 });
+    expect(one('SELECT count(*) FROM bag_links')).toBe(ROWS);
+    await t.close();
+  }, 120_000);
+});
