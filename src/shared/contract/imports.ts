@@ -48,7 +48,7 @@ export interface ImportResult extends ImportTotals {
   cancelled: boolean;
 }
 
-const uploadId = z.string().uuid('Not an upload id');
+const uploadId = z.string().uuid('Not an upload id').meta({ examples: ['6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b'] });
 const mapping = z.strictObject({ parent: z.number().int().min(0).max(200), child: z.number().int().min(0).max(200) });
 
 export const importChannels = {
@@ -57,7 +57,11 @@ export const importChannels = {
       uploadId: uploadId.optional(),
       name: z.string().trim().min(1, 'File name is required').max(200, 'File name too long'),
       /** Base64 of at most 1 MiB of the file. */
-      chunk: z.string().max(1_400_000, 'Chunk too large').regex(/^[A-Za-z0-9+/]*={0,2}$/, 'Chunk is not base64'),
+      chunk: z
+        .string()
+        .max(1_400_000, 'Chunk too large')
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'Chunk is not base64')
+        .meta({ examples: ['UGFyZW50LENoaWxkCg=='] }),
       last: z.boolean(),
     }),
     access: ['admin', 'biller'],
