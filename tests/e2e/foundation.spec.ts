@@ -125,6 +125,6 @@ test.describe('foundation', () => {
     await expect(page.getByText('Dock Door 3')).toBeVisible();
     await signIn(page, 'billing2', 'billing-pass-2');
     await expect(page.getByText('Billing Two')).toBeVisible();
-    await expect(page.getByRole('navigation', { name: 'Screens' }).getByRole('button')).toHaveText([/Bills/, /Search/, /Reports/]);
+    await expect(page.getByRole('navigation', { name: 'Screens' }).getByRole('button')).toHaveText([/Bills/, /Search/, /Reports/, /Import/]);
   });
 });

@@ -13,6 +13,8 @@ import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../db/checkpointer';
 import { openDatabase, type OpenedDatabase } from '../db/open';
+import { registerExportHandlers } from '../exports/handlers';
+import { ExportService } from '../exports/service';
 import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
 import { HandlerRegistry } from '../ipc/handlers';
@@ -117,6 +119,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
     const filesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : config.dataDir;
     const imports = new ImportService({ db, settings, audit, jobs, now, filesDir });
+    const exports = new ExportService({ db, jobs, settings, filesDir });
     const scanners = new ScannerService({
       hid: config.hid ?? { ok: false, reason: 'No USB HID access configured for this station' },
       now,
@@ -150,6 +153,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerAuditHandlers(handlers, db);
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports, jobs);
+    registerExportHandlers(handlers, exports);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);

@@ -3,6 +3,7 @@ import { mergeChannels } from './define';
 import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
+import { exportChannels } from './exports';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
 import { scannerChannels } from './scanners';
@@ -14,6 +15,7 @@ export * from './audit';
 export * from './bags';
 export * from './bills';
 export * from './define';
+export * from './exports';
 export * from './imports';
 export * from './jobs';
 export * from './scanners';
@@ -22,7 +24,7 @@ export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

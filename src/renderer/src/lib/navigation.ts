@@ -1,6 +1,6 @@
 import type { Role } from '../../../shared/roles';
 
-export type ScreenId = 'scan' | 'bills' | 'search' | 'trips' | 'verify' | 'reports' | 'admin';
+export type ScreenId = 'scan' | 'bills' | 'search' | 'data' | 'trips' | 'verify' | 'reports' | 'admin';
 
 export interface NavItem {
   id: ScreenId;
@@ -20,7 +20,8 @@ export const NAV: readonly NavItem[] = [
   { id: 'trips', label: 'Trips', key: 'F4', roles: ['admin', 'dispatcher'], notYet: 'Delivery trips and BioTrack manifests are not built yet. They come in a later Dockside update.' },
   { id: 'verify', label: 'Verify', key: 'F5', roles: ['admin', 'dispatcher'], notYet: 'Rack stock verification is not built yet. It comes in a later Dockside update.' },
   { id: 'reports', label: 'Reports', key: 'F6', roles: ['admin', 'biller', 'dispatcher'], notYet: 'ETA reports from the ERP are not built yet. They come in a later Dockside update.' },
-  { id: 'admin', label: 'Admin', key: 'F7', roles: ['admin'], notYet: null },
+  { id: 'data', label: 'Import', key: 'F7', roles: ['admin', 'biller'], notYet: null },
+  { id: 'admin', label: 'Admin', key: 'F8', roles: ['admin'], notYet: null },
 ];
 
 export function navFor(role: Role): NavItem[] {
