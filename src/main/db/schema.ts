@@ -149,6 +149,8 @@ export const bagLinks = sqliteTable(
     linkedAt: integer('linked_at').notNull(),
     linkedBy: integer('linked_by'),
     scanId: integer('scan_id'),
+    /** The import job that made this link, if an import did: tells a file's own repeats from earlier data. */
+    importJobId: integer('import_job_id'),
   },
   (t) => [index('bag_links_parent').on(t.parentId, t.linkedAt)],
 );

@@ -3,8 +3,8 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse';
 import { DomainError } from '../../shared/envelope';
 
-/** A cell as read from the file: text, or the reason it cannot be an id. */
-export type Cell = { text: string } | { problem: string };
+/** A cell as read from the file: its text, or the reason it cannot be an id. */
+export type Cell = string | { problem: string };
 
 export interface SourceRow {
   /** 1-based row number in the sheet or file, as a person sees it in Excel. */
@@ -37,12 +37,18 @@ export async function sniffFile(path: string, name: string): Promise<FileKind> {
 
 function textCell(s: string): Cell {
   if (s.length > MAX_CELL_CHARS) return { problem: `a cell of ${s.length.toLocaleString('en-US')} characters (at most ${MAX_CELL_CHARS.toLocaleString('en-US')})` };
-  return { text: s };
+  return s;
+}
+
+/** CSV cells are strings already: only an over-long one becomes a problem (no object per cell). */
+function csvCells(record: string[]): Cell[] {
+  for (let i = 0; i < record.length; i++) if (record[i].length > MAX_CELL_CHARS) return record.map(textCell);
+  return record;
 }
 
 /** An Excel cell value → text, or why it is not usable as an id. */
 export function excelCell(v: unknown): Cell {
-  if (v === null || v === undefined) return { text: '' };
+  if (v === null || v === undefined) return '';
   if (typeof v === 'string') return textCell(v);
   if (typeof v === 'number') return { problem: `a number (${v}), not text: format the id column as Text so leading zeros survive` };
   if (typeof v === 'boolean') return { problem: `a TRUE/FALSE value` };
@@ -57,16 +63,30 @@ export function excelCell(v: unknown): Cell {
   return { problem: 'a value Dockside cannot read as text' };
 }
 
-/** Streams rows from an XLSX (first worksheet) or CSV file; never holds the whole file. */
-export async function* readRows(path: string, kind: FileKind, name: string): AsyncGenerator<SourceRow> {
+const BATCH = 1000;
+
+/**
+ * Streams rows from an XLSX (first worksheet) or CSV file, in batches of up to 1,000: one await
+ * per batch rather than per row (per-row async steps cost as much as the parsing), and never
+ * the whole file in memory.
+ */
+export async function* readRows(path: string, kind: FileKind, name: string): AsyncGenerator<SourceRow[]> {
+  let batch: SourceRow[] = [];
   if (kind === 'csv') {
-    const parser = fs.createReadStream(path).pipe(
-      parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: MAX_CSV_RECORD_BYTES, info: true }),
+    const parser = fs.createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+      parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: MAX_CSV_RECORD_BYTES }),
     );
+    // A record is one spreadsheet row, whatever line breaks sit inside quotes: number records.
+    let line = 0;
     try {
-      for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        yield { line: rec.info.lines, cells: rec.record.map(textCell) };
+      for await (const record of parser as AsyncIterable<string[]>) {
+        batch.push({ line: ++line, cells: csvCells(record) });
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
+        }
       }
+      if (batch.length) yield batch;
     } catch (error) {
       throw new DomainError('invalid', `${name} cannot be read as CSV: ${(error as Error).message.split('\n')[0].slice(0, 200)}`);
     }
@@ -83,8 +103,13 @@ export async function* readRows(path: string, kind: FileKind, name: string): Asy
     for await (const sheet of reader) {
       for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
         const values = Array.isArray(row.values) ? row.values.slice(1) : [];
-        yield { line: row.number, cells: values.map(excelCell) };
+        batch.push({ line: row.number, cells: values.map(excelCell) });
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
+        }
       }
+      if (batch.length) yield batch;
       return; // the first worksheet only
     }
   } catch (error) {

@@ -15,6 +15,7 @@ import type { SettingsService } from '../settings/service';
 import { BAGS_UPSTREAM, enqueue } from '../sync/outbox';
 import { guessMapping } from './mapping';
 import { readRows, sniffFile, type Cell, type SourceRow } from './read';
+import { SeenChildren } from './seen';
 
 export const IMPORT_BATCH_ROWS = 5000;
 const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
@@ -37,15 +38,18 @@ type Verdict =
   | { kind: 'duplicate'; parent: string; child: string }
   | { kind: 'ok'; parent: string; child: string };
 
-const cellText = (c: Cell | undefined): string | { problem: string } => (c === undefined ? '' : 'text' in c ? c.text.trim() : c);
+const cellText = (c: Cell | undefined): string | { problem: string } => (c === undefined ? '' : typeof c === 'string' ? c.trim() : c);
+const isBlank = (c: Cell) => typeof c === 'string' && c.trim() === '';
+/** Ids a spreadsheet would run as a formula, or one it turned into scientific notation. */
+const SUSPECT = /^[=+@]|^-[^0-9]|^\d+(\.\d+)?E\+\d+$/i;
 const show = (v: string | { problem: string }) => (typeof v === 'string' ? v : '');
 
 /**
- * Checks rows against the file itself: formats, empty rows, duplicates and contradictions
- * within the file. Parents are interned so a million rows keep one string per parent.
+ * Checks one row on its own: empty, cell problems, formats. Repeats within the file are found
+ * by the preview's SeenChildren and, when importing, by the links this import already made.
+ * Parents are interned so a million rows keep one string per parent.
  */
 class FileChecker {
-  readonly #childParent = new Map<string, string>();
   readonly #parents = new Map<string, string>();
   readonly #formats;
 
@@ -59,15 +63,16 @@ class FileChecker {
     const c = cellText(row.cells[m.child]);
     const parentShown = show(p);
     const childShown = show(c);
-    if (p === '' && c === '' && row.cells.every((x) => 'text' in x && x.text.trim() === '')) return { kind: 'empty' };
+    if (p === '' && c === '' && row.cells.every(isBlank)) return { kind: 'empty' };
     const reject = (reason: string): Verdict => ({ kind: 'rejected', reason, parent: parentShown, child: childShown });
     if (typeof p !== 'string') return reject(`Parent column holds ${p.problem}`);
     if (typeof c !== 'string') return reject(`Child column holds ${c.problem}`);
     if (p === '') return reject('Parent is empty');
     if (c === '') return reject('Child is empty');
     for (const [what, v] of [['Parent', p], ['Child', c]] as const) {
-      if (/^[=+@]/.test(v) || /^-[^0-9]/.test(v)) return reject(`${what} “${v.slice(0, 40)}” looks like a spreadsheet formula`);
-      if (/^\d+(\.\d+)?E\+\d+$/i.test(v)) return reject(`${what} “${v}” is a number in scientific notation: the spreadsheet changed the id; format the column as Text`);
+      if (!SUSPECT.test(v)) continue;
+      if (/E\+/i.test(v) && !/^[=+@-]/.test(v)) return reject(`${what} “${v}” is a number in scientific notation: the spreadsheet changed the id; format the column as Text`);
+      return reject(`${what} “${v.slice(0, 40)}” looks like a spreadsheet formula`);
     }
     const parent = classifyCode(p, this.#formats);
     if (!parent.ok) return reject(`Parent: ${parent.reason}`);
@@ -77,10 +82,6 @@ class FileChecker {
     if (child.kind !== 'child') return reject(`Child ${child.code} is a parent bag id`);
     let parentCode = this.#parents.get(parent.code);
     if (!parentCode) this.#parents.set(parent.code, (parentCode = parent.code));
-    const before = this.#childParent.get(child.code);
-    if (before === parentCode) return { kind: 'duplicate', parent: parentCode, child: child.code };
-    if (before) return { kind: 'rejected', reason: `${child.code} is on ${before} earlier in the file`, parent: parentCode, child: child.code };
-    this.#childParent.set(child.code, parentCode);
     return { kind: 'ok', parent: parentCode, child: child.code };
   }
 }
@@ -130,20 +131,22 @@ export class ImportService {
     return { id, name, path: file };
   }
 
-  /** Header row and mapping: the first row with any text is the header. */
-  private async *open(upload: Upload, given?: ImportMapping) {
+  /** Header row and mapping (the first row with any text), then the data rows in batches. */
+  private async open(upload: Upload, given?: ImportMapping) {
     const kind = await sniffFile(upload.path, upload.name);
-    const rows = readRows(upload.path, kind, upload.name);
-    // next() by hand: breaking out of for-await would close the generator before the data rows.
+    const batches = readRows(upload.path, kind, upload.name);
     let header: SourceRow | undefined;
-    for (let r = await rows.next(); !r.done; r = await rows.next()) {
-      if (r.value.cells.some((c) => 'text' in c && c.text.trim() !== '')) {
-        header = r.value;
-        break;
+    let rest: SourceRow[] = [];
+    // next() by hand: breaking out of for-await would close the generator before the data rows.
+    for (let r = await batches.next(); !r.done && !header; r = header ? r : await batches.next()) {
+      const at = r.value.findIndex((row) => row.cells.some((c) => typeof c === 'string' && c.trim() !== ''));
+      if (at >= 0) {
+        header = r.value[at];
+        rest = r.value.slice(at + 1);
       }
     }
     if (!header) throw new DomainError('invalid', `${upload.name} has no rows: the sheet is empty`);
-    const headers = header.cells.map((c) => ('text' in c ? c.text.trim() : ''));
+    const headers = header.cells.map((c) => (typeof c === 'string' ? c.trim() : ''));
     const mapping = given ?? guessMapping(headers);
     if (!mapping) {
       throw new DomainError('invalid', `${upload.name} has no parent and child columns. Columns found: ${headers.filter(Boolean).join(', ') || 'none'}. Name them “Parent” and “Child”, or choose them in the preview.`);
@@ -152,27 +155,39 @@ export class ImportService {
     if (mapping.parent === mapping.child || mapping.parent >= width || mapping.child >= width) {
       throw new DomainError('invalid', 'Choose two different columns for parent and child');
     }
-    yield { kind, headers, headerLine: header.line, mapping };
-    yield* rows;
+    async function* rows(): AsyncGenerator<SourceRow[]> {
+      if (rest.length) yield rest;
+      yield* batches;
+    }
+    return { kind, headers, headerLine: header.line, mapping, rows: rows() };
   }
 
   async preview(uploadId: string, given?: ImportMapping): Promise<ImportPreview> {
     const upload = this.uploadOf(uploadId);
-    const it = this.open(upload, given);
-    const first = (await it.next()).value as { kind: 'csv' | 'xlsx'; headers: string[]; headerLine: number; mapping: ImportMapping };
+    const first = await this.open(upload, given);
     const checker = new FileChecker(this.deps.settings);
+    const seen = new SeenChildren(path.join(this.deps.filesDir, 'tmp'));
     const totals: ImportTotals = { rows: 0, linked: 0, alreadyPresent: 0, duplicates: 0, empty: 0, rejected: 0 };
     const rows: ImportPreview['rows'] = [];
     const errors: ImportPreview['errors'] = [];
-    for await (const row of it as AsyncGenerator<SourceRow>) {
+    try {
+    for await (const batch of first.rows) for (const row of batch) {
       totals.rows++;
-      const checked = checker.check(row, first.mapping);
+      let checked = checker.check(row, first.mapping);
+      if (checked.kind === 'ok') {
+        const before = seen.remember(checked.child, checked.parent);
+        if (before === checked.parent) checked = { ...checked, kind: 'duplicate' };
+        else if (before) checked = { ...checked, kind: 'rejected', reason: `${checked.child} is on ${before} earlier in the file` };
+      }
       const v = checked.kind === 'ok' ? this.againstDatabase(checked) : checked;
       const status = this.count(totals, v);
       if (v.kind === 'rejected' && errors.length < PREVIEW_ERRORS) errors.push({ line: row.line, reason: v.reason });
       if (rows.length < PREVIEW_ROWS) {
         rows.push({ line: row.line, parent: 'parent' in v ? v.parent : '', child: 'child' in v ? v.child : '', status, reason: v.kind === 'rejected' ? v.reason : null });
       }
+    }
+    } finally {
+      seen.close();
     }
     if (totals.rows === 0) throw new DomainError('invalid', `${upload.name} has a header row but no bag rows`);
     return { uploadId, fileName: upload.name, kind: first.kind, headers: first.headers, headerLine: first.headerLine, mapping: first.mapping, rows, totals, errors };
@@ -223,8 +238,7 @@ export class ImportService {
    * A cancel or a crash keeps whole batches only; re-importing skips what is there.
    */
   private async run(ctx: JobContext, upload: Upload, mapping: ImportMapping, actor: AuditActor, rowsTotal: number | null): Promise<ImportResult> {
-    const it = this.open(upload, mapping);
-    await it.next();
+    const { rows } = await this.open(upload, mapping);
     const checker = new FileChecker(this.deps.settings);
     const totals: ImportTotals = { rows: 0, linked: 0, alreadyPresent: 0, duplicates: 0, empty: 0, rejected: 0 };
     const result: ImportResult = { ...totals, fileName: upload.name, parentsCreated: 0, childrenCreated: 0, batchesCommitted: 0, cancelled: false };
@@ -275,17 +289,19 @@ export class ImportService {
             continue;
           }
           childId = existing.id;
-          const link = sql.linkOf.get(childId) as { parent_id: number; parent_code: string } | undefined;
+          const link = sql.linkOf.get(childId) as { parent_id: number; parent_code: string; import_job_id: number | null } | undefined;
+          const ours = link?.import_job_id === ctx.id; // linked by an earlier row of this file
           if (link?.parent_id === pid) {
-            totals.alreadyPresent++;
+            if (ours) totals.duplicates++;
+            else totals.alreadyPresent++;
             continue;
           }
           if (link) {
-            reject(r.line, r.parent, r.child, `${r.child} is already on parent ${link.parent_code}`);
+            reject(r.line, r.parent, r.child, ours ? `${r.child} is on ${link.parent_code} earlier in the file` : `${r.child} is already on parent ${link.parent_code}`);
             continue;
           }
         }
-        sql.insertLink.run(childId, pid, now, actor.userId);
+        sql.insertLink.run(childId, pid, now, actor.userId, ctx.id);
         links.push([r.child, r.parent]);
       }
       totals.linked += links.length;
@@ -304,23 +320,25 @@ export class ImportService {
     };
 
     try {
-      for await (const row of it as AsyncGenerator<SourceRow>) {
-        totals.rows++;
-        const v = checker.check(row, mapping);
-        if (v.kind === 'empty') totals.empty++;
-        else if (v.kind === 'duplicate') totals.duplicates++;
-        else if (v.kind === 'rejected') reject(row.line, v.parent, v.child, v.reason);
-        else batch.push({ line: row.line, parent: v.parent, child: v.child });
-        if (batch.length >= IMPORT_BATCH_ROWS) {
-          flush();
-          ctx.progress({ rowsDone: totals.rows, rowsTotal });
-          if (ctx.cancelled()) {
-            result.cancelled = true;
-            break;
+      reading: for await (const read of rows) {
+        for (const row of read) {
+          totals.rows++;
+          const v = checker.check(row, mapping);
+          if (v.kind === 'empty') totals.empty++;
+          else if (v.kind === 'duplicate') totals.duplicates++;
+          else if (v.kind === 'rejected') reject(row.line, v.parent, v.child, v.reason);
+          else batch.push({ line: row.line, parent: v.parent, child: v.child });
+          if (batch.length >= IMPORT_BATCH_ROWS) {
+            flush();
+            ctx.progress({ rowsDone: totals.rows, rowsTotal });
+            if (ctx.cancelled()) {
+              result.cancelled = true;
+              break reading;
+            }
           }
-          // Let IPC and other work in between batches.
-          await new Promise((r) => setImmediate(r));
         }
+        // Between read batches: IPC and other work get their turn.
+        await new Promise((r) => setImmediate(r));
       }
       if (!result.cancelled) flush();
       if (totals.rows === 0) throw new DomainError('invalid', `${upload.name} has a header row but no bag rows`);
@@ -343,10 +361,10 @@ export class ImportService {
 function statements(db: Database.Database) {
   return {
     bag: db.prepare('SELECT id, kind FROM bags WHERE code = ?'),
-    linkOf: db.prepare('SELECT l.parent_id, p.code AS parent_code FROM bag_links l JOIN bags p ON p.id = l.parent_id WHERE l.child_id = ?'),
+    linkOf: db.prepare('SELECT l.parent_id, l.import_job_id, p.code AS parent_code FROM bag_links l JOIN bags p ON p.id = l.parent_id WHERE l.child_id = ?'),
     finalized: db.prepare("SELECT 1 FROM bill_parents bp JOIN bills b ON b.id = bp.bill_id WHERE bp.parent_id = ? AND b.status = 'finalized'"),
     insertBag: db.prepare("INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'import')"),
     insertBagIfNew: db.prepare("INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'import') ON CONFLICT (code) DO NOTHING"),
-    insertLink: db.prepare('INSERT INTO bag_links (child_id, parent_id, linked_at, linked_by) VALUES (?, ?, ?, ?)'),
+    insertLink: db.prepare('INSERT INTO bag_links (child_id, parent_id, linked_at, linked_by, import_job_id) VALUES (?, ?, ?, ?, ?)'),
   };
 }

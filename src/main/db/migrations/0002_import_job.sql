@@ -1,0 +1,1 @@
+ALTER TABLE `bag_links` ADD `import_job_id` integer;
