@@ -24,6 +24,10 @@ import type { HidAvailability } from '../scanners/hid';
 import { registerScannerHandlers } from '../scanners/handlers';
 import { ScannerService, type ScannerConfig } from '../scanners/service';
 import { SettingsService } from '../settings/service';
+import { bagsTransport } from '../sync/bags-transport';
+import { OutboxDrainer, type OutboxTransport } from '../sync/drain';
+import { registerSyncHandlers } from '../sync/handlers';
+import { UpstreamHttp } from '../sync/http';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
@@ -50,6 +54,10 @@ export interface StationConfig {
   /** How often HID devices are listed for plug/unplug; 0 = only on demand (tests). */
   scannerPollMs?: number;
   platform?: NodeJS.Platform;
+  /** Where outbox records go; without one they wait in the outbox. */
+  upstreams?: { bags?: { url: string; readTimeoutMs?: number } };
+  /** How often the outbox is drained; 0 = only on demand (tests). */
+  syncIntervalMs?: number;
 }
 
 export interface Station {
@@ -63,6 +71,7 @@ export interface Station {
   readonly scanners: ScannerService;
   readonly jobs: JobService;
   readonly imports: ImportService;
+  readonly sync: OutboxDrainer;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
   /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
@@ -144,6 +153,13 @@ export async function createStation(config: StationConfig): Promise<Station> {
     }
     if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, bags, bills, audit, logger });
 
+    const transports: Record<string, OutboxTransport> = {};
+    if (config.upstreams?.bags) {
+      const bagsHttp = new UpstreamHttp({ name: 'bags', baseUrl: config.upstreams.bags.url, now, log: logger.child({ module: 'upstream-bags' }), readTimeoutMs: config.upstreams.bags.readTimeoutMs });
+      transports.bags = bagsTransport(bagsHttp, audit.stationId);
+    }
+    const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
+
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);
     registerUserHandlers(handlers, users);
@@ -154,6 +170,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports, jobs);
     registerExportHandlers(handlers, exports);
+    registerSyncHandlers(handlers, sync, db, audit);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);
@@ -162,6 +179,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
+    if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
     const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
     idleTimer?.unref();
 
@@ -176,6 +194,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       scanners,
       jobs,
       imports,
+      sync,
       database,
       checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),
@@ -183,6 +202,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       async close() {
         if (idleTimer) clearInterval(idleTimer);
         scanners.stop();
+        await sync.stop();
         await checkpointer?.stop();
         database.close();
       },

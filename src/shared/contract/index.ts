@@ -8,6 +8,7 @@ import { importChannels } from './imports';
 import { jobChannels } from './jobs';
 import { scannerChannels } from './scanners';
 import { sessionChannels } from './session';
+import { syncChannels } from './sync';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
 
@@ -15,6 +16,7 @@ export * from './audit';
 export * from './bags';
 export * from './bills';
 export * from './define';
+export * from './sync';
 export * from './exports';
 export * from './imports';
 export * from './jobs';
@@ -24,7 +26,7 @@ export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels, syncChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

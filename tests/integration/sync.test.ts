@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBagsSimulator, type BagsSimulator } from '../../src/simulators/bags-upstream';
+import { backoffMs, MAX_ATTEMPTS } from '../../src/main/sync/drain';
+import { retryAfterMs } from '../../src/main/sync/http';
+import { withAdmin } from '../support/station';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(readTimeoutMs = 2000) {
+  const sim = await startBagsSimulator();
+  const t = await withAdmin({ upstreams: { bags: { url: sim.url, readTimeoutMs } }, syncIntervalMs: 0 });
+  cleanups.push(() => sim.close(), () => t.close());
+  const dock = await t.signedIn('dispatcher', 'dock1');
+  const scan = (code: string) => dock.ok('bags/scan', { code, source: 'manual' });
+  const outbox = (status: string) => (t.station.database.sqlite.prepare('SELECT count(*) n FROM outbox WHERE status = ?').get(status) as { n: number }).n;
+  const drain = () => t.station.sync.drainAll();
+  return { sim, t, dock, scan, outbox, drain };
+}
+
+describe('outbox drain to the bag-tracking simulator', () => {
+  it('sends every record once, marks it done, and never sends a done record again', async () => {
+    const { sim, t, scan, outbox, drain } = await setup();
+    await scan('SB00001');
+    for (let i = 0; i < 5; i++) await scan(`C-${i}`);
+    expect(outbox('pending')).toBe(11); // 6 bags created + 5 links
+    await drain();
+    expect(outbox('done')).toBe(11);
+    expect([...sim.applied.values()].every((n) => n === 1)).toBe(true);
+    expect(sim.applied.size).toBe(11);
+    const requests = sim.stats().requests;
+    await drain();
+    expect(sim.stats().requests).toBe(requests);
+    const status = await t.admin.ok('sync/status', {});
+    expect(status).toEqual([expect.objectContaining({ upstream: 'bags', online: true, queued: 0, stuck: 0 })]);
+  });
+
+  it('a short 503 is retried inside the call; a 503 with a long Retry-After rests the upstream until then', async () => {
+    const { sim, t, scan, outbox, drain } = await setup();
+    await scan('SB00001');
+    sim.faults.unavailable = 1;
+    await drain();
+    expect(outbox('done')).toBe(1);
+
+    await scan('C-1');
+    sim.faults.unavailable = 5;
+    sim.faults.retryAfterS = 30;
+    await drain();
+    expect(outbox('pending')).toBe(2); // attempts untouched: being offline is not the record's fault
+    const s = (await t.admin.ok('sync/status', {}))[0];
+    expect(s).toMatchObject({ online: false, queued: 2, lastError: 'bags is unavailable (503)' });
+    expect(s.restingUntil).toBe(t.clock.t + 30_000);
+    const before = sim.stats().requests;
+    await drain(); // resting: no request at all
+    expect(sim.stats().requests).toBe(before);
+    t.clock.advance(30_001);
+    sim.faults.unavailable = 0;
+    await drain();
+    expect(outbox('done')).toBe(3);
+    expect((await t.admin.ok('sync/status', {}))[0].online).toBe(true);
+  });
+
+  it('honours 429 Retry-After and survives a malformed answer', async () => {
+    const { sim, scan, outbox, drain } = await setup();
+    await scan('SB00001');
+    sim.faults.rateLimited = 1;
+    const t0 = Date.now();
+    await drain();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900); // waited the second it was told to
+    expect(outbox('done')).toBe(1);
+
+    await scan('C-1');
+    sim.faults.malformed = 3; // more than the retries in one call
+    await drain();
+    expect(outbox('pending')).toBe(2);
+    await drain();
+  });
+
+  it('a record the upstream keeps refusing backs off alone, then waits for an admin; the queue keeps moving', async () => {
+    const { sim, t, scan, outbox, drain } = await setup();
+    await t.admin.ok('settings/update', { idleLockMinutes: 240 });
+    sim.faults.errorWhen = 'POISON';
+    await scan('SB00001');
+    await scan('POISON-1');
+    await scan('C-2');
+    await drain();
+    expect(outbox('done')).toBe(3); // everything but the poison bag's bag_created and link
+    expect(outbox('pending')).toBe(2);
+    const row = t.station.database.sqlite.prepare("SELECT attempts, next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT 1").get() as { attempts: number; next_attempt_at: number };
+    expect(row.attempts).toBe(1);
+    expect(row.next_attempt_at).toBeGreaterThan(t.clock.t);
+    for (let i = 1; i < MAX_ATTEMPTS; i++) {
+      t.clock.advance(10 * 60_000);
+      await drain();
+    }
+    const stuck = await t.admin.ok('sync/stuck', {});
+    expect(stuck).toHaveLength(2);
+    expect(stuck[0]).toMatchObject({ attempts: MAX_ATTEMPTS, lastError: 'upstream rejected the record (simulated)' });
+    expect((await t.admin.ok('sync/status', {}))[0]).toMatchObject({ stuck: 2, queued: 0 });
+
+    sim.faults.errorWhen = null;
+    await t.admin.ok('sync/retry', { seq: stuck[0].seq });
+    await drain();
+    await t.admin.ok('sync/discard', { seq: stuck[1].seq, reason: 'mislabelled bag' });
+    expect(outbox('error')).toBe(0);
+    expect(outbox('discarded')).toBe(1);
+    expect((await t.admin.ok('audit/list', { action: 'sync' })).rows.map((r) => r.action)).toEqual(['sync.discarded', 'sync.retried']);
+  });
+
+  it('an upstream conflict is a final answer: recorded, not retried', async () => {
+    const { scan, t, outbox, drain } = await setup();
+    await scan('SB00001');
+    await scan('C-1');
+    await drain();
+    await t.admin.ok('bags/delete', { code: 'C-1', reason: 'rescanned' });
+    await scan('SB00002');
+    await scan('C-1');
+    await drain();
+    expect(outbox('conflict')).toBe(1);
+    const row = t.station.database.sqlite.prepare("SELECT last_error FROM outbox WHERE status = 'conflict'").get() as { last_error: string };
+    expect(row.last_error).toBe('C-1 is on SB00001 upstream');
+  });
+
+  it('an answer lost after the upstream committed: the batch is sent again and applied once', async () => {
+    const { sim, scan, outbox, drain } = await setup(300);
+    await scan('SB00001');
+    for (let i = 0; i < 4; i++) await scan(`C-${i}`);
+    sim.faults.commitThenHangMs = 1500; // applied, then the answer is late: the station times out
+    await drain();
+    await drain();
+    expect(outbox('done')).toBe(9);
+    expect(sim.stats().duplicates).toBeGreaterThanOrEqual(9);
+    expect([...sim.applied.values()].every((n) => n === 1)).toBe(true);
+  });
+});
+
+describe('backoff and Retry-After', () => {
+  it('backs off exponentially with jitter, capped at 5 minutes', () => {
+    expect(backoffMs(1, () => 0.5)).toBe(1000);
+    expect(backoffMs(4, () => 0.5)).toBe(8000);
+    expect(backoffMs(30, () => 0.5)).toBe(300_000);
+    expect(backoffMs(3, () => 0)).toBe(3000);
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    const now = Date.UTC(2026, 10, 25, 12, 0, 0);
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs('Wed, 25 Nov 2026 12:01:00 GMT', now)).toBe(60_000);
+    expect(retryAfterMs('soon', now)).toBeNull();
+    expect(retryAfterMs(undefined, now)).toBeNull();
+  });
+});
