@@ -16,6 +16,7 @@ import { startBrowserHost } from './host/server';
 import { hidTestControl } from './host/test-control';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
+import { startBagsSimulator } from '../simulators/bags-upstream';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
       demo: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'hid-sim': { type: 'boolean', default: false },
+      'bags-upstream': { type: 'string' },
+      'sync-interval-ms': { type: 'string' },
     },
   });
   const testMode = process.env.DOCKSIDE_TEST === '1';
@@ -50,6 +53,12 @@ async function main(): Promise<void> {
   }
   const simBus = values['hid-sim'] ? new SimulatedHidBus() : null;
 
+  // Demo with no upstream configured: the bag-tracking simulator stands in, on loopback.
+  let bagsUpstream = values['bags-upstream'] ?? process.env.DOCKSIDE_BAGS_UPSTREAM;
+  const simulator = !bagsUpstream && values.demo ? await startBagsSimulator() : null;
+  if (simulator) bagsUpstream = simulator.url;
+  const syncIntervalMs = values['sync-interval-ms'] ? Number(values['sync-interval-ms']) : undefined;
+
   const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
   const station = await createStation({
     dataDir,
@@ -59,6 +68,8 @@ async function main(): Promise<void> {
     initialAdmin: initialAdminFromEnv(process.env),
     hid: simBus ? { ok: true, backend: simBus } : await loadNodeHid(),
     scannerPollMs: simBus ? 200 : 1000,
+    upstreams: bagsUpstream ? { bags: { url: bagsUpstream } } : undefined,
+    syncIntervalMs,
   });
   const host = await startBrowserHost({
     station,
@@ -72,6 +83,7 @@ async function main(): Promise<void> {
   console.log(`DOCKSIDE_HOST_READY ${host.url}`);
   if (!values.quiet) {
     console.log(`\nDockside is running at ${host.url}  (data: ${dataDir})`);
+    if (simulator) console.log(`Bag-tracking upstream simulator: ${simulator.url}`);
     if (values.demo) {
       console.log('Demo sign-ins:');
       for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`);
@@ -86,6 +98,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await host.close();
     await station.close();
+    await simulator?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

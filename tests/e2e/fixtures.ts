@@ -46,7 +46,8 @@ export class StationProcess {
   /** Like a power cut or a crash: no shutdown handlers run. */
   async kill(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
+    // A process ended by a signal has exitCode null and signalCode set: both mean "already gone".
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');

@@ -80,6 +80,8 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // A burst of writes can outrun the checkpointer; once it catches up the WAL file is cut back.
+    sqlite.pragma('journal_size_limit = 67108864');
 
     let backupPath: string | null = null;
     const pending = pendingMigrations(sqlite, options.migrationsDir);
