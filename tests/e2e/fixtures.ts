@@ -13,7 +13,10 @@ export class StationProcess {
   #child: ChildProcess | null = null;
   #output = '';
 
-  constructor(readonly dataDir: string, readonly extraArgs: string[] = []) {}
+  constructor(
+    readonly dataDir: string,
+    readonly extraArgs: string[] = [],
+  ) {}
 
   async start(port = 0): Promise<string> {
     if (!fs.existsSync(HOST_ENTRY)) throw new Error('out/main/host.js is missing: run `npm run build` before the e2e suite');

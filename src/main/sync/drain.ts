@@ -112,8 +112,13 @@ export class OutboxDrainer {
     return report;
   }
 
-  /** Drains every upstream until nothing is due (or an upstream rests). */
-  async drainAll(): Promise<void> {
+  /** Drains every upstream until nothing is due (or an upstream rests). `force`: an admin asked, try resting ones too. */
+  async drainAll(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) {
+      this.#restUntil.clear();
+      // An open breaker lets one probe through as soon as its time is up: make that now.
+      for (const t of Object.values(this.deps.transports)) if (t.breaker) t.breaker.openUntil = 0;
+    }
     for (const upstream of Object.keys(this.deps.transports)) {
       while (!this.#stopped && (this.#restUntil.get(upstream) ?? 0) <= this.deps.now()) {
         const r = await this.drainOnce(upstream);

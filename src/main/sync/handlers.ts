@@ -20,7 +20,7 @@ export function registerSyncHandlers(r: HandlerRegistry, sync: OutboxDrainer, db
       return null;
     })
     .add('sync/drain-now', async () => {
-      await sync.drainAll();
+      await sync.drainAll({ force: true });
       return null;
     });
 }

@@ -1,0 +1,45 @@
+import { startBagsSimulator, type BagsSimulator } from '../../src/simulators/bags-upstream';
+import { expect, screenshot, signIn, test, wedgeScan } from './fixtures';
+
+let sim: BagsSimulator;
+test.beforeAll(async () => {
+  sim = await startBagsSimulator();
+});
+test.afterAll(async () => {
+  await sim.close();
+});
+test.use({ stationArgs: ['--demo'] });
+
+test('sync status: online, then offline with changes waiting when the upstream is down, then sent on request', async ({ page, station }) => {
+  // The demo station, pointed at this test's simulator instead of its own.
+  await station.kill();
+  const args = ['--bags-upstream', sim.url, '--sync-interval-ms', '500'];
+  station.extraArgs.push(...args);
+  await station.start(station.port);
+
+  await page.goto(station.url);
+  await signIn(page, 'admin', 'dockside-admin');
+  const chip = page.getByTestId('sync-chip');
+  await expect(chip).toHaveText('Sync: online', { timeout: 15_000 });
+  expect(sim.stats().applied).toBeGreaterThan(50); // the demo's bags reached the upstream
+
+  sim.faults.unavailable = 1000;
+  sim.faults.retryAfterS = 600;
+  await wedgeScan(page, 'SB50001');
+  await wedgeScan(page, 'SYNC-1');
+  await expect(chip).toContainText('Sync: offline', { timeout: 15_000 });
+  await expect(chip).toContainText('3 waiting');
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Admin/ }).click();
+  await page.getByRole('tab', { name: 'Sync' }).click();
+  const row = page.locator('tr[data-upstream="bags"]');
+  await expect(row).toContainText('Offline until');
+  await expect(row).toContainText('bags is unavailable (503)');
+  await screenshot(page, 'sync-offline');
+
+  sim.faults.unavailable = 0;
+  await page.getByRole('button', { name: 'Send now' }).click();
+  await expect(page.getByRole('status')).toHaveText('Sent what was waiting');
+  await expect(row).toContainText('Online');
+  await expect(chip).toHaveText('Sync: online');
+  await screenshot(page, 'sync-online');
+});
