@@ -17,6 +17,7 @@ import { hidTestControl } from './host/test-control';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
 import { startBagsSimulator } from '../simulators/bags-upstream';
+import { startErpSimulator } from '../simulators/odata-erp';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false },
       'hid-sim': { type: 'boolean', default: false },
       'bags-upstream': { type: 'string' },
+      'erp-upstream': { type: 'string' },
       'sync-interval-ms': { type: 'string' },
     },
   });
@@ -58,6 +60,9 @@ async function main(): Promise<void> {
   const simulator = !bagsUpstream && values.demo ? await startBagsSimulator() : null;
   if (simulator) bagsUpstream = simulator.url;
   const syncIntervalMs = values['sync-interval-ms'] ? Number(values['sync-interval-ms']) : undefined;
+  let erpUpstream = values['erp-upstream'] ?? process.env.DOCKSIDE_ERP_UPSTREAM;
+  const erpSimulator = !erpUpstream && values.demo ? await startErpSimulator() : null;
+  if (erpSimulator) erpUpstream = erpSimulator.url;
 
   const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
   const station = await createStation({
@@ -68,9 +73,21 @@ async function main(): Promise<void> {
     initialAdmin: initialAdminFromEnv(process.env),
     hid: simBus ? { ok: true, backend: simBus } : await loadNodeHid(),
     scannerPollMs: simBus ? 200 : 1000,
-    upstreams: bagsUpstream ? { bags: { url: bagsUpstream } } : undefined,
+    upstreams: {
+      ...(bagsUpstream ? { bags: { url: bagsUpstream } } : {}),
+      ...(erpUpstream ? { erp: { url: erpUpstream } } : {}),
+    },
     syncIntervalMs,
   });
+  // The demo's ERP simulator has known users: fill them in unless someone already set others.
+  if (erpSimulator) {
+    for (const org of ['DD', 'CBR'] as const) {
+      if (!station.secrets.get(`erp.${org}.username`)) {
+        station.secrets.set(`erp.${org}.username`, erpSimulator.users[org].username);
+        station.secrets.set(`erp.${org}.password`, erpSimulator.users[org].password);
+      }
+    }
+  }
   const host = await startBrowserHost({
     station,
     rendererDir: path.join(here, '../renderer'),
@@ -84,6 +101,7 @@ async function main(): Promise<void> {
   if (!values.quiet) {
     console.log(`\nDockside is running at ${host.url}  (data: ${dataDir})`);
     if (simulator) console.log(`Bag-tracking upstream simulator: ${simulator.url}`);
+    if (erpSimulator) console.log(`ERP (OData) simulator: ${erpSimulator.url}`);
     if (values.demo) {
       console.log('Demo sign-ins:');
       for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`);
@@ -99,6 +117,7 @@ async function main(): Promise<void> {
     await host.close();
     await station.close();
     await simulator?.close();
+    await erpSimulator?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, session as electronSession, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, safeStorage, session as electronSession, type WebContents } from 'electron';
 import eu from 'electron-updater';
 import type { ServerFrame } from '../shared/transport';
 import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
@@ -13,6 +13,7 @@ import { createLogger } from './app/logger';
 import { createStation, type Station } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { loadNodeHid } from './scanners/hid';
+import { FileSecretStore } from './sync/secrets';
 import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';
@@ -39,6 +40,17 @@ async function start(): Promise<void> {
     demo: process.env.DOCKSIDE_DEMO === '1',
     initialAdmin: initialAdminFromEnv(process.env),
     hid: await loadNodeHid(),
+    upstreams: {
+      ...(process.env.DOCKSIDE_BAGS_UPSTREAM ? { bags: { url: process.env.DOCKSIDE_BAGS_UPSTREAM } } : {}),
+      ...(process.env.DOCKSIDE_ERP_UPSTREAM ? { erp: { url: process.env.DOCKSIDE_ERP_UPSTREAM } } : {}),
+    },
+    // Upstream credentials sealed with the OS keychain (safeStorage) when it is available.
+    secrets: new FileSecretStore(
+      path.join(dataDir, 'secrets.json'),
+      safeStorage.isEncryptionAvailable()
+        ? { seal: (s) => safeStorage.encryptString(s).toString('base64'), open: (s) => safeStorage.decryptString(Buffer.from(s, 'base64')) }
+        : undefined,
+    ),
   });
 
   // Only our own page; CSP as a header too, not only the meta tag.

@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'setup_required',
   'unknown_channel',
+  /** An upstream cannot be reached and nothing is cached to serve instead. */
+  'unavailable',
   /** The renderer lost its connection to main (browser host restarting). */
   'disconnected',
   'internal',

@@ -27,7 +27,7 @@ test('sync status: online, then offline with changes waiting when the upstream i
   sim.faults.retryAfterS = 600;
   await wedgeScan(page, 'SB50001');
   await wedgeScan(page, 'SYNC-1');
-  await expect(chip).toContainText('Sync: offline', { timeout: 15_000 });
+  await expect(chip).toContainText('Sync: offline (bags)', { timeout: 15_000 });
   await expect(chip).toContainText('3 waiting');
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Admin/ }).click();
   await page.getByRole('tab', { name: 'Sync' }).click();
@@ -41,5 +41,20 @@ test('sync status: online, then offline with changes waiting when the upstream i
   await expect(page.getByRole('status')).toHaveText('Sent what was waiting');
   await expect(row).toContainText('Online');
   await expect(chip).toHaveText('Sync: online');
+
+  // ERP: the demo's OData simulator, credentials already set; cache both instances now.
+  const creds = page.getByRole('table', { name: 'Credentials' });
+  await expect(creds).toContainText('erp.DD.password');
+  await expect(creds.locator('tr', { hasText: 'erp.CBR.username' })).toContainText('Set');
+  await page.getByRole('button', { name: 'Fetch and cache ERP open orders now' }).click();
+  await expect(page.getByRole('status')).toHaveText('DD: 144 open orders cached · CBR: 144 open orders cached');
+  await page.getByLabel('New value for erp.DD.password').fill('wrong-password');
+  await page.getByRole('row', { name: /erp\.DD\.password/ }).getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved erp.DD.password');
+  await page.getByRole('button', { name: 'Fetch and cache ERP open orders now' }).click();
+  // Refused upstream: the cached copy stands in, and says why.
+  await expect(page.getByRole('alert')).toContainText('DD: erp-DD refused the credentials (401)');
+  await expect(page.locator('tr[data-upstream="erp-DD"]')).toContainText('refused the credentials', { timeout: 10_000 });
+  await expect(page.locator('tr[data-upstream="erp-CBR"]')).toContainText('Online');
   await screenshot(page, 'sync-online');
 });

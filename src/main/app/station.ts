@@ -26,7 +26,11 @@ import { ScannerService, type ScannerConfig } from '../scanners/service';
 import { SettingsService } from '../settings/service';
 import { bagsTransport } from '../sync/bags-transport';
 import { OutboxDrainer, type OutboxTransport } from '../sync/drain';
+import { ReadCache } from '../sync/cache';
+import { ErpService, registerErpHandlers } from '../sync/erp';
 import { registerSyncHandlers } from '../sync/handlers';
+import { ODataClient } from '../sync/odata';
+import { FileSecretStore, type SecretStore } from '../sync/secrets';
 import { UpstreamHttp } from '../sync/http';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { UserService } from '../users/service';
@@ -55,7 +59,9 @@ export interface StationConfig {
   scannerPollMs?: number;
   platform?: NodeJS.Platform;
   /** Where outbox records go; without one they wait in the outbox. */
-  upstreams?: { bags?: { url: string; readTimeoutMs?: number } };
+  upstreams?: { bags?: { url: string; readTimeoutMs?: number }; erp?: { url: string; readTimeoutMs?: number } };
+  /** Upstream credentials: Electron passes a safeStorage-sealed store; default a 0600 file in the data folder. */
+  secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
   syncIntervalMs?: number;
 }
@@ -72,6 +78,8 @@ export interface Station {
   readonly jobs: JobService;
   readonly imports: ImportService;
   readonly sync: OutboxDrainer;
+  readonly erp: ErpService;
+  readonly secrets: SecretStore;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
   /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
@@ -159,6 +167,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
       transports.bags = bagsTransport(bagsHttp, audit.stationId);
     }
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
+    const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
+    const odata = config.upstreams?.erp
+      ? new ODataClient({ baseUrl: config.upstreams.erp.url, secrets, now, log: logger.child({ module: 'upstream-erp' }), readTimeoutMs: config.upstreams.erp.readTimeoutMs })
+      : null;
+    const cache = new ReadCache(db, now);
+    const erp = new ErpService({ odata, cache, now });
 
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);
@@ -170,7 +184,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports, jobs);
     registerExportHandlers(handlers, exports);
-    registerSyncHandlers(handlers, sync, db, audit);
+    registerSyncHandlers(handlers, sync, db, audit, () => erp.status((key) => cache.fetchedAt(key)));
+    registerErpHandlers(handlers, erp, secrets, db, audit);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);
@@ -195,6 +210,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       jobs,
       imports,
       sync,
+      erp,
+      secrets,
       database,
       checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),

@@ -212,3 +212,11 @@ export const scans = sqliteTable(
   },
   (t) => [index('scans_user_at').on(t.userId, t.at), index('scans_code').on(t.code), index('scans_parent').on(t.parentId)],
 );
+
+/** Upstream reads kept with their fetch time: served, with their age, when the upstream is down. */
+export const upstreamCache = sqliteTable('upstream_cache', {
+  key: text('key').primaryKey(),
+  upstream: text('upstream').notNull(),
+  fetchedAt: integer('fetched_at').notNull(),
+  value: text('value').notNull(),
+});

@@ -1,3 +1,4 @@
+import type { UpstreamStatus } from '../../shared/contract/sync';
 import { DomainError } from '../../shared/envelope';
 import { recordAudit, type AuditContext } from '../audit/record';
 import type { Db } from '../db/open';
@@ -5,8 +6,8 @@ import { actorFromUser } from '../ipc/actor';
 import type { HandlerRegistry } from '../ipc/handlers';
 import type { OutboxDrainer } from './drain';
 
-export function registerSyncHandlers(r: HandlerRegistry, sync: OutboxDrainer, db: Db, audit: AuditContext): void {
-  r.add('sync/status', () => sync.status())
+export function registerSyncHandlers(r: HandlerRegistry, sync: OutboxDrainer, db: Db, audit: AuditContext, readUpstreams: () => UpstreamStatus[]): void {
+  r.add('sync/status', () => [...sync.status(), ...readUpstreams()])
     .add('sync/stuck', () => sync.stuck())
     .add('sync/retry', (req, ctx) => {
       if (!sync.retry(req.seq)) throw new DomainError('not_found', `Record ${req.seq} is not stuck`);

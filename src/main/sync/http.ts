@@ -75,7 +75,6 @@ export class UpstreamHttp {
     };
     const o = this.#o;
     this.#client = got.extend({
-      prefixUrl: o.baseUrl,
       headers: options.headers,
       timeout: { lookup: o.connectTimeoutMs, connect: o.connectTimeoutMs, secureConnect: o.connectTimeoutMs, response: o.readTimeoutMs },
       retry: {
@@ -90,13 +89,24 @@ export class UpstreamHttp {
     });
   }
 
-  /** POSTs JSON and parses a JSON answer (text before the first brace is tolerated). */
-  async postJson<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>(() => this.#client.post(path, { json: body }).text());
+  /** A path under the base URL, or an absolute URL used exactly as given (OData nextLink). */
+  private url(pathOrUrl: string): string {
+    if (/^https?:\/\//.test(pathOrUrl)) return pathOrUrl;
+    return this.#o.baseUrl.replace(/\/+$/, '') + '/' + pathOrUrl.replace(/^\/+/, '');
   }
 
-  async getJson<T>(path: string, searchParams?: Record<string, string>): Promise<T> {
-    return this.request<T>(() => this.#client.get(path, { searchParams }).text());
+  /** POSTs JSON and parses a JSON answer (text before the first brace is tolerated). */
+  async postJson<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<T> {
+    return this.request<T>(() => this.#client.post(this.url(path), { json: body, headers }).text());
+  }
+
+  /** POSTs a text body (OData $query) and parses a JSON answer. */
+  async postText<T>(path: string, body: string, headers?: Record<string, string>): Promise<T> {
+    return this.request<T>(() => this.#client.post(this.url(path), { body, headers: { 'content-type': 'text/plain', ...headers } }).text());
+  }
+
+  async getJson<T>(path: string, searchParams?: Record<string, string>, headers?: Record<string, string>): Promise<T> {
+    return this.request<T>(() => this.#client.get(this.url(path), { searchParams, headers }).text());
   }
 
   private async request<T>(send: () => Promise<string>): Promise<T> {
@@ -134,6 +144,7 @@ export class UpstreamHttp {
       const after = retryAfterMs(error.response.headers['retry-after'], now);
       if (status === 503) return new UpstreamError(name, 'unavailable', `${name} is unavailable (503)`, status, now + (after ?? this.#o.cooldownAfter503Ms));
       if (status === 429) return new UpstreamError(name, 'rate_limited', `${name} asks us to slow down (429)`, status, now + (after ?? 5_000));
+      if (status === 401 || status === 403) return new UpstreamError(name, 'http', `${name} refused the credentials (${status}): check them in Admin → Sync`, status);
       return new UpstreamError(name, 'http', `${name} answered ${status}`, status);
     }
     if (error instanceof RequestError && (error.code === 'ETIMEDOUT' || error.name === 'TimeoutError')) {

@@ -3,6 +3,7 @@ import { mergeChannels } from './define';
 import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
+import { erpChannels } from './erp';
 import { exportChannels } from './exports';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
@@ -16,6 +17,7 @@ export * from './audit';
 export * from './bags';
 export * from './bills';
 export * from './define';
+export * from './erp';
 export * from './sync';
 export * from './exports';
 export * from './imports';
@@ -26,7 +28,7 @@ export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels, syncChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels, syncChannels, erpChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

@@ -10,6 +10,8 @@ export interface UpstreamStatus {
   lastSuccessAt: number | null;
   lastError: string | null;
   restingUntil: number | null;
+  /** Read upstreams: when the oldest cached copy was fetched (null: nothing cached). */
+  cachedAt?: number | null;
 }
 
 export interface StuckRecord {

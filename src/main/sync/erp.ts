@@ -1,0 +1,108 @@
+import type { ErpOpenOrder, OpenOrders } from '../../shared/contract/erp';
+import { CREDENTIAL_NAMES } from '../../shared/contract/erp';
+import { DomainError } from '../../shared/envelope';
+import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
+import type { Db } from '../db/open';
+import type { HandlerRegistry } from '../ipc/handlers';
+import { actorFromUser } from '../ipc/actor';
+import type { ReadCache } from './cache';
+import { ERP_ORGS, odataString, type ErpOrg, type ODataClient } from './odata';
+import type { SecretStore } from './secrets';
+
+interface RawOrder extends Record<string, unknown> {
+  OrderNo: string;
+  OrderRev: number;
+  Customer: string;
+  OrderStatus: string;
+  ProductionStatus: string | null;
+  DateScheduled: string;
+  EtaDate: string;
+  Qty: number;
+}
+
+/** Only the columns the station needs: sensitive ones (Descn, Notes, BarcodeNo) are never fetched. */
+const SELECT = ['OrderNo', 'OrderRev', 'Customer', 'OrderStatus', 'ProductionStatus', 'DateScheduled', 'EtaDate', 'Qty'];
+const CLOSED = ['Completed', 'Cancelled'];
+
+export class ErpService {
+  constructor(
+    private readonly deps: { odata: ODataClient | null; cache: ReadCache; now: () => number },
+  ) {}
+
+  async openOrders(org: ErpOrg, refresh = false): Promise<OpenOrders> {
+    const odata = this.deps.odata;
+    if (!odata) throw new DomainError('unavailable', 'No ERP is configured for this station');
+    const read = await this.deps.cache.read(`erp:${org}:open-orders`, `erp-${org}`, async () => {
+      const rows = await odata.query<RawOrder>(
+        org,
+        'SalesOrders',
+        { filter: CLOSED.map((s) => `OrderStatus ne ${odataString(s)}`).join(' and '), select: SELECT, orderby: 'DateScheduled asc' },
+        (r) => `${r.OrderNo}#${r.OrderRev}`,
+      );
+      // Orders have revisions: keep the latest of each.
+      const latest = new Map<string, RawOrder>();
+      for (const r of rows) if ((latest.get(r.OrderNo)?.OrderRev ?? -1) < r.OrderRev) latest.set(r.OrderNo, r);
+      return [...latest.values()].map(
+        (r): ErpOpenOrder => ({
+          orderNo: r.OrderNo,
+          orderRev: r.OrderRev,
+          customer: r.Customer,
+          orderStatus: r.OrderStatus,
+          productionStatus: r.ProductionStatus === 'null' ? null : r.ProductionStatus,
+          dateScheduled: r.DateScheduled,
+          etaDate: r.EtaDate,
+          qty: r.Qty,
+        }),
+      );
+    }, { refresh });
+    return { org, orders: read.value, fetchedAt: read.fetchedAt, fromCache: read.fromCache, ageSeconds: Math.round((this.deps.now() - read.fetchedAt) / 1000), warning: read.warning };
+  }
+
+  /** Each ERP instance for the Sync screen: breaker state, last success, age of what is cached. */
+  status(cachedAt: (key: string) => number | null) {
+    const odata = this.deps.odata;
+    if (!odata) return [];
+    return ERP_ORGS.map((org) => {
+      const b = odata.breaker(org);
+      const resting = b.state === 'open' && b.openUntil > this.deps.now();
+      return {
+        upstream: `erp-${org}`,
+        online: !resting && b.lastError === null,
+        queued: 0,
+        stuck: 0,
+        lastSuccessAt: b.lastSuccessAt,
+        lastError: b.lastError,
+        restingUntil: resting ? b.openUntil : null,
+        cachedAt: cachedAt(`erp:${org}:open-orders`),
+      };
+    });
+  }
+
+  async prewarm(): Promise<{ org: string; orders: number | null; error: string | null }[]> {
+    const out = [];
+    for (const org of ERP_ORGS) {
+      try {
+        const r = await this.openOrders(org, true);
+        out.push({ org, orders: r.orders.length, error: r.warning });
+      } catch (error) {
+        out.push({ org, orders: null, error: (error as Error).message });
+      }
+    }
+    return out;
+  }
+}
+
+export function registerErpHandlers(r: HandlerRegistry, erp: ErpService, secrets: SecretStore, db: Db, audit: AuditContext): void {
+  const credentials = () => CREDENTIAL_NAMES.map((name) => ({ name, set: secrets.get(name) !== null }));
+  r.add('erp/open-orders', (req) => erp.openOrders(req.org, req.refresh ?? false))
+    .add('erp/prewarm', () => erp.prewarm())
+    .add('sync/credentials', () => credentials())
+    .add('sync/set-credential', (req, ctx) => {
+      const actor: AuditActor = actorFromUser(ctx);
+      if (req.value === '') secrets.delete(req.name);
+      else secrets.set(req.name, req.value);
+      // The audit says which credential changed, never its value.
+      recordAudit(db, audit, actor, { action: req.value === '' ? 'sync.credential_cleared' : 'sync.credential_set', entity: 'credential', entityId: req.name });
+      return credentials();
+    });
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Upstream credentials. The Electron shell backs this with safeStorage (OS keychain encryption);
+ * the browser host with a file only the station's user can read (0600). Values never go to the
+ * renderer or a log; callers get "set / not set".
+ */
+export interface SecretStore {
+  get(name: string): string | null;
+  set(name: string, value: string): void;
+  delete(name: string): void;
+  names(): string[];
+}
+
+/** Encrypts values at rest (Electron safeStorage) or leaves them plain (file store). */
+export interface Sealer {
+  seal(plain: string): string;
+  open(sealed: string): string;
+}
+
+const plain: Sealer = { seal: (s) => s, open: (s) => s };
+
+export class FileSecretStore implements SecretStore {
+  #cache: Record<string, string> | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly sealer: Sealer = plain,
+  ) {}
+
+  private load(): Record<string, string> {
+    if (this.#cache) return this.#cache;
+    if (!fs.existsSync(this.file)) return (this.#cache = {});
+    const mode = fs.statSync(this.file).mode & 0o777;
+    if (mode & 0o077) fs.chmodSync(this.file, 0o600); // someone widened it: narrow again
+    return (this.#cache = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, string>);
+  }
+
+  private save(all: Record<string, string>): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    fs.renameSync(tmp, this.file); // whole file or nothing
+    this.#cache = all;
+  }
+
+  get(name: string): string | null {
+    const v = this.load()[name];
+    return v === undefined ? null : this.sealer.open(v);
+  }
+
+  set(name: string, value: string): void {
+    this.save({ ...this.load(), [name]: this.sealer.seal(value) });
+  }
+
+  delete(name: string): void {
+    const { [name]: _gone, ...rest } = this.load();
+    this.save(rest);
+  }
+
+  names(): string[] {
+    return Object.keys(this.load());
+  }
+}

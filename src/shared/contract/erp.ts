@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { channel } from './define';
+import { empty } from './fields';
+
+export const ERP_ORGS = ['DD', 'CBR'] as const;
+
+/** Names of the credentials the station keeps in its secret store. */
+export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password'] as const;
+
+export interface ErpOpenOrder {
+  orderNo: string;
+  orderRev: number;
+  customer: string;
+  orderStatus: string;
+  productionStatus: string | null;
+  dateScheduled: string;
+  etaDate: string;
+  qty: number;
+}
+
+export interface OpenOrders {
+  org: (typeof ERP_ORGS)[number];
+  orders: ErpOpenOrder[];
+  fetchedAt: number;
+  fromCache: boolean;
+  ageSeconds: number;
+  warning: string | null;
+}
+
+export const erpChannels = {
+  'erp/open-orders': channel<OpenOrders>()({
+    request: z.strictObject({ org: z.enum(ERP_ORGS), refresh: z.boolean().optional() }),
+    access: 'signed-in',
+    summary: 'Open orders from one ERP instance, from the station cache when the ERP is down.',
+  }),
+  'erp/prewarm': channel<{ org: string; orders: number | null; error: string | null }[]>()({
+    request: empty,
+    access: ['admin'],
+    summary: 'Fetch and cache open orders for every configured ERP instance now.',
+  }),
+  'sync/credentials': channel<{ name: string; set: boolean }[]>()({
+    request: empty,
+    access: ['admin'],
+    summary: 'Which upstream credentials are set (never their values).',
+  }),
+  'sync/set-credential': channel<{ name: string; set: boolean }[]>()({
+    request: z.strictObject({ name: z.enum(CREDENTIAL_NAMES), value: z.string().max(500, 'At most 500 characters') }),
+    access: ['admin'],
+    summary: 'Set (or, with an empty value, clear) an upstream credential.',
+  }),
+};
