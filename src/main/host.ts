@@ -17,6 +17,7 @@ import { hidTestControl } from './host/test-control';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
 import { startBagsSimulator } from '../simulators/bags-upstream';
+import { startLeafTradeSimulator } from '../simulators/leaftrade';
 import { startErpSimulator } from '../simulators/odata-erp';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       'hid-sim': { type: 'boolean', default: false },
       'bags-upstream': { type: 'string' },
       'erp-upstream': { type: 'string' },
+      'leaftrade-upstream': { type: 'string' },
       'sync-interval-ms': { type: 'string' },
     },
   });
@@ -63,6 +65,9 @@ async function main(): Promise<void> {
   let erpUpstream = values['erp-upstream'] ?? process.env.DOCKSIDE_ERP_UPSTREAM;
   const erpSimulator = !erpUpstream && values.demo ? await startErpSimulator() : null;
   if (erpSimulator) erpUpstream = erpSimulator.url;
+  let leaftradeUpstream = values['leaftrade-upstream'] ?? process.env.DOCKSIDE_LEAFTRADE_UPSTREAM;
+  const leaftradeSimulator = !leaftradeUpstream && values.demo ? await startLeafTradeSimulator() : null;
+  if (leaftradeSimulator) leaftradeUpstream = leaftradeSimulator.url;
 
   const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
   const station = await createStation({
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
     upstreams: {
       ...(bagsUpstream ? { bags: { url: bagsUpstream } } : {}),
       ...(erpUpstream ? { erp: { url: erpUpstream } } : {}),
+      ...(leaftradeUpstream ? { leaftrade: { url: leaftradeUpstream } } : {}),
     },
     syncIntervalMs,
   });
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (leaftradeSimulator && !station.secrets.get('leaftrade.token')) station.secrets.set('leaftrade.token', leaftradeSimulator.token);
   const host = await startBrowserHost({
     station,
     rendererDir: path.join(here, '../renderer'),
@@ -102,6 +109,7 @@ async function main(): Promise<void> {
     console.log(`\nDockside is running at ${host.url}  (data: ${dataDir})`);
     if (simulator) console.log(`Bag-tracking upstream simulator: ${simulator.url}`);
     if (erpSimulator) console.log(`ERP (OData) simulator: ${erpSimulator.url}`);
+    if (leaftradeSimulator) console.log(`LeafTrade simulator: ${leaftradeSimulator.url}`);
     if (values.demo) {
       console.log('Demo sign-ins:');
       for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`);
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
     await station.close();
     await simulator?.close();
     await erpSimulator?.close();
+    await leaftradeSimulator?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -29,6 +29,7 @@ import { OutboxDrainer, type OutboxTransport } from '../sync/drain';
 import { ReadCache } from '../sync/cache';
 import { ErpService, registerErpHandlers } from '../sync/erp';
 import { registerSyncHandlers } from '../sync/handlers';
+import { LeafTradeClient, LeafTradeService } from '../sync/leaftrade';
 import { ODataClient } from '../sync/odata';
 import { FileSecretStore, type SecretStore } from '../sync/secrets';
 import { UpstreamHttp } from '../sync/http';
@@ -59,7 +60,7 @@ export interface StationConfig {
   scannerPollMs?: number;
   platform?: NodeJS.Platform;
   /** Where outbox records go; without one they wait in the outbox. */
-  upstreams?: { bags?: { url: string; readTimeoutMs?: number }; erp?: { url: string; readTimeoutMs?: number } };
+  upstreams?: { bags?: { url: string; readTimeoutMs?: number }; erp?: { url: string; readTimeoutMs?: number }; leaftrade?: { url: string; readTimeoutMs?: number } };
   /** Upstream credentials: Electron passes a safeStorage-sealed store; default a 0600 file in the data folder. */
   secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
@@ -173,6 +174,10 @@ export async function createStation(config: StationConfig): Promise<Station> {
       : null;
     const cache = new ReadCache(db, now);
     const erp = new ErpService({ odata, cache, now });
+    const leaftradeClient = config.upstreams?.leaftrade
+      ? new LeafTradeClient({ baseUrl: config.upstreams.leaftrade.url, secrets, now, log: logger.child({ module: 'upstream-leaftrade' }), readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs })
+      : null;
+    const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
 
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);
@@ -184,8 +189,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports, jobs);
     registerExportHandlers(handlers, exports);
-    registerSyncHandlers(handlers, sync, db, audit, () => erp.status((key) => cache.fetchedAt(key)));
-    registerErpHandlers(handlers, erp, secrets, db, audit);
+    registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status((key) => cache.fetchedAt(key)), ...leaftrade.status()]);
+    registerErpHandlers(handlers, erp, leaftrade, secrets, db, audit);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);

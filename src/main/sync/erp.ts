@@ -7,6 +7,7 @@ import type { HandlerRegistry } from '../ipc/handlers';
 import { actorFromUser } from '../ipc/actor';
 import type { ReadCache } from './cache';
 import { ERP_ORGS, odataString, type ErpOrg, type ODataClient } from './odata';
+import type { LeafTradeService } from './leaftrade';
 import type { SecretStore } from './secrets';
 
 interface RawOrder extends Record<string, unknown> {
@@ -92,9 +93,10 @@ export class ErpService {
   }
 }
 
-export function registerErpHandlers(r: HandlerRegistry, erp: ErpService, secrets: SecretStore, db: Db, audit: AuditContext): void {
+export function registerErpHandlers(r: HandlerRegistry, erp: ErpService, leaftrade: LeafTradeService, secrets: SecretStore, db: Db, audit: AuditContext): void {
   const credentials = () => CREDENTIAL_NAMES.map((name) => ({ name, set: secrets.get(name) !== null }));
   r.add('erp/open-orders', (req) => erp.openOrders(req.org, req.refresh ?? false))
+    .add('leaftrade/orders', (req) => leaftrade.orders(req.refresh ?? false))
     .add('erp/prewarm', () => erp.prewarm())
     .add('sync/credentials', () => credentials())
     .add('sync/set-credential', (req, ctx) => {

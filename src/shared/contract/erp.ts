@@ -5,7 +5,7 @@ import { empty } from './fields';
 export const ERP_ORGS = ['DD', 'CBR'] as const;
 
 /** Names of the credentials the station keeps in its secret store. */
-export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password'] as const;
+export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password', 'leaftrade.token'] as const;
 
 export interface ErpOpenOrder {
   orderNo: string;
@@ -27,7 +27,29 @@ export interface OpenOrders {
   warning: string | null;
 }
 
+export interface WholesaleOrder {
+  id: number;
+  invoice: string | null;
+  deliveryDate: string | null;
+  totalGross: string | null;
+  store: string | null;
+  city: string | null;
+}
+
+export interface WholesaleOrders {
+  orders: WholesaleOrder[];
+  fetchedAt: number;
+  fromCache: boolean;
+  ageSeconds: number;
+  warning: string | null;
+}
+
 export const erpChannels = {
+  'leaftrade/orders': channel<WholesaleOrders>()({
+    request: z.strictObject({ refresh: z.boolean().optional() }),
+    access: 'signed-in',
+    summary: 'Approved LeafTrade orders, from the station cache when LeafTrade is down.',
+  }),
   'erp/open-orders': channel<OpenOrders>()({
     request: z.strictObject({ org: z.enum(ERP_ORGS), refresh: z.boolean().optional() }),
     access: 'signed-in',

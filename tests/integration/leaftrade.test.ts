@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLeafTradeSimulator } from '../../src/simulators/leaftrade';
+import { withAdmin } from '../support/station';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup() {
+  const sim = await startLeafTradeSimulator();
+  const t = await withAdmin({ upstreams: { leaftrade: { url: sim.url, readTimeoutMs: 1000 } }, syncIntervalMs: 0 });
+  cleanups.push(() => sim.close(), () => t.close());
+  await t.admin.ok('settings/update', { idleLockMinutes: 240 });
+  await t.admin.ok('sync/set-credential', { name: 'leaftrade.token', value: sim.token });
+  return { sim, t };
+}
+
+const APPROVED = 90; // 3 of every 4 of the simulator's 120 orders
+
+describe('LeafTrade through the station cache', () => {
+  it('reads approved orders page by page through `next`, short pages too', async () => {
+    const { sim, t } = await setup();
+    const r = await t.admin.ok('leaftrade/orders', {});
+    expect(r).toMatchObject({ fromCache: false, warning: null });
+    expect(r.orders).toHaveLength(APPROVED);
+    expect(r.orders[0]).toEqual({ id: 5000, invoice: 'INV-26000', deliveryDate: '2026-12-01', totalGross: '125.00', store: 'Green Leaf Dispensary', city: 'Bend' });
+    expect(sim.requests.filter((u) => u.startsWith('/api/v1/orders/')).length).toBe(4); // 25 a page
+    sim.faults.pageSize = 7;
+    expect((await t.admin.ok('leaftrade/orders', { refresh: true })).orders).toHaveLength(APPROVED);
+  });
+
+  it('waits out a 429 Retry-After; serves the cache on 503 and on a malformed page; says so', async () => {
+    const { sim, t } = await setup();
+    sim.faults.rateLimited = 1;
+    const t0 = Date.now();
+    expect((await t.admin.ok('leaftrade/orders', {})).orders).toHaveLength(APPROVED);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+
+    sim.faults.unavailable = 10;
+    t.clock.advance(120_000);
+    expect(await t.admin.ok('leaftrade/orders', { refresh: true })).toMatchObject({ fromCache: true, ageSeconds: 120, warning: 'leaftrade is unavailable (503)' });
+    sim.faults.unavailable = 0;
+    t.clock.advance(60_000);
+    sim.faults.malformed = 1;
+    expect(await t.admin.ok('leaftrade/orders', { refresh: true })).toMatchObject({ fromCache: true, warning: 'leaftrade answered with something that is not JSON' });
+    const status = (await t.admin.ok('sync/status', {})).find((u) => u.upstream === 'leaftrade');
+    expect(status).toMatchObject({ online: false, lastError: 'leaftrade answered with something that is not JSON' });
+  });
+
+  it('a wrong or missing token is a clear error', async () => {
+    const { t } = await setup();
+    await t.admin.ok('sync/set-credential', { name: 'leaftrade.token', value: 'nope' });
+    expect(await t.admin.call('leaftrade/orders', {})).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('leaftrade refused the credentials (401)') } });
+    await t.admin.ok('sync/set-credential', { name: 'leaftrade.token', value: '' });
+    expect(await t.admin.call('leaftrade/orders', {})).toMatchObject({ ok: false, error: { message: expect.stringContaining('No LeafTrade token') } });
+  });
+});
