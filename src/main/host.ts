@@ -17,6 +17,7 @@ import { hidTestControl } from './host/test-control';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
 import { startBagsSimulator } from '../simulators/bags-upstream';
+import { startBioTrackSimulator } from '../simulators/biotrack';
 import { startLeafTradeSimulator } from '../simulators/leaftrade';
 import { startErpSimulator } from '../simulators/odata-erp';
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       'bags-upstream': { type: 'string' },
       'erp-upstream': { type: 'string' },
       'leaftrade-upstream': { type: 'string' },
+      'biotrack-upstream': { type: 'string' },
       'sync-interval-ms': { type: 'string' },
     },
   });
@@ -68,6 +70,9 @@ async function main(): Promise<void> {
   let leaftradeUpstream = values['leaftrade-upstream'] ?? process.env.DOCKSIDE_LEAFTRADE_UPSTREAM;
   const leaftradeSimulator = !leaftradeUpstream && values.demo ? await startLeafTradeSimulator() : null;
   if (leaftradeSimulator) leaftradeUpstream = leaftradeSimulator.url;
+  let biotrackUpstream = values['biotrack-upstream'] ?? process.env.DOCKSIDE_BIOTRACK_UPSTREAM;
+  const biotrackSimulator = !biotrackUpstream && values.demo ? await startBioTrackSimulator() : null;
+  if (biotrackSimulator) biotrackUpstream = biotrackSimulator.url;
 
   const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
   const station = await createStation({
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
       ...(bagsUpstream ? { bags: { url: bagsUpstream } } : {}),
       ...(erpUpstream ? { erp: { url: erpUpstream } } : {}),
       ...(leaftradeUpstream ? { leaftrade: { url: leaftradeUpstream } } : {}),
+      ...(biotrackUpstream ? { biotrack: { url: biotrackUpstream } } : {}),
     },
     syncIntervalMs,
   });
@@ -95,6 +101,11 @@ async function main(): Promise<void> {
     }
   }
   if (leaftradeSimulator && !station.secrets.get('leaftrade.token')) station.secrets.set('leaftrade.token', leaftradeSimulator.token);
+  if (biotrackSimulator && !station.secrets.get('biotrack.license')) {
+    station.secrets.set('biotrack.license', biotrackSimulator.credentials.license);
+    station.secrets.set('biotrack.username', biotrackSimulator.credentials.username);
+    station.secrets.set('biotrack.password', biotrackSimulator.credentials.password);
+  }
   const host = await startBrowserHost({
     station,
     rendererDir: path.join(here, '../renderer'),
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
     if (simulator) console.log(`Bag-tracking upstream simulator: ${simulator.url}`);
     if (erpSimulator) console.log(`ERP (OData) simulator: ${erpSimulator.url}`);
     if (leaftradeSimulator) console.log(`LeafTrade simulator: ${leaftradeSimulator.url}`);
+    if (biotrackSimulator) console.log(`BioTrack simulator: ${biotrackSimulator.url}`);
     if (values.demo) {
       console.log('Demo sign-ins:');
       for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`);
@@ -127,6 +139,7 @@ async function main(): Promise<void> {
     await simulator?.close();
     await erpSimulator?.close();
     await leaftradeSimulator?.close();
+    await biotrackSimulator?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

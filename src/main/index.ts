@@ -44,6 +44,7 @@ async function start(): Promise<void> {
       ...(process.env.DOCKSIDE_BAGS_UPSTREAM ? { bags: { url: process.env.DOCKSIDE_BAGS_UPSTREAM } } : {}),
       ...(process.env.DOCKSIDE_ERP_UPSTREAM ? { erp: { url: process.env.DOCKSIDE_ERP_UPSTREAM } } : {}),
       ...(process.env.DOCKSIDE_LEAFTRADE_UPSTREAM ? { leaftrade: { url: process.env.DOCKSIDE_LEAFTRADE_UPSTREAM } } : {}),
+      ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
     },
     // Upstream credentials sealed with the OS keychain (safeStorage) when it is available.
     secrets: new FileSecretStore(

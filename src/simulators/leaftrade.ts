@@ -17,6 +17,8 @@ export interface LeafTradeOrder {
 }
 
 export interface LeafTradeFaults {
+  /** A blackout window: every request answers 503 with Retry-After until this time (ms since epoch). */
+  unavailableUntil: number;
   unavailable: number;
   rateLimited: number;
   malformed: number;
@@ -58,7 +60,7 @@ export interface LeafTradeSimulator {
 export async function startLeafTradeSimulator(options: { orders?: number; port?: number } = {}): Promise<LeafTradeSimulator> {
   const orders = leafTradeOrders(options.orders ?? 120);
   const token = 'lt-demo-token-7d1c';
-  const faults: LeafTradeFaults = { unavailable: 0, rateLimited: 0, malformed: 0, latencyMs: 0, pageSize: 25 };
+  const faults: LeafTradeFaults = { unavailableUntil: 0, unavailable: 0, rateLimited: 0, malformed: 0, latencyMs: 0, pageSize: 25 };
   const requests: string[] = [];
   const json = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 
@@ -66,6 +68,7 @@ export async function startLeafTradeSimulator(options: { orders?: number; port?:
     requests.push(req.url ?? '');
     if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (req.headers.authorization !== `Token ${token}`) return json(res, 401, { detail: 'Invalid token.' });
+    if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('upstream maintenance');
     if (faults.unavailable > 0) {
       faults.unavailable--;
       return res.writeHead(503).end('upstream maintenance');

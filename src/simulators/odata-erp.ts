@@ -22,6 +22,8 @@ export interface ErpOrder {
 }
 
 export interface ErpFaults {
+  /** A blackout window: every request answers 503 with Retry-After until this time (ms since epoch). */
+  unavailableUntil: number;
   unavailable: number;
   latencyMs: number;
   malformed: number;
@@ -78,7 +80,7 @@ export interface ErpSimulator {
 export async function startErpSimulator(options: { ordersPerOrg?: number; port?: number } = {}): Promise<ErpSimulator> {
   const data: Record<string, ErpOrder[]> = { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
   const users = { DD: { username: 'dd-reports', password: 'dd-secret' }, CBR: { username: 'cbr-reports', password: 'cbr-secret' } };
-  const faults: ErpFaults = { unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100 };
+  const faults: ErpFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100 };
   const requests: { method: string; url: string }[] = [];
 
   const server = http.createServer((req, res) => {
@@ -93,6 +95,7 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
       const org = m[1] as 'DD' | 'CBR';
       const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
       if (auth !== `${users[org].username}:${users[org].password}`) return res.writeHead(401, { 'WWW-Authenticate': 'Basic' }).end();
+      if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('maintenance window');
       if (faults.unavailable > 0) {
         faults.unavailable--;
         return res.writeHead(503).end('maintenance window');

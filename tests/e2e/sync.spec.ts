@@ -46,12 +46,12 @@ test('sync status: online, then offline with changes waiting when the upstream i
   const creds = page.getByRole('table', { name: 'Credentials' });
   await expect(creds).toContainText('erp.DD.password');
   await expect(creds.locator('tr', { hasText: 'erp.CBR.username' })).toContainText('Set');
-  await page.getByRole('button', { name: 'Fetch and cache ERP open orders now' }).click();
-  await expect(page.getByRole('status')).toHaveText('DD: 144 open orders cached · CBR: 144 open orders cached');
+  await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
+  await expect(page.getByRole('status')).toHaveText('DD: 144 rows cached · CBR: 144 rows cached · LeafTrade: 90 rows cached · BioTrack: 60 rows cached');
   await page.getByLabel('New value for erp.DD.password').fill('wrong-password');
   await page.getByRole('row', { name: /erp\.DD\.password/ }).getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved erp.DD.password');
-  await page.getByRole('button', { name: 'Fetch and cache ERP open orders now' }).click();
+  await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
   // Refused upstream: the cached copy stands in, and says why.
   await expect(page.getByRole('alert')).toContainText('DD: erp-DD refused the credentials (401)');
   await expect(page.locator('tr[data-upstream="erp-DD"]')).toContainText('refused the credentials', { timeout: 10_000 });

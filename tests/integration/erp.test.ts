@@ -103,8 +103,8 @@ describe('ERP (OData v4) through the station cache', () => {
   it('prewarm fetches every instance; credentials are write-only and audited without their value', async () => {
     const { t } = await setup();
     expect(await t.admin.ok('erp/prewarm', {})).toEqual([
-      { org: 'DD', orders: OPEN_PER_ORG, error: null },
-      { org: 'CBR', orders: OPEN_PER_ORG, error: null },
+      { source: 'DD', rows: OPEN_PER_ORG, error: null },
+      { source: 'CBR', rows: OPEN_PER_ORG, error: null },
     ]);
     const creds = await t.admin.ok('sync/credentials', {});
     expect(creds).toEqual(expect.arrayContaining([{ name: 'erp.DD.password', set: true }]));

@@ -29,6 +29,7 @@ import { OutboxDrainer, type OutboxTransport } from '../sync/drain';
 import { ReadCache } from '../sync/cache';
 import { ErpService, registerErpHandlers } from '../sync/erp';
 import { registerSyncHandlers } from '../sync/handlers';
+import { BioTrackClient, BioTrackService } from '../sync/biotrack';
 import { LeafTradeClient, LeafTradeService } from '../sync/leaftrade';
 import { ODataClient } from '../sync/odata';
 import { FileSecretStore, type SecretStore } from '../sync/secrets';
@@ -60,7 +61,7 @@ export interface StationConfig {
   scannerPollMs?: number;
   platform?: NodeJS.Platform;
   /** Where outbox records go; without one they wait in the outbox. */
-  upstreams?: { bags?: { url: string; readTimeoutMs?: number }; erp?: { url: string; readTimeoutMs?: number }; leaftrade?: { url: string; readTimeoutMs?: number } };
+  upstreams?: { bags?: { url: string; readTimeoutMs?: number }; erp?: { url: string; readTimeoutMs?: number }; leaftrade?: { url: string; readTimeoutMs?: number }; biotrack?: { url: string; readTimeoutMs?: number; training?: boolean } };
   /** Upstream credentials: Electron passes a safeStorage-sealed store; default a 0600 file in the data folder. */
   secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
@@ -178,6 +179,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
       ? new LeafTradeClient({ baseUrl: config.upstreams.leaftrade.url, secrets, now, log: logger.child({ module: 'upstream-leaftrade' }), readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs })
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
+    const bt = config.upstreams?.biotrack;
+    const biotrack = new BioTrackService({
+      client: bt ? new BioTrackClient({ url: bt.url, secrets, now, log: logger.child({ module: 'upstream-biotrack' }), readTimeoutMs: bt.readTimeoutMs, training: bt.training }) : null,
+      cache,
+      now,
+    });
 
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);
@@ -189,8 +196,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports, jobs);
     registerExportHandlers(handlers, exports);
-    registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status((key) => cache.fetchedAt(key)), ...leaftrade.status()]);
-    registerErpHandlers(handlers, erp, leaftrade, secrets, db, audit);
+    registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status((key) => cache.fetchedAt(key)), ...leaftrade.status(), ...biotrack.status()]);
+    registerErpHandlers(handlers, erp, leaftrade, biotrack, secrets, db, audit);
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);

@@ -7,6 +7,7 @@ import type { HandlerRegistry } from '../ipc/handlers';
 import { actorFromUser } from '../ipc/actor';
 import type { ReadCache } from './cache';
 import { ERP_ORGS, odataString, type ErpOrg, type ODataClient } from './odata';
+import type { BioTrackService } from './biotrack';
 import type { LeafTradeService } from './leaftrade';
 import type { SecretStore } from './secrets';
 
@@ -79,25 +80,33 @@ export class ErpService {
     });
   }
 
-  async prewarm(): Promise<{ org: string; orders: number | null; error: string | null }[]> {
-    const out = [];
-    for (const org of ERP_ORGS) {
-      try {
-        const r = await this.openOrders(org, true);
-        out.push({ org, orders: r.orders.length, error: r.warning });
-      } catch (error) {
-        out.push({ org, orders: null, error: (error as Error).message });
-      }
-    }
-    return out;
+  configured(): boolean {
+    return this.deps.odata !== null;
   }
 }
 
-export function registerErpHandlers(r: HandlerRegistry, erp: ErpService, leaftrade: LeafTradeService, secrets: SecretStore, db: Db, audit: AuditContext): void {
+export function registerErpHandlers(r: HandlerRegistry, erp: ErpService, leaftrade: LeafTradeService, biotrack: BioTrackService, secrets: SecretStore, db: Db, audit: AuditContext): void {
   const credentials = () => CREDENTIAL_NAMES.map((name) => ({ name, set: secrets.get(name) !== null }));
   r.add('erp/open-orders', (req) => erp.openOrders(req.org, req.refresh ?? false))
     .add('leaftrade/orders', (req) => leaftrade.orders(req.refresh ?? false))
-    .add('erp/prewarm', () => erp.prewarm())
+    .add('biotrack/inventory', (req) => biotrack.inventory(req.refresh ?? false))
+    .add('erp/prewarm', async () => {
+      // Every configured read upstream, one after another; each says how many rows it cached or why not.
+      const sources: [string, () => Promise<{ rows: number; warning: string | null }>][] = [];
+      if (erp.configured()) for (const org of ERP_ORGS) sources.push([org, async () => { const r = await erp.openOrders(org, true); return { rows: r.orders.length, warning: r.warning }; }]);
+      if (leaftrade.configured()) sources.push(['LeafTrade', async () => { const r = await leaftrade.orders(true); return { rows: r.orders.length, warning: r.warning }; }]);
+      if (biotrack.configured()) sources.push(['BioTrack', async () => { const r = await biotrack.inventory(true); return { rows: r.items.length, warning: r.warning }; }]);
+      const out = [];
+      for (const [source, run] of sources) {
+        try {
+          const r = await run();
+          out.push({ source, rows: r.rows, error: r.warning });
+        } catch (error) {
+          out.push({ source, rows: null, error: (error as Error).message });
+        }
+      }
+      return out;
+    })
     .add('sync/credentials', () => credentials())
     .add('sync/set-credential', (req, ctx) => {
       const actor: AuditActor = actorFromUser(ctx);

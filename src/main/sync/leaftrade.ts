@@ -87,6 +87,10 @@ export class LeafTradeService {
     return { orders: read.value, fetchedAt: read.fetchedAt, fromCache: read.fromCache, ageSeconds: Math.round((this.deps.now() - read.fetchedAt) / 1000), warning: read.warning };
   }
 
+  configured(): boolean {
+    return this.deps.client !== null;
+  }
+
   status(): UpstreamStatus[] {
     const client = this.deps.client;
     if (!client) return [];

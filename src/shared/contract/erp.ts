@@ -5,7 +5,7 @@ import { empty } from './fields';
 export const ERP_ORGS = ['DD', 'CBR'] as const;
 
 /** Names of the credentials the station keeps in its secret store. */
-export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password', 'leaftrade.token'] as const;
+export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password', 'leaftrade.token', 'biotrack.license', 'biotrack.username', 'biotrack.password'] as const;
 
 export interface ErpOpenOrder {
   orderNo: string;
@@ -44,7 +44,34 @@ export interface WholesaleOrders {
   warning: string | null;
 }
 
+export interface InventoryItem {
+  barcode: string;
+  product: string;
+  quantity: number | null;
+  room: string | null;
+  labResult: 'passed' | 'failed' | 'pending' | 'rejected' | null;
+  /** Potency, percent. */
+  total: number | null;
+  thca: number | null;
+  thc: number | null;
+  cbda: number | null;
+  cbd: number | null;
+}
+
+export interface InventoryReport {
+  items: InventoryItem[];
+  fetchedAt: number;
+  fromCache: boolean;
+  ageSeconds: number;
+  warning: string | null;
+}
+
 export const erpChannels = {
+  'biotrack/inventory': channel<InventoryReport>()({
+    request: z.strictObject({ refresh: z.boolean().optional() }),
+    access: 'signed-in',
+    summary: 'BioTrack inventory with rooms and latest lab results (potency), from the cache when BioTrack is down.',
+  }),
   'leaftrade/orders': channel<WholesaleOrders>()({
     request: z.strictObject({ refresh: z.boolean().optional() }),
     access: 'signed-in',
@@ -55,10 +82,10 @@ export const erpChannels = {
     access: 'signed-in',
     summary: 'Open orders from one ERP instance, from the station cache when the ERP is down.',
   }),
-  'erp/prewarm': channel<{ org: string; orders: number | null; error: string | null }[]>()({
+  'erp/prewarm': channel<{ source: string; rows: number | null; error: string | null }[]>()({
     request: empty,
     access: ['admin'],
-    summary: 'Fetch and cache open orders for every configured ERP instance now.',
+    summary: 'Fetch and cache now what every configured read upstream serves (ERP instances, LeafTrade, BioTrack).',
   }),
   'sync/credentials': channel<{ name: string; set: boolean }[]>()({
     request: empty,
