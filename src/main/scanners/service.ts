@@ -1,20 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { HidDeviceRow, ScannersOverview, ScannerStatus, ScannerTarget } from '../../shared/contract/scanners';
+import type { HidDeviceRow, ScannerConfig, ScannersOverview, ScannerStatus, ScannerTarget } from '../../shared/contract/scanners';
 import { DomainError } from '../../shared/envelope';
 import type { Logger } from '../app/logger';
 import { KeyboardReportDecoder, PosReportDecoder, type Barcode } from './decode';
 import type { HidAvailability, HidDevice, HidDeviceInfo } from './hid';
 
-/** A paired scanner as stored in settings. */
-export interface ScannerConfig {
-  id: string;
-  name: string;
-  vendorId: number;
-  productId: number;
-  serialNumber: string | null;
-  mode: 'keyboard' | 'pos';
-  target: ScannerTarget;
-}
+export type { ScannerConfig };
 
 export interface ScannerStore {
   load(): ScannerConfig[];

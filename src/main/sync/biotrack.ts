@@ -3,7 +3,7 @@ import type { UpstreamStatus } from '../../shared/contract/sync';
 import { DomainError } from '../../shared/envelope';
 import type { Logger } from '../app/logger';
 import type { ReadCache } from './cache';
-import { UpstreamError, UpstreamHttp } from './http';
+import { readUpstreamStatus, UpstreamError, UpstreamHttp } from './http';
 import type { SecretStore } from './secrets';
 
 type Answer = Record<string, unknown> & { success?: unknown; error?: unknown };
@@ -129,8 +129,6 @@ export class BioTrackService {
   status(): UpstreamStatus[] {
     const client = this.deps.client;
     if (!client) return [];
-    const b = client.http.breaker;
-    const resting = b.state === 'open' && b.openUntil > this.deps.now();
-    return [{ upstream: 'biotrack', online: !resting && b.lastError === null, queued: 0, stuck: 0, lastSuccessAt: b.lastSuccessAt, lastError: b.lastError, restingUntil: resting ? b.openUntil : null, cachedAt: this.deps.cache.fetchedAt('biotrack:inventory') }];
+    return [readUpstreamStatus('biotrack', client.http.breaker, this.deps.now(), this.deps.cache.fetchedAt('biotrack:inventory'))];
   }
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/open';
 import type { HandlerRegistry } from '../ipc/handlers';
 import { actorFromUser } from '../ipc/actor';
 import type { ReadCache } from './cache';
+import { readUpstreamStatus } from './http';
 import { ERP_ORGS, odataString, type ErpOrg, type ODataClient } from './odata';
 import type { BioTrackService } from './biotrack';
 import type { LeafTradeService } from './leaftrade';
@@ -64,20 +65,7 @@ export class ErpService {
   status(cachedAt: (key: string) => number | null) {
     const odata = this.deps.odata;
     if (!odata) return [];
-    return ERP_ORGS.map((org) => {
-      const b = odata.breaker(org);
-      const resting = b.state === 'open' && b.openUntil > this.deps.now();
-      return {
-        upstream: `erp-${org}`,
-        online: !resting && b.lastError === null,
-        queued: 0,
-        stuck: 0,
-        lastSuccessAt: b.lastSuccessAt,
-        lastError: b.lastError,
-        restingUntil: resting ? b.openUntil : null,
-        cachedAt: cachedAt(`erp:${org}:open-orders`),
-      };
-    });
+    return ERP_ORGS.map((org) => readUpstreamStatus(`erp-${org}`, odata.breaker(org), this.deps.now(), cachedAt(`erp:${org}:open-orders`)));
   }
 
   configured(): boolean {

@@ -49,6 +49,12 @@ export interface BreakerState {
   lastError: string | null;
 }
 
+/** A read upstream's line on the Sync screen, from its client's breaker and its cache. */
+export function readUpstreamStatus(upstream: string, b: BreakerState, now: number, cachedAt: number | null) {
+  const resting = b.state === 'open' && b.openUntil > now;
+  return { upstream, online: !resting && b.lastError === null, queued: 0, stuck: 0, lastSuccessAt: b.lastSuccessAt, lastError: b.lastError, restingUntil: resting ? b.openUntil : null, cachedAt };
+}
+
 export function retryAfterMs(header: string | string[] | undefined, now: number): number | null {
   const v = Array.isArray(header) ? header[0] : header;
   if (!v) return null;

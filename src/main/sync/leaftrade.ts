@@ -4,7 +4,7 @@ import type { UpstreamStatus } from '../../shared/contract/sync';
 import { DomainError } from '../../shared/envelope';
 import type { ReadCache } from './cache';
 import type { Logger } from '../app/logger';
-import { UpstreamError, UpstreamHttp } from './http';
+import { readUpstreamStatus, UpstreamError, UpstreamHttp } from './http';
 import type { SecretStore } from './secrets';
 
 /** What Dockside reads of a LeafTrade order (line items are unconfirmed and not read). */
@@ -94,8 +94,6 @@ export class LeafTradeService {
   status(): UpstreamStatus[] {
     const client = this.deps.client;
     if (!client) return [];
-    const b = client.http.breaker;
-    const resting = b.state === 'open' && b.openUntil > this.deps.now();
-    return [{ upstream: 'leaftrade', online: !resting && b.lastError === null, queued: 0, stuck: 0, lastSuccessAt: b.lastSuccessAt, lastError: b.lastError, restingUntil: resting ? b.openUntil : null, cachedAt: this.deps.cache.fetchedAt('leaftrade:approved-orders') }];
+    return [readUpstreamStatus('leaftrade', client.http.breaker, this.deps.now(), this.deps.cache.fetchedAt('leaftrade:approved-orders'))];
   }
 }

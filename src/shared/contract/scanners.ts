@@ -6,7 +6,8 @@ import { empty } from './fields';
 export const SCANNER_TARGETS = ['any', 'scan', 'bills'] as const;
 export type ScannerTarget = (typeof SCANNER_TARGETS)[number];
 
-export interface ScannerStatus {
+/** A paired scanner as the station stores it. */
+export interface ScannerConfig {
   id: string;
   name: string;
   vendorId: number;
@@ -14,6 +15,9 @@ export interface ScannerStatus {
   serialNumber: string | null;
   mode: 'keyboard' | 'pos';
   target: ScannerTarget;
+}
+
+export interface ScannerStatus extends ScannerConfig {
   state: 'connected' | 'disconnected' | 'keyboard-wedge';
   lastScanAt: number | null;
   lastError: string | null;
