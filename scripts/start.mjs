@@ -29,8 +29,8 @@ if (bin) {
   child = spawn(bin, ['.'], { stdio: 'inherit', env: { ...process.env, DOCKSIDE_DEMO: demo ? '1' : '0' } });
 } else {
   console.log(
-    '\nThe Electron binary is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD), so Dockside starts its\n' +
-      'browser host instead: the same app, served on 127.0.0.1. Open the address below in Chromium\n' +
+    '\nThe Electron binary is not installed here (npm install does not download it; see README), so\n' +
+      'Dockside starts its browser host instead: the same app, served on 127.0.0.1. Open the address below in Chromium\n' +
       '(e.g. `chromium --app=URL`). `npm run host:demo` does the same; `npm run host` starts without demo data.\n',
   );
   child = spawn(process.execPath, ['out/main/host.js', ...(demo ? ['--demo'] : []), ...process.argv.slice(2)], { stdio: 'inherit' });
