@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { startBagsSimulator } from '../src/simulators/bags-upstream';
-import { enqueue } from '../src/main/sync/outbox';
+import { enqueue } from '../src/main/outbox/enqueue';
 import { withAdmin } from '../tests/support/station';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);

@@ -106,6 +106,9 @@ async function main(): Promise<void> {
     station.secrets.set('biotrack.username', biotrackSimulator.credentials.username);
     station.secrets.set('biotrack.password', biotrackSimulator.credentials.password);
   }
+  if (biotrackSimulator && !station.settings.get().biotrackLocation) {
+    station.settings.update({ biotrackLocation: biotrackSimulator.credentials.location }, { userId: null, username: 'demo setup' }, { stationId: station.settings.stationId(), now: Date.now });
+  }
   const host = await startBrowserHost({
     station,
     rendererDir: path.join(here, '../renderer'),

@@ -13,7 +13,7 @@ import { createLogger } from './app/logger';
 import { createStation, type Station } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { loadNodeHid } from './scanners/hid';
-import { FileSecretStore } from './sync/secrets';
+import { FileSecretStore } from './credentials/store';
 import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';

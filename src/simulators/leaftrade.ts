@@ -24,6 +24,8 @@ export interface LeafTradeFaults {
   malformed: number;
   latencyMs: number;
   pageSize: number;
+  /** How `next` is written: absolute (Django default), relative (behind some proxies), or to another host (hostile). */
+  links: 'absolute' | 'relative' | 'foreign';
 }
 
 const STORES = [
@@ -60,7 +62,7 @@ export interface LeafTradeSimulator {
 export async function startLeafTradeSimulator(options: { orders?: number; port?: number } = {}): Promise<LeafTradeSimulator> {
   const orders = leafTradeOrders(options.orders ?? 120);
   const token = 'lt-demo-token-7d1c';
-  const faults: LeafTradeFaults = { unavailableUntil: 0, unavailable: 0, rateLimited: 0, malformed: 0, latencyMs: 0, pageSize: 25 };
+  const faults: LeafTradeFaults = { unavailableUntil: 0, unavailable: 0, rateLimited: 0, malformed: 0, latencyMs: 0, pageSize: 25, links: 'absolute' };
   const requests: string[] = [];
   const json = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 
@@ -92,6 +94,8 @@ export async function startLeafTradeSimulator(options: { orders?: number; port?:
       const link = (p: number) => {
         const u = new URL(url);
         u.searchParams.set('page', String(p));
+        if (faults.links === 'relative') return `${u.pathname}${u.search}`;
+        if (faults.links === 'foreign') return `http://127.0.0.2:${u.port}${u.pathname}${u.search}`;
         return u.toString();
       };
       return json(res, 200, { count: all.length, next: page * size < all.length ? link(page + 1) : null, previous: page > 1 ? link(page - 1) : null, results });

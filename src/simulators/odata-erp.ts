@@ -2,20 +2,24 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A loopback OData v4 ERP with two organisations (DD, CBR), each behind its own Basic-auth
- * user, serving `SalesOrders` at /reports/{ORG}/SalesOrders. Supports the query options the
- * station uses — $filter (eq, ne, in, joined by and), $select, $orderby, $top, $skip, $count —
- * server-side paging with an opaque @odata.nextLink, and POST …/$query for long queries.
+ * A loopback OData v4 ERP with two organisations (DD, CBR), each behind its own Basic-auth user,
+ * serving `SalesOrders` at /reports/{ORG}/SalesOrders. It is as strict as the real servers our
+ * client was proven against (tests/independent): a `+` in the query is a syntax error (spaces are
+ * %20), unknown options or properties are 400, `$top` is a total across pages, the server pages
+ * by its own size (lowered by `Prefer: odata.maxpagesize`, answered with Preference-Applied) with
+ * a *relative* nextLink carrying $skiptoken, `POST …/$query` is 404 unless switched on, URLs over
+ * 8 KB are 414, and Edm.Decimal values are JSON strings ("10.250").
  */
 export interface ErpOrder {
   OrderNo: string;
   OrderRev: number;
   Customer: string;
   OrderStatus: string;
-  ProductionStatus: string;
+  ProductionStatus: string | null;
   DateScheduled: string;
   EtaDate: string;
-  Qty: number;
+  /** Edm.Decimal(12,3): sent as a string. */
+  Qty: string;
   Descn: string;
   Notes: string;
   BarcodeNo: string;
@@ -27,74 +31,238 @@ export interface ErpFaults {
   unavailable: number;
   latencyMs: number;
   malformed: number;
-  /** Server page size (short pages). */
+  /** The server's own page size. */
   pageSize: number;
+  /**
+   * 'server': pages with nextLink (default). 'none': sends every row at once, ignores the
+   * preference. 'silent-cap': cuts every answer at `pageSize` rows without a nextLink and without
+   * saying so (seen on some ERPs); $top and $skip still work.
+   */
+  paging: 'server' | 'none' | 'silent-cap';
+  /** Answer POST …/$query (OData 4.01); off by default like many real servers. */
+  queryRoute: boolean;
 }
 
+export const ERP_ENTITY_PROPERTIES = ['OrderNo', 'OrderRev', 'Customer', 'OrderStatus', 'ProductionStatus', 'DateScheduled', 'EtaDate', 'Qty', 'Descn', 'Notes', 'BarcodeNo'] as const;
 const STATUSES = ['Work in Progress', 'Scheduled', 'On Hold', 'Completed', 'Cancelled'];
-const PRODUCTION = ['Cutting', 'Assembly', 'Finishing', 'QA', 'null'];
+const PRODUCTION = ['Cutting', 'Assembly', 'Finishing', 'QA', null, 'null'];
+const CUSTOMERS = ['Green Leaf Dispensary', "O'Brien's Wellness", 'Harbor Wellness', 'Café Ñandú', 'Summit Cannabis Co', 'Größe & Söhne', 'Northside Collective', 'Łódź Żółć Trading'];
+const MAX_URL = 8 * 1024;
 
-export function erpOrders(org: string, count: number): ErpOrder[] {
-  return Array.from({ length: count }, (_, i) => {
-    const day = 1 + (i % 28);
-    return {
-      OrderNo: `${org}-${String(10000 + i)}`,
-      OrderRev: i % 7 === 0 ? 2 : 1,
-      Customer: ['Green Leaf Dispensary', 'Harbor Wellness', 'Summit Cannabis Co', 'Northside Collective'][i % 4],
-      OrderStatus: STATUSES[i % STATUSES.length],
-      ProductionStatus: PRODUCTION[i % PRODUCTION.length],
-      DateScheduled: `2026-12-${String(day).padStart(2, '0')}`,
-      EtaDate: `2026-12-${String(Math.min(28, day + 3)).padStart(2, '0')}`,
-      Qty: 10 + ((i * 37) % 490),
-      Descn: `Pre-roll case ${i}`,
-      Notes: i % 5 === 0 ? 'Call before delivery' : '',
-      BarcodeNo: `BC${String(900000 + i)}`,
-    };
-  });
+/** Deterministic orders with 1–3 revisions each; a newer revision may close an order or reopen it. */
+export function erpOrders(org: string, orderCount: number): ErpOrder[] {
+  const rows: ErpOrder[] = [];
+  for (let i = 0; i < orderCount; i++) {
+    const revisions = 1 + (i % 3 === 0 ? 2 : i % 5 === 0 ? 1 : 0);
+    for (let rev = 1; rev <= revisions; rev++) {
+      const n = i * 3 + rev;
+      const day = 1 + ((i + rev) % 28);
+      rows.push({
+        OrderNo: `${org}-${String(10000 + i)}`,
+        OrderRev: rev,
+        Customer: CUSTOMERS[i % CUSTOMERS.length],
+        OrderStatus: STATUSES[(i + rev * 2) % STATUSES.length],
+        ProductionStatus: PRODUCTION[n % PRODUCTION.length],
+        DateScheduled: `2026-12-${String(day).padStart(2, '0')}`,
+        EtaDate: `2027-01-${String(day).padStart(2, '0')}`,
+        Qty: (10 + ((n * 37) % 490) + ((n * 7) % 4) / 4).toFixed(3),
+        Descn: `Pre-roll case ${n}`,
+        Notes: i % 5 === 0 ? 'Call before delivery' : '',
+        BarcodeNo: `BC${String(900000 + n)}`,
+      });
+    }
+  }
+  return rows;
 }
 
-function matches(row: ErpOrder, filter: string | null): boolean {
-  if (!filter) return true;
-  return filter.split(/\s+and\s+/i).every((clause) => {
-    const inMatch = /^(\w+)\s+in\s+\((.*)\)$/i.exec(clause.trim());
-    if (inMatch) {
-      const values = [...inMatch[2].matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1].replace(/''/g, "'"));
-      return values.includes(String(row[inMatch[1] as keyof ErpOrder]));
+/** What the station should show: per order its newest revision, if that one is open. */
+export function expectedOpenOrders(rows: ErpOrder[]): ErpOrder[] {
+  const newest = new Map<string, ErpOrder>();
+  for (const r of rows) if ((newest.get(r.OrderNo)?.OrderRev ?? -1) < r.OrderRev) newest.set(r.OrderNo, r);
+  return [...newest.values()].filter((r) => r.OrderStatus !== 'Completed' && r.OrderStatus !== 'Cancelled');
+}
+
+class ODataSyntaxError extends Error {}
+
+// ---- $filter: a small recursive-descent parser for the subset OData servers share ----------
+type Value = string | number | null;
+type Expr = (row: ErpOrder) => boolean;
+
+function tokenize(src: string): string[] {
+  const tokens: string[] = [];
+  const re = /\s*('(?:[^']|'')*'|\(|\)|,|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*)/y;
+  let i = 0;
+  while (i < src.length) {
+    if (/^\s*$/.test(src.slice(i))) break;
+    re.lastIndex = i;
+    const m = re.exec(src);
+    if (!m) throw new ODataSyntaxError(`Syntax error at position ${i} in $filter`);
+    tokens.push(m[1]);
+    i = re.lastIndex;
+  }
+  return tokens;
+}
+
+function parseFilter(src: string): Expr {
+  const t = tokenize(src);
+  let p = 0;
+  const peek = () => t[p];
+  const take = (want?: string) => {
+    const tok = t[p++];
+    if (tok === undefined || (want !== undefined && tok.toLowerCase() !== want)) throw new ODataSyntaxError(`Syntax error in $filter near '${tok ?? 'end'}'`);
+    return tok;
+  };
+  const literal = (): Value => {
+    const tok = take();
+    if (tok.startsWith("'")) return tok.slice(1, -1).replace(/''/g, "'");
+    if (/^-?\d/.test(tok)) return Number(tok);
+    if (tok === 'null') return null;
+    throw new ODataSyntaxError(`Expected a literal in $filter, found '${tok}'`);
+  };
+  const property = (): keyof ErpOrder => {
+    const tok = take();
+    if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(tok)) throw new ODataSyntaxError(`Could not find a property named '${tok}' on type 'SalesOrders'`);
+    return tok as keyof ErpOrder;
+  };
+  const compare = (a: Value, b: Value): number | null => {
+    if (a === null || b === null) return null;
+    if (typeof a === 'number' || typeof b === 'number') return Number(a) - Number(b);
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  const primary = (): Expr => {
+    if (peek() === '(') {
+      take('(');
+      const e = or();
+      take(')');
+      return e;
     }
-    const m = /^(\w+)\s+(eq|ne)\s+'((?:[^']|'')*)'$/i.exec(clause.trim());
-    if (!m) throw new Error(`unsupported $filter clause: ${clause}`);
-    const v = String(row[m[1] as keyof ErpOrder]);
-    const want = m[3].replace(/''/g, "'");
-    return m[2].toLowerCase() === 'eq' ? v === want : v !== want;
-  });
+    if (peek()?.toLowerCase() === 'not') {
+      take();
+      const e = primary();
+      return (r) => !e(r);
+    }
+    const prop = property();
+    const op = take().toLowerCase();
+    const value = (r: ErpOrder): Value => (prop === 'Qty' || prop === 'OrderRev' ? Number(r[prop]) : r[prop]);
+    if (op === 'in') {
+      take('(');
+      const values: Value[] = [literal()];
+      while (peek() === ',') {
+        take(',');
+        values.push(literal());
+      }
+      take(')');
+      return (r) => values.includes(value(r));
+    }
+    const lit = literal();
+    switch (op) {
+      case 'eq':
+        return (r) => value(r) === lit;
+      case 'ne':
+        return (r) => value(r) !== lit;
+      case 'gt':
+      case 'ge':
+      case 'lt':
+      case 'le':
+        return (r) => {
+          const c = compare(value(r), lit);
+          return c !== null && (op === 'gt' ? c > 0 : op === 'ge' ? c >= 0 : op === 'lt' ? c < 0 : c <= 0);
+        };
+      default:
+        throw new ODataSyntaxError(`Unknown operator '${op}' in $filter`);
+    }
+  };
+  const and = (): Expr => {
+    let e = primary();
+    while (peek()?.toLowerCase() === 'and') {
+      take();
+      const l = e;
+      const r = primary();
+      e = (row) => l(row) && r(row);
+    }
+    return e;
+  };
+  const or = (): Expr => {
+    let e = and();
+    while (peek()?.toLowerCase() === 'or') {
+      take();
+      const l = e;
+      const r = and();
+      e = (row) => l(row) || r(row);
+    }
+    return e;
+  };
+  const e = or();
+  if (p !== t.length) throw new ODataSyntaxError(`Syntax error in $filter near '${t[p]}'`);
+  return e;
+}
+
+const SYSTEM_OPTIONS = new Set(['$filter', '$select', '$orderby', '$top', '$skip', '$count', '$skiptoken', '$format']);
+
+/** Query options the way OData reads them: percent-decoding only; a `+` is not a space. */
+function readOptions(rawQuery: string): Map<string, string> {
+  const options = new Map<string, string>();
+  if (!rawQuery) return options;
+  if (rawQuery.includes('+')) throw new ODataSyntaxError("Syntax error: '+' in the query (spaces must be encoded as %20)");
+  for (const part of rawQuery.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    let name: string;
+    let value: string;
+    try {
+      name = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+      value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
+    } catch {
+      throw new ODataSyntaxError('Malformed percent-encoding in the query');
+    }
+    if (name.startsWith('$') && !SYSTEM_OPTIONS.has(name)) throw new ODataSyntaxError(`The query parameter '${name}' is not supported`);
+    if (options.has(name)) throw new ODataSyntaxError(`Query option '${name}' was specified more than once`);
+    options.set(name, value);
+  }
+  return options;
+}
+
+function nonNegativeInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new ODataSyntaxError(`Invalid value '${v}' for ${name}: a non-negative integer is required`);
+  return Number(v);
 }
 
 export interface ErpSimulator {
   url: string;
   faults: ErpFaults;
-  users: Record<string, { username: string; password: string }>;
-  requests: { method: string; url: string }[];
+  users: Record<'DD' | 'CBR', { username: string; password: string }>;
+  /** The rows each organisation holds: the truth a test compares the station with. */
+  data: Record<'DD' | 'CBR', ErpOrder[]>;
+  requests: { method: string; url: string; prefer: string | null }[];
   close(): Promise<void>;
 }
 
 export async function startErpSimulator(options: { ordersPerOrg?: number; port?: number } = {}): Promise<ErpSimulator> {
-  const data: Record<string, ErpOrder[]> = { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
+  const data = { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
   const users = { DD: { username: 'dd-reports', password: 'dd-secret' }, CBR: { username: 'cbr-reports', password: 'cbr-secret' } };
-  const faults: ErpFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100 };
-  const requests: { method: string; url: string }[] = [];
+  const faults: ErpFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100, paging: 'server', queryRoute: false };
+  const requests: ErpSimulator['requests'] = [];
+  const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8', 'OData-Version': '4.0', ...headers }).end(JSON.stringify(body));
+  const odataError = (res: http.ServerResponse, status: number, message: string) => json(res, status, { error: { code: String(status), message } });
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', async () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '' });
+      const rawUrl = req.url ?? '/';
+      requests.push({ method: req.method ?? '', url: rawUrl, prefer: (req.headers.prefer as string | undefined) ?? null });
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      const url = new URL(req.url ?? '/', 'http://x');
-      const m = /^\/reports\/(DD|CBR)\/SalesOrders(\/\$query)?$/.exec(url.pathname);
-      if (!m) return res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":{"message":"Not found"}}');
+      if (rawUrl.length > MAX_URL) return odataError(res, 414, 'URI Too Long');
+      const q = rawUrl.indexOf('?');
+      const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+      const m = /^\/reports\/(DD|CBR)\/SalesOrders(\/\$query)?$/.exec(pathname);
+      if (!m || (m[2] && !faults.queryRoute)) return odataError(res, 404, `No route for ${req.method} ${pathname}`);
+      if (req.method !== (m[2] ? 'POST' : 'GET')) return odataError(res, 405, `Method ${req.method} is not allowed here`);
       const org = m[1] as 'DD' | 'CBR';
-      const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
-      if (auth !== `${users[org].username}:${users[org].password}`) return res.writeHead(401, { 'WWW-Authenticate': 'Basic' }).end();
+      const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+      if (auth !== `${users[org].username}:${users[org].password}`) return res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="reports"' }).end();
       if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('maintenance window');
       if (faults.unavailable > 0) {
         faults.unavailable--;
@@ -104,35 +272,66 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
         faults.malformed--;
         return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"value": [ {"OrderNo": ');
       }
-      const q = m[2] ? new URLSearchParams(body) : url.searchParams;
-      const skipToken = Number(q.get('$skiptoken') ?? 0);
       let rows: ErpOrder[];
+      let opts: Map<string, string>;
+      let select: string[] | undefined;
+      let top: number | undefined;
+      let skip: number;
+      let skipToken: number;
       try {
-        rows = data[org].filter((r) => matches(r, q.get('$filter')));
+        opts = readOptions(m[2] ? body.trim() : q < 0 ? '' : rawUrl.slice(q + 1));
+        const filter = opts.get('$filter');
+        rows = filter ? data[org].filter(parseFilter(filter)) : [...data[org]];
+        select = opts.get('$select')?.split(',').map((s) => s.trim());
+        for (const s of select ?? []) if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(s)) throw new ODataSyntaxError(`Could not find a property named '${s}' on type 'SalesOrders'`);
+        const orderby = opts.get('$orderby');
+        if (orderby) {
+          const keys = orderby.split(',').map((part) => {
+            const [field, dir = 'asc', extra] = part.trim().split(/\s+/);
+            if (extra || !(ERP_ENTITY_PROPERTIES as readonly string[]).includes(field) || !['asc', 'desc'].includes(dir)) throw new ODataSyntaxError(`Invalid $orderby '${part}'`);
+            return { field: field as keyof ErpOrder, sign: dir === 'desc' ? -1 : 1 };
+          });
+          rows.sort((a, b) => {
+            for (const k of keys) {
+              const x = k.field === 'OrderRev' || k.field === 'Qty' ? Number(a[k.field]) - Number(b[k.field]) : String(a[k.field] ?? '').localeCompare(String(b[k.field] ?? ''));
+              if (x) return x * k.sign;
+            }
+            return 0;
+          });
+        }
+        top = nonNegativeInt('$top', opts.get('$top'));
+        skip = nonNegativeInt('$skip', opts.get('$skip')) ?? 0;
+        skipToken = nonNegativeInt('$skiptoken', opts.get('$skiptoken')) ?? 0;
       } catch (error) {
-        return res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: (error as Error).message } }));
+        if (error instanceof ODataSyntaxError) return odataError(res, 400, error.message);
+        throw error;
       }
-      const orderby = q.get('$orderby');
-      if (orderby) {
-        const [field, dir] = orderby.split(/\s+/);
-        rows = [...rows].sort((a, b) => String(a[field as keyof ErpOrder]).localeCompare(String(b[field as keyof ErpOrder])) * (dir === 'desc' ? -1 : 1));
+      const count = rows.length;
+      const start = skip + skipToken;
+      const end = top === undefined ? rows.length : Math.min(rows.length, skip + top);
+      const preferred = /odata\.maxpagesize=(\d+)/i.exec(String(req.headers.prefer ?? ''));
+      const headers: Record<string, string> = {};
+      let pageSize = Infinity;
+      if (faults.paging === 'server') {
+        pageSize = faults.pageSize;
+        if (preferred && Number(preferred[1]) > 0 && Number(preferred[1]) <= faults.pageSize) {
+          pageSize = Number(preferred[1]);
+          headers['Preference-Applied'] = `odata.maxpagesize=${pageSize}`;
+        }
+      } else if (faults.paging === 'silent-cap') {
+        pageSize = faults.pageSize;
       }
-      const total = rows.length;
-      const skip = Number(q.get('$skip') ?? 0) + skipToken;
-      const top = q.has('$top') ? Number(q.get('$top')) : Infinity;
-      const wanted = rows.slice(skip, skip + Math.min(top, 1e9));
-      const page = wanted.slice(0, faults.pageSize);
-      const select = q.get('$select')?.split(',').map((s) => s.trim());
+      const page = rows.slice(start, Math.min(end, start + pageSize));
       const value = page.map((r) => (select ? Object.fromEntries(select.map((k) => [k, r[k as keyof ErpOrder]])) : r));
-      const out: Record<string, unknown> = { '@odata.context': `${url.origin}/reports/${org}/$metadata#SalesOrders`, value };
-      if (q.get('$count') === 'true') out['@odata.count'] = total;
-      if (wanted.length > page.length) {
-        const next = new URLSearchParams(q);
-        next.set('$skiptoken', String(skipToken + page.length));
-        if (q.has('$top')) next.set('$top', String(top - page.length));
-        out['@odata.nextLink'] = `http://${req.headers.host}/reports/${org}/SalesOrders?${next.toString()}`;
+      const out: Record<string, unknown> = { '@odata.context': `$metadata#SalesOrders${select ? `(${select.join(',')})` : ''}`, value };
+      if (opts.get('$count') === 'true') out['@odata.count'] = count;
+      if (faults.paging === 'server' && start + page.length < end) {
+        // Relative to the request URL, as real servers send it; every other option kept.
+        const next = [...opts].filter(([k]) => k !== '$skiptoken').map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+        next.push(`$skiptoken=${skipToken + page.length}`);
+        out['@odata.nextLink'] = `SalesOrders?${next.join('&')}`;
       }
-      res.writeHead(200, { 'Content-Type': 'application/json; odata.metadata=minimal' }).end(JSON.stringify(out));
+      json(res, 200, out, headers);
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -141,6 +340,7 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
     url: `http://127.0.0.1:${port}`,
     faults,
     users,
+    data,
     requests,
     close: () =>
       new Promise((resolve) => {

@@ -47,7 +47,7 @@ test('sync status: online, then offline with changes waiting when the upstream i
   await expect(creds).toContainText('erp.DD.password');
   await expect(creds.locator('tr', { hasText: 'erp.CBR.username' })).toContainText('Set');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
-  await expect(page.getByRole('status')).toHaveText('DD: 144 rows cached · CBR: 144 rows cached · LeafTrade: 90 rows cached · BioTrack: 60 rows cached');
+  await expect(page.getByRole('status')).toHaveText('DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 51 rows cached');
   await page.getByLabel('New value for erp.DD.password').fill('wrong-password');
   await page.getByRole('row', { name: /erp\.DD\.password/ }).getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved erp.DD.password');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/app/logger';
-import { ODataClient, odataString } from '../../src/main/sync/odata';
-import { startErpSimulator, type ErpSimulator } from '../../src/simulators/odata-erp';
+import { MAX_URL_LENGTH, ODataClient, odataQueryString, odataString } from '../../src/main/upstreams/erp/odata';
+import { expectedOpenOrders, startErpSimulator, type ErpOrder } from '../../src/simulators/odata-erp';
 import { withAdmin } from '../support/station';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -9,9 +9,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(readTimeoutMs = 2000) {
-  const sim = await startErpSimulator();
-  const t = await withAdmin({ upstreams: { erp: { url: sim.url, readTimeoutMs } }, syncIntervalMs: 0 });
+async function setup(options: { readTimeoutMs?: number; ordersPerOrg?: number } = {}) {
+  const sim = await startErpSimulator({ ordersPerOrg: options.ordersPerOrg });
+  const t = await withAdmin({ upstreams: { erp: { url: sim.url, readTimeoutMs: options.readTimeoutMs ?? 2000 } }, syncIntervalMs: 0 });
   cleanups.push(() => sim.close(), () => t.close());
   await t.admin.ok('settings/update', { idleLockMinutes: 240 });
   for (const org of ['DD', 'CBR'] as const) {
@@ -21,30 +21,60 @@ async function setup(readTimeoutMs = 2000) {
   return { sim, t };
 }
 
-const OPEN_PER_ORG = (240 * 3) / 5; // two of five statuses are closed
+function clientFor(sim: { url: string; users: Record<'DD' | 'CBR', { username: string; password: string }> }) {
+  const secrets = new Map<string, string>([
+    ['erp.DD.username', sim.users.DD.username],
+    ['erp.DD.password', sim.users.DD.password],
+  ]);
+  return new ODataClient({ baseUrl: sim.url, now: Date.now, log: silentLogger, secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] } });
+}
 
-describe('ERP (OData v4) through the station cache', () => {
-  it('reads open orders of each instance with its own credentials, following nextLink, without sensitive columns', async () => {
+/** What the station shows for a simulator row. */
+const shown = (r: ErpOrder) => ({ orderNo: r.OrderNo, orderRev: r.OrderRev, customer: r.Customer, orderStatus: r.OrderStatus, qty: Number(r.Qty) });
+
+describe('ERP (OData v4) open orders', () => {
+  it('are the newest revision of each order, only when that revision is open (5: revision before status)', async () => {
     const { sim, t } = await setup();
     const dd = await t.admin.ok('erp/open-orders', { org: 'DD' });
-    expect(dd).toMatchObject({ org: 'DD', fromCache: false, warning: null });
-    expect(dd.orders).toHaveLength(OPEN_PER_ORG);
-    expect(dd.orders.every((o) => o.orderNo.startsWith('DD-') && !['Completed', 'Cancelled'].includes(o.orderStatus))).toBe(true);
+    const expected = expectedOpenOrders(sim.data.DD);
+    // The trap: orders with an open older revision whose newest revision is closed.
+    const trap = new Set(sim.data.DD.filter((r) => r.OrderStatus !== 'Completed' && r.OrderStatus !== 'Cancelled').map((r) => r.OrderNo));
+    for (const r of expected) trap.delete(r.OrderNo);
+    expect(trap.size).toBeGreaterThan(10);
+    expect(dd.orders.map((o) => ({ orderNo: o.orderNo, orderRev: o.orderRev, customer: o.customer, orderStatus: o.orderStatus, qty: o.qty })).sort((a, b) => a.orderNo.localeCompare(b.orderNo))).toEqual(
+      expected.map(shown).sort((a, b) => a.orderNo.localeCompare(b.orderNo)),
+    );
+    expect(dd.orders.some((o) => trap.has(o.orderNo))).toBe(false);
     expect(Object.keys(dd.orders[0]).sort()).toEqual(['customer', 'dateScheduled', 'etaDate', 'orderNo', 'orderRev', 'orderStatus', 'productionStatus', 'qty']);
-    expect(sim.requests.filter((r) => /(\$|%24)skiptoken/.test(r.url)).length).toBeGreaterThan(0); // server paging followed
-    expect(sim.requests.every((r) => r.url.includes('%24select') || r.url.includes('$select'))).toBe(true);
     const cbr = await t.admin.ok('erp/open-orders', { org: 'CBR' });
+    expect(cbr.orders).toHaveLength(expectedOpenOrders(sim.data.CBR).length);
     expect(cbr.orders[0].orderNo).toMatch(/^CBR-/);
   });
 
-  it('short server pages still give every row', async () => {
+  it('encode spaces as %20 and never send + (1); the strict simulator answers a + with 400', async () => {
     const { sim, t } = await setup();
-    sim.faults.pageSize = 7;
-    expect((await t.admin.ok('erp/open-orders', { org: 'DD' })).orders).toHaveLength(OPEN_PER_ORG);
+    await t.admin.ok('erp/open-orders', { org: 'DD' });
+    expect(sim.requests.length).toBeGreaterThan(1);
+    for (const r of sim.requests) expect(r.url).not.toContain('+');
+    expect(sim.requests[0].url).toMatch(/OrderStatus%20ne%20(%27|')Completed/);
+    expect(odataQueryString({ $filter: "Customer eq 'A+B Farms'" })).toBe("$filter=Customer%20eq%20'A%2BB%20Farms'");
+    const raw = await fetch(`${sim.url}/reports/DD/SalesOrders?$filter=OrderStatus+ne+'Completed'`, { headers: { authorization: `Basic ${Buffer.from('dd-reports:dd-secret').toString('base64')}` } });
+    expect(raw.status).toBe(400);
   });
 
-  it('serves the cached copy with its age when the ERP is down, slow or answers garbage; refresh asks again', async () => {
-    const { sim, t } = await setup(400);
+  it('follow relative nextLinks to the end with a page size asked by Prefer, never stopping at a $top per page (2, 3)', async () => {
+    const { sim, t } = await setup({ ordersPerOrg: 2400 }); // > 1,000 open orders, server pages of 100
+    const dd = await t.admin.ok('erp/open-orders', { org: 'DD' });
+    expect(dd.orders.length).toBe(expectedOpenOrders(sim.data.DD).length);
+    expect(dd.orders.length).toBeGreaterThan(1000);
+    const reads = sim.requests.filter((r) => r.url.includes('SalesOrders'));
+    expect(reads.every((r) => r.prefer === 'odata.maxpagesize=500')).toBe(true);
+    expect(reads.filter((r) => r.url.includes('$skiptoken')).length).toBeGreaterThan(10); // server paging followed
+    expect(reads.some((r) => /%24top|\$top/.test(r.url))).toBe(false); // no total asked: no $top at all
+  });
+
+  it('serve the cached copy with its age when the ERP is down, slow or answers garbage; refresh asks again', async () => {
+    const { sim, t } = await setup({ readTimeoutMs: 400 });
     const first = await t.admin.ok('erp/open-orders', { org: 'DD' });
     const before = sim.requests.length;
     t.clock.advance(60_000);
@@ -56,7 +86,7 @@ describe('ERP (OData v4) through the station cache', () => {
     sim.faults.unavailable = 10;
     const down = await t.admin.ok('erp/open-orders', { org: 'DD' });
     expect(down).toMatchObject({ fromCache: true, fetchedAt: first.fetchedAt, ageSeconds: 660, warning: 'erp-DD is unavailable (503)' });
-    expect(down.orders).toHaveLength(OPEN_PER_ORG);
+    expect(down.orders).toHaveLength(first.orders.length);
 
     sim.faults.unavailable = 0;
     t.clock.advance(60_000); // past the 503 rest
@@ -86,7 +116,7 @@ describe('ERP (OData v4) through the station cache', () => {
     expect(sim.requests.length).toBe(calls);
   });
 
-  it('with nothing cached, a down ERP or wrong credentials is a clear error', async () => {
+  it('with nothing cached, a down ERP is a clear error; wrong credentials say "credentials" (7)', async () => {
     const { sim, t } = await setup();
     sim.faults.unavailable = 10;
     expect(await t.admin.call('erp/open-orders', { org: 'DD' })).toMatchObject({
@@ -101,10 +131,10 @@ describe('ERP (OData v4) through the station cache', () => {
   });
 
   it('prewarm fetches every instance; credentials are write-only and audited without their value', async () => {
-    const { t } = await setup();
-    expect(await t.admin.ok('erp/prewarm', {})).toEqual([
-      { source: 'DD', rows: OPEN_PER_ORG, error: null },
-      { source: 'CBR', rows: OPEN_PER_ORG, error: null },
+    const { sim, t } = await setup();
+    expect(await t.admin.ok('sync/prewarm', {})).toEqual([
+      { source: 'DD', rows: expectedOpenOrders(sim.data.DD).length, error: null },
+      { source: 'CBR', rows: expectedOpenOrders(sim.data.CBR).length, error: null },
     ]);
     const creds = await t.admin.ok('sync/credentials', {});
     expect(creds).toEqual(expect.arrayContaining([{ name: 'erp.DD.password', set: true }]));
@@ -117,20 +147,69 @@ describe('ERP (OData v4) through the station cache', () => {
   });
 });
 
-describe('OData client details', () => {
-  it('POSTs to $query when the URL would be too long, and pages with $skip when the server does not', async () => {
+describe('OData client', () => {
+  it('treats $top as a total across server pages (3)', async () => {
     const sim = await startErpSimulator();
     cleanups.push(() => sim.close());
-    const secrets = new Map<string, string>([['erp.DD.username', sim.users.DD.username], ['erp.DD.password', sim.users.DD.password]]);
-    const client = new ODataClient({ baseUrl: sim.url, now: Date.now, log: silentLogger, secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] } });
-    const wanted = Array.from({ length: 150 }, (_, i) => `DD-${10000 + i}`);
-    const rows = await client.query('DD', 'SalesOrders', { filter: `OrderNo in (${wanted.map(odataString).join(',')})`, select: ['OrderNo', 'OrderRev'] }, (r: Record<string, unknown>) => `${r.OrderNo}#${r.OrderRev}`);
-    expect(rows).toHaveLength(150);
-    expect(sim.requests.some((r) => r.method === 'POST' && r.url.endsWith('/$query'))).toBe(true);
+    sim.faults.pageSize = 50;
+    const rows = await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], top: 120 }, ['OrderNo', 'OrderRev']);
+    expect(rows).toHaveLength(120);
+    expect(sim.requests.filter((r) => r.url.includes('$skiptoken'))).toHaveLength(2);
+  });
+
+  it('pages with $skip only when the server neither pages nor honours the preference (3)', async () => {
+    const sim = await startErpSimulator({ ordersPerOrg: 400 });
+    cleanups.push(() => sim.close());
+    const all = sim.data.DD.length;
+    sim.faults.paging = 'silent-cap';
+    sim.faults.pageSize = 500;
+    const capped = await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], pageSize: 500 }, ['OrderNo', 'OrderRev']);
+    expect(capped).toHaveLength(all);
+    expect(sim.requests.some((r) => r.url.includes('$skip=500'))).toBe(true);
 
     sim.requests.length = 0;
-    const paged = await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], pageSize: 50, top: 120 }, (r: Record<string, unknown>) => `${r.OrderNo}#${r.OrderRev}`);
-    expect(paged).toHaveLength(120);
-    expect(odataString("O'Brien")).toBe("'O''Brien'");
+    sim.faults.paging = 'none'; // everything in one answer: one request, no $skip
+    expect(await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], pageSize: 500 }, ['OrderNo', 'OrderRev'])).toHaveLength(all);
+    expect(sim.requests).toHaveLength(1);
+  });
+
+  it('splits a long list of order numbers into GETs under 8 KB instead of POST $query (4)', async () => {
+    const sim = await startErpSimulator({ ordersPerOrg: 1200 });
+    cleanups.push(() => sim.close());
+    const wanted = [...new Set(sim.data.DD.map((r) => r.OrderNo))].slice(0, 1000);
+    const rows = await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], anyOf: { field: 'OrderNo', values: wanted } }, ['OrderNo', 'OrderRev']);
+    expect(new Set(rows.map((r) => r.OrderNo)).size).toBe(1000);
+    expect(rows).toHaveLength(sim.data.DD.filter((r) => wanted.includes(r.OrderNo)).length);
+    expect(sim.requests.length).toBeGreaterThan(3);
+    for (const r of sim.requests) {
+      expect(r.method).toBe('GET');
+      expect(sim.url.length + r.url.length).toBeLessThanOrEqual(MAX_URL_LENGTH);
+    }
+    // The strict simulator, like many servers, has no $query route.
+    const post = await fetch(`${sim.url}/reports/DD/SalesOrders/$query`, { method: 'POST', body: '$top=1', headers: { authorization: `Basic ${Buffer.from('dd-reports:dd-secret').toString('base64')}` } });
+    expect(post.status).toBe(404);
+  });
+
+  it('reads Edm.Decimal strings as numbers and keeps customers with apostrophes and accents (6)', async () => {
+    const { sim, t } = await setup();
+    const dd = await t.admin.ok('erp/open-orders', { org: 'DD' });
+    const withFraction = dd.orders.find((o) => o.qty !== null && !Number.isInteger(o.qty));
+    expect(withFraction).toBeDefined();
+    const source = sim.data.DD.find((r) => r.OrderNo === withFraction!.orderNo && r.OrderRev === withFraction!.orderRev)!;
+    expect(typeof source.Qty).toBe('string');
+    expect(withFraction!.qty).toBe(Number(source.Qty));
+    expect(dd.orders.map((o) => o.customer)).toEqual(expect.arrayContaining(["O'Brien's Wellness", 'Café Ñandú', 'Łódź Żółć Trading']));
+    expect(odataString("O'Brien's")).toBe("'O''Brien''s'");
+  });
+
+  it('a caller error (400) is shown with the server’s words and never opens the breaker (7)', async () => {
+    const sim = await startErpSimulator();
+    cleanups.push(() => sim.close());
+    const client = clientFor(sim);
+    for (let i = 0; i < 8; i++) {
+      await expect(client.query('DD', 'SalesOrders', { select: ['NoSuchColumn'] }, ['OrderNo'])).rejects.toMatchObject({ kind: 'refused', message: expect.stringContaining("Could not find a property named 'NoSuchColumn'") });
+    }
+    expect(client.breaker('DD').state).toBe('closed');
+    expect(await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], top: 3 }, ['OrderNo', 'OrderRev'])).toHaveLength(3);
   });
 });

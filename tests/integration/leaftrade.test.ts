@@ -30,6 +30,16 @@ describe('LeafTrade through the station cache', () => {
     expect((await t.admin.ok('leaftrade/orders', { refresh: true })).orders).toHaveLength(APPROVED);
   });
 
+  it('follows a relative `next` and refuses one that points at another server (credentials stay home)', async () => {
+    const { sim, t } = await setup();
+    sim.faults.links = 'relative';
+    expect((await t.admin.ok('leaftrade/orders', {})).orders).toHaveLength(APPROVED);
+    sim.faults.links = 'foreign';
+    const before = sim.requests.length;
+    expect(await t.admin.ok('leaftrade/orders', { refresh: true })).toMatchObject({ fromCache: true, warning: expect.stringContaining('link to another server (http://127.0.0.2:') });
+    expect(sim.requests.length).toBe(before + 1); // only the first page was asked
+  });
+
   it('waits out a 429 Retry-After; serves the cache on 503 and on a malformed page; says so', async () => {
     const { sim, t } = await setup();
     sim.faults.rateLimited = 1;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBagsSimulator, type BagsSimulator } from '../../src/simulators/bags-upstream';
-import { backoffMs, MAX_ATTEMPTS } from '../../src/main/sync/drain';
-import { retryAfterMs } from '../../src/main/sync/http';
+import { backoffMs, MAX_ATTEMPTS } from '../../src/main/outbox/drainer';
+import { retryAfterMs } from '../../src/main/upstreams/http';
 import { withAdmin } from '../support/station';
 
 const cleanups: (() => Promise<unknown>)[] = [];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileSecretStore } from '../../src/main/sync/secrets';
+import { FileSecretStore } from '../../src/main/credentials/store';
 import { tempDir } from '../support/station';
 
 describe('file secret store', () => {

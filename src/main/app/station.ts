@@ -24,16 +24,23 @@ import type { HidAvailability } from '../scanners/hid';
 import { registerScannerHandlers } from '../scanners/handlers';
 import { ScannerService, type ScannerConfig } from '../scanners/service';
 import { SettingsService } from '../settings/service';
-import { bagsTransport } from '../sync/bags-transport';
-import { OutboxDrainer, type OutboxTransport } from '../sync/drain';
-import { ReadCache } from '../sync/cache';
-import { ErpService, registerErpHandlers } from '../sync/erp';
-import { registerSyncHandlers } from '../sync/handlers';
-import { BioTrackClient, BioTrackService } from '../sync/biotrack';
-import { LeafTradeClient, LeafTradeService } from '../sync/leaftrade';
-import { ODataClient } from '../sync/odata';
-import { FileSecretStore, type SecretStore } from '../sync/secrets';
-import { UpstreamHttp } from '../sync/http';
+import { bagsTransport } from '../outbox/bags-transport';
+import { OutboxDrainer, type OutboxTransport } from '../outbox/drainer';
+import { registerSyncHandlers } from '../outbox/handlers';
+import { registerCredentialHandlers } from '../credentials/handlers';
+import { FileSecretStore, type SecretStore } from '../credentials/store';
+import { BioTrackClient } from '../upstreams/biotrack/client';
+import { registerBioTrackHandlers } from '../upstreams/biotrack/handlers';
+import { BioTrackInventory } from '../upstreams/biotrack/inventory';
+import { registerErpHandlers } from '../upstreams/erp/handlers';
+import { ODataClient } from '../upstreams/erp/odata';
+import { ErpService } from '../upstreams/erp/service';
+import { UpstreamHttp } from '../upstreams/http';
+import { LeafTradeClient } from '../upstreams/leaftrade/client';
+import { registerLeafTradeHandlers } from '../upstreams/leaftrade/handlers';
+import { LeafTradeService } from '../upstreams/leaftrade/service';
+import { registerPrewarmHandler } from '../upstreams/prewarm';
+import { ReadCache } from '../upstreams/read-cache';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
@@ -174,16 +181,17 @@ export async function createStation(config: StationConfig): Promise<Station> {
       ? new ODataClient({ baseUrl: config.upstreams.erp.url, secrets, now, log: logger.child({ module: 'upstream-erp' }), readTimeoutMs: config.upstreams.erp.readTimeoutMs })
       : null;
     const cache = new ReadCache(db, now);
-    const erp = new ErpService({ odata, cache, now });
+    const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
     const leaftradeClient = config.upstreams?.leaftrade
       ? new LeafTradeClient({ baseUrl: config.upstreams.leaftrade.url, secrets, now, log: logger.child({ module: 'upstream-leaftrade' }), readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs })
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
     const bt = config.upstreams?.biotrack;
-    const biotrack = new BioTrackService({
+    const biotrack = new BioTrackInventory({
       client: bt ? new BioTrackClient({ url: bt.url, secrets, now, log: logger.child({ module: 'upstream-biotrack' }), readTimeoutMs: bt.readTimeoutMs, training: bt.training }) : null,
       cache,
       now,
+      location: () => settings.get().biotrackLocation,
     });
 
     const handlers = new HandlerRegistry();
@@ -196,8 +204,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports, jobs);
     registerExportHandlers(handlers, exports);
-    registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status((key) => cache.fetchedAt(key)), ...leaftrade.status(), ...biotrack.status()]);
-    registerErpHandlers(handlers, erp, leaftrade, biotrack, secrets, db, audit);
+    registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
+    registerCredentialHandlers(handlers, secrets, db, audit);
+    registerErpHandlers(handlers, erp);
+    registerLeafTradeHandlers(handlers, leaftrade);
+    registerBioTrackHandlers(handlers, biotrack);
+    registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
     const router = createRouter({ handlers, auth, log: logger });
 
     const dbPath = databasePath(config.dataDir);

@@ -8,7 +8,7 @@ import type { Session } from '../auth/sessions';
 import type { Db } from '../db/open';
 import { bagLinks, bags, billParents, bills, scans } from '../db/schema';
 import type { SettingsService } from '../settings/service';
-import { BAGS_UPSTREAM, enqueue } from '../sync/outbox';
+import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
 import { classifyCode, compileFormats, type Classified, type CompiledFormats } from './formats';
 
 export interface BagServiceDeps {

@@ -7,7 +7,7 @@ import type { Db } from '../db/open';
 import { bags, billParents, bills } from '../db/schema';
 import { exportTable } from '../exports/table-file';
 import type { SettingsService } from '../settings/service';
-import { BAGS_UPSTREAM, enqueue } from '../sync/outbox';
+import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
 
 export interface BillServiceDeps {
   db: Db;

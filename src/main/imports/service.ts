@@ -12,7 +12,7 @@ import { classifyCode, compileFormats } from '../bags/formats';
 import type { Db } from '../db/open';
 import type { JobContext, JobService } from '../jobs/service';
 import type { SettingsService } from '../settings/service';
-import { BAGS_UPSTREAM, enqueue } from '../sync/outbox';
+import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
 import { guessMapping } from './mapping';
 import { readRows, sniffFile, type Cell, type SourceRow } from './read';
 import { SeenChildren } from './seen';

@@ -4,6 +4,8 @@ import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
 import { erpChannels } from './erp';
+import { leafTradeChannels } from './leaftrade';
+import { bioTrackChannels } from './biotrack';
 import { exportChannels } from './exports';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
@@ -18,6 +20,8 @@ export * from './bags';
 export * from './bills';
 export * from './define';
 export * from './erp';
+export * from './leaftrade';
+export * from './biotrack';
 export * from './sync';
 export * from './exports';
 export * from './imports';
@@ -28,7 +32,7 @@ export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels, syncChannels, erpChannels);
+export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels, syncChannels, erpChannels, leafTradeChannels, bioTrackChannels);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

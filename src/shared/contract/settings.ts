@@ -42,6 +42,12 @@ export const stationSettingsSchema = z.strictObject({
   undoWindowMinutes: z.number({ error: 'Enter minutes' }).int('Whole minutes').min(0, '0 or more').max(1440, 'At most 1440 minutes'),
   /** The same id scanned again within this time is ignored (scanner double-reads). */
   scanDebounceMs: z.number({ error: 'Enter milliseconds' }).int('Whole milliseconds').min(0, '0 or more').max(10_000, 'At most 10000 ms'),
+  /** This facility's BioTrack licence (BioTrack calls it the location): 6 digits, or '' before it is set. */
+  biotrackLocation: z
+    .string()
+    .trim()
+    .regex(/^(\d{6})?$/, 'The BioTrack location is the facility licence: 6 digits')
+    .meta({ examples: ['990010'] }),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
 
@@ -58,6 +64,7 @@ export const DEFAULT_SETTINGS: StationSettings = {
   targetChildrenPerParent: 0,
   undoWindowMinutes: 60,
   scanDebounceMs: 1500,
+  biotrackLocation: '',
 };
 
 export const settingsChannels = {

@@ -14,6 +14,20 @@ export interface UpstreamStatus {
   cachedAt?: number | null;
 }
 
+/** How fresh a read from an upstream is: every upstream report carries this. */
+export interface CachedCopy {
+  fetchedAt: number;
+  /** Served from the station's cache (fresh enough, or the upstream could not be reached). */
+  fromCache: boolean;
+  ageSeconds: number;
+  /** Why the cached copy is shown instead of fresh data, or null. */
+  warning: string | null;
+}
+
+/** Names of the credentials the station keeps in its secret store. */
+export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password', 'leaftrade.token', 'biotrack.license', 'biotrack.username', 'biotrack.password'] as const;
+export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
+
 export interface StuckRecord {
   seq: number;
   upstream: string;
@@ -48,5 +62,20 @@ export const syncChannels = {
     request: empty,
     access: ['admin'],
     summary: 'Try every upstream now instead of waiting for the next round.',
+  }),
+  'sync/prewarm': channel<{ source: string; rows: number | null; error: string | null }[]>()({
+    request: empty,
+    access: ['admin'],
+    summary: 'Fetch and cache now what every configured read upstream serves (ERP instances, LeafTrade, BioTrack).',
+  }),
+  'sync/credentials': channel<{ name: CredentialName; set: boolean }[]>()({
+    request: empty,
+    access: ['admin'],
+    summary: 'Which upstream credentials are set (never their values).',
+  }),
+  'sync/set-credential': channel<{ name: CredentialName; set: boolean }[]>()({
+    request: z.strictObject({ name: z.enum(CREDENTIAL_NAMES), value: z.string().max(500, 'At most 500 characters') }),
+    access: ['admin'],
+    summary: 'Set (or, with an empty value, clear) an upstream credential.',
   }),
 };

@@ -4,7 +4,7 @@ import { recordAudit, type AuditContext } from '../audit/record';
 import type { Db } from '../db/open';
 import { actorFromUser } from '../ipc/actor';
 import type { HandlerRegistry } from '../ipc/handlers';
-import type { OutboxDrainer } from './drain';
+import type { OutboxDrainer } from './drainer';
 
 export function registerSyncHandlers(r: HandlerRegistry, sync: OutboxDrainer, db: Db, audit: AuditContext, readUpstreams: () => UpstreamStatus[]): void {
   r.add('sync/status', () => [...sync.status(), ...readUpstreams()])

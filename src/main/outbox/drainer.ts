@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Logger } from '../app/logger';
 import type { Db } from '../db/open';
-import { UpstreamError, type BreakerState } from './http';
+import { UpstreamError, type BreakerState } from '../upstreams/http';
 
 /** After this many "error" answers a record stops retrying and waits for an admin on the Sync screen. */
 export const MAX_ATTEMPTS = 8;

@@ -1,0 +1,6 @@
+import type { HandlerRegistry } from '../../ipc/handlers';
+import type { BioTrackInventory } from './inventory';
+
+export function registerBioTrackHandlers(r: HandlerRegistry, inventory: BioTrackInventory): void {
+  r.add('biotrack/inventory', (req) => inventory.inventory(req.refresh ?? false));
+}
