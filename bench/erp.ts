@@ -6,7 +6,7 @@
  *   npm run bench:erp  → last line: rows=… pages=… client_ms=… raw_ms=… ratio=… open_orders_ms=…
  */
 import fs from 'node:fs';
-import { silentLogger } from '../src/main/app/logger';
+import { silentLogger } from '../src/main/platform/logger';
 import { ODataClient } from '../src/main/upstreams/erp/odata';
 import { startCapErp } from '../tests/independent/odata-cap/server';
 import { withAdmin } from '../tests/support/station';

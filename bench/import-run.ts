@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { silentLogger } from '../src/main/app/logger';
+import { silentLogger } from '../src/main/platform/logger';
 import { openDatabase } from '../src/main/db/open';
 import { MIGRATIONS_DIR, tempDir, withAdmin } from '../tests/support/station';
 import { waitForJob } from '../tests/support/imports';

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { silentLogger } from '../src/main/app/logger';
+import { silentLogger } from '../src/main/platform/logger';
 import { startBrowserHost } from '../src/main/host/server';
 import { tempDir, withAdmin } from '../tests/support/station';
 import { connectWs } from '../tests/support/ws-client';

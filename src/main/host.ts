@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger } from './app/logger';
+import { createLogger } from './platform/logger';
 import { DEMO_USERS } from './app/demo';
 import { createStation } from './app/station';
 import { initialAdminFromEnv } from './app/env';

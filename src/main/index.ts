@@ -9,7 +9,7 @@ import { app, BrowserWindow, ipcMain, safeStorage, session as electronSession, t
 import eu from 'electron-updater';
 import type { ServerFrame } from '../shared/transport';
 import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
-import { createLogger } from './app/logger';
+import { createLogger } from './platform/logger';
 import { createStation, type Station } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { loadNodeHid } from './scanners/hid';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { BioTrackClient } from '../../src/main/upstreams/biotrack/client';
 import { fetchInventory } from '../../src/main/upstreams/biotrack/inventory';
 import { createManifestOnce, findManifest, listManifests } from '../../src/main/upstreams/biotrack/manifests';

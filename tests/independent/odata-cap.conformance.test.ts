@@ -3,7 +3,7 @@
 // with Basic auth and server-driven paging (100 rows a page, Prefer ignored). The open orders
 // Dockside shows are compared, row for row, with the server's own database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { ODataClient } from '../../src/main/upstreams/erp/odata';
 import { withAdmin } from '../support/station';
 import { startCapErp, type CapErp } from './odata-cap/server';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { BioTrackClient, bioTrackErrorCode, succeeded } from '../../src/main/upstreams/biotrack/client';
 import { createManifest, createManifestOnce, findManifest, listManifests, manifestState, voidManifest, type ManifestRequest } from '../../src/main/upstreams/biotrack/manifests';
 import { startBioTrackSimulator, type BioTrackSimulator } from '../../src/simulators/biotrack';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES, contract } from '../../src/shared/contract';
 import type { ChannelSpec } from '../../src/shared/contract';
 import { startBrowserHost, type BrowserHost } from '../../src/main/host/server';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { jsonSchemaOf, malformedPayloads } from '../support/malformed';
 import { snapshotDatabase, tempDir, withAdmin } from '../support/station';
 import { connectWs, type RawWsClient } from '../support/ws-client';

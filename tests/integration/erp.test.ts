@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { MAX_URL_LENGTH, ODataClient, odataQueryString, odataString } from '../../src/main/upstreams/erp/odata';
 import { expectedOpenOrders, startErpSimulator, type ErpOrder } from '../../src/simulators/odata-erp';
 import { withAdmin } from '../support/station';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { openDatabase, pendingMigrations } from '../../src/main/db/open';
 import { MIGRATIONS_DIR, tempDir } from '../support/station';
 

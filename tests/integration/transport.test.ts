@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { startBrowserHost, type BrowserHost } from '../../src/main/host/server';
 import { MAX_FRAME_BYTES } from '../../src/main/ipc/ws-transport';
 import { snapshotDatabase, tempDir, withAdmin } from '../support/station';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/app/logger';
+import { silentLogger } from '../../src/main/platform/logger';
 import { followLink, UpstreamHttp, type UpstreamHttpOptions } from '../../src/main/upstreams/http';
 
 const cleanups: (() => Promise<unknown>)[] = [];

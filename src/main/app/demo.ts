@@ -5,7 +5,7 @@ import type { BagService } from '../bags/service';
 import type { BillService } from '../bills/service';
 import type { SettingsService } from '../settings/service';
 import type { UserService } from '../users/service';
-import type { Logger } from './logger';
+import type { Logger } from '../platform/logger';
 
 /** Sign-ins for the demo, printed by the host and listed in README; only ever seeded in demo mode. */
 export const DEMO_USERS = [

@@ -44,8 +44,8 @@ import { ReadCache } from '../upstreams/read-cache';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
-import { systemClock, type Clock } from './clock';
-import { silentLogger, type Logger } from './logger';
+import { systemClock, type Clock } from '../platform/clock';
+import { silentLogger, type Logger } from '../platform/logger';
 import { seedDemoData } from './demo';
 
 export interface StationConfig {

@@ -1,7 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm';
 import type { SessionInfo, SessionUser } from '../../shared/contract/session';
 import { DomainError } from '../../shared/envelope';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
 import type { Db } from '../db/open';
 import { loginThrottle, users } from '../db/schema';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 
 /**
  * Copies the WAL back into the database file from a worker thread with its own connection.

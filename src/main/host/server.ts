@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import type { Station } from '../app/station';
 import { attachWebSocketTransport } from '../ipc/ws-transport';
 import { contentType, resolveStaticPath, SECURITY_HEADERS } from '../security/static-files';

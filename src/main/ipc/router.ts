@@ -3,7 +3,7 @@ import { contract, type ChannelSpec } from '../../shared/contract';
 import type { SessionUser } from '../../shared/contract/session';
 import { DomainError, type AppError, type Envelope, type FieldIssue } from '../../shared/envelope';
 import { ROLE_LABELS } from '../../shared/roles';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import type { AuthService } from '../auth/service';
 import type { Session } from '../auth/sessions';
 import type { HandlerRegistry } from './handlers';

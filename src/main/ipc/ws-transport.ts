@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ServerFrame } from '../../shared/transport';
 import { IPC_PATH } from '../../shared/transport';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import type { Station } from '../app/station';
 
 /** Largest frame accepted from a renderer; bigger is refused before parsing. */

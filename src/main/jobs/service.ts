@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JobStatus, JobView } from '../../shared/contract/jobs';
 import { DomainError } from '../../shared/envelope';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import type { Db } from '../db/open';
 
 interface JobRow {

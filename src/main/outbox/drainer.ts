@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import type { Db } from '../db/open';
 import { UpstreamError, type BreakerState } from '../upstreams/http';
 

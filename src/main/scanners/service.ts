@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { HidDeviceRow, ScannerConfig, ScannersOverview, ScannerStatus, ScannerTarget } from '../../shared/contract/scanners';
 import { DomainError } from '../../shared/envelope';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import { KeyboardReportDecoder, PosReportDecoder, type Barcode } from './decode';
 import type { HidAvailability, HidDevice, HidDeviceInfo } from './hid';
 

@@ -5,7 +5,7 @@ import type { AuditActor, AuditContext } from '../audit/record';
 import { recordAudit } from '../audit/record';
 import type { Db } from '../db/open';
 import { settings } from '../db/schema';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 
 const STATION_KEY = 'station';
 const STATION_ID_KEY = 'station.id';

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import got, { CancelError, HTTPError, RequestError, type Got } from 'got';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../platform/logger';
 import { extractEmbeddedJson } from './embedded-json';
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../platform/logger';
 import type { SecretStore } from '../../credentials/store';
 import { UpstreamError, UpstreamHttp } from '../http';
 

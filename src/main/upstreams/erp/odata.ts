@@ -1,4 +1,4 @@
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../platform/logger';
 import type { SecretStore } from '../../credentials/store';
 import { ERP_ORGS, type ErpOrg } from '../../../shared/contract/erp';
 import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse } from '../http';

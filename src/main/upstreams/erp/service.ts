@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ERP_ORGS, type ErpOpenOrder, type ErpOrg, type OpenOrders } from '../../../shared/contract/erp';
 import type { UpstreamStatus } from '../../../shared/contract/sync';
 import { DomainError } from '../../../shared/envelope';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../platform/logger';
 import type { ReadCache } from '../read-cache';
 import { CachedUpstreamRead } from '../status';
 import { odataString, type ODataClient } from './odata';

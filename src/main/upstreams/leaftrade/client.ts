@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../platform/logger';
 import type { SecretStore } from '../../credentials/store';
 import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse } from '../http';
 
