@@ -13,7 +13,8 @@ import { DEMO_USERS } from './app/demo';
 import { createStation } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
-import { hidTestControl } from './host/test-control';
+import { testControl } from './host/test-control';
+import { InjectedFailures } from './ipc/router';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
 import { startBagsSimulator } from '../simulators/bags-upstream';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const simBus = values['hid-sim'] ? new SimulatedHidBus() : null;
+  const injectedFailures = testMode ? new InjectedFailures() : null;
 
   // Demo with no upstream configured: the bag-tracking simulator stands in, on loopback.
   let bagsUpstream = values['bags-upstream'] ?? process.env.DOCKSIDE_BAGS_UPSTREAM;
@@ -90,6 +92,7 @@ async function main(): Promise<void> {
       ...(biotrackUpstream ? { biotrack: { url: biotrackUpstream } } : {}),
     },
     syncIntervalMs,
+    injectedFailures: injectedFailures ?? undefined,
   });
   // The demo's ERP simulator has known users: fill them in unless someone already set others.
   if (erpSimulator) {
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
     rendererDir: path.join(here, '../renderer'),
     port,
     logger,
-    testControl: simBus ? hidTestControl(simBus) : undefined,
+    testControl: injectedFailures ? testControl({ bus: simBus, failures: injectedFailures }) : undefined,
   });
 
   // Tests and scripts wait for this exact line.

@@ -19,7 +19,7 @@ import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
 import { HandlerRegistry } from '../ipc/handlers';
 import { JobService } from '../jobs/service';
-import { createRouter, type Router } from '../ipc/router';
+import { createRouter, type InjectedFailures, type Router } from '../ipc/router';
 import type { HidAvailability } from '../scanners/hid';
 import { registerScannerHandlers } from '../scanners/handlers';
 import { ScannerService, type ScannerConfig } from '../scanners/service';
@@ -73,6 +73,8 @@ export interface StationConfig {
   secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
   syncIntervalMs?: number;
+  /** Test host only: calls made to fail inside the router. */
+  injectedFailures?: InjectedFailures;
 }
 
 export interface Station {
@@ -210,7 +212,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
-    const router = createRouter({ handlers, auth, log: logger });
+    const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
 
     const dbPath = databasePath(config.dataDir);
     const checkpointer = dbPath === ':memory:' ? null : startCheckpointer(dbPath, logger);

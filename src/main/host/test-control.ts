@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { InjectedFailures } from '../ipc/router';
 import type { SimulatedHidBus } from '../scanners/simulated';
 import { keyboardReportsFor } from '../scanners/simulated';
 
@@ -24,6 +25,41 @@ const command = z.discriminatedUnion('action', [
   z.object({ action: z.literal('unplug'), path: z.string() }),
   z.object({ action: z.literal('type'), path: z.string(), text: z.string().max(200), end: z.enum(['enter', 'tab', 'none']).optional() }),
 ]);
+
+const failure = z.strictObject({ channel: z.string().min(1).max(80), count: z.number().int().min(1).max(100) });
+
+function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    try {
+      then(JSON.parse(body));
+    } catch {
+      then(null);
+    }
+  });
+}
+
+/**
+ * Test host only (DOCKSIDE_TEST=1): the HID bus when --hid-sim is on, and POST /__test/fail
+ * {channel, count}, which makes the next calls of a channel fail inside main as a database error
+ * would — so e2e tests prove one failure cannot freeze a screen.
+ */
+export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures }) {
+  const hid = opts.bus ? hidTestControl(opts.bus) : null;
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.url === '/__test/fail' && req.method === 'POST') {
+      readJson(req, (value) => {
+        const parsed = failure.safeParse(value);
+        if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
+        opts.failures.failNext(parsed.data.channel, parsed.data.count);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+      });
+      return true;
+    }
+    return hid ? hid(req, res) : false;
+  };
+}
 
 export function hidTestControl(bus: SimulatedHidBus) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {

@@ -19,6 +19,24 @@ export interface RouterDeps {
   log: Logger;
   /** Calls slower than this are logged as slow. */
   slowCallMs?: number;
+  /** Test host only: makes chosen calls fail as an internal error would (see host/test-control). */
+  injectedFailures?: InjectedFailures;
+}
+
+/** Test-only: the next `count` calls of a channel throw inside the router, as a broken database would. */
+export class InjectedFailures {
+  readonly #pending = new Map<string, number>();
+
+  failNext(channel: string, count: number): void {
+    this.#pending.set(channel, (this.#pending.get(channel) ?? 0) + count);
+  }
+
+  take(channel: string): boolean {
+    const n = this.#pending.get(channel) ?? 0;
+    if (n <= 0) return false;
+    this.#pending.set(channel, n - 1);
+    return true;
+  }
 }
 
 const fail = (error: AppError): Envelope<never> => ({ ok: false, error });
@@ -75,19 +93,21 @@ export function createRouter(deps: RouterDeps): Router {
         return fail({ code: 'unknown_channel', message: `Unknown operation: ${String(channel).slice(0, 80)}` });
       }
       const spec = (contract as Record<string, ChannelSpec>)[channel];
-      const user = authorise(session, channel, spec);
-      if (user && 'code' in user) return fail(user);
-
-      const parsed = spec.request.safeParse(payload);
-      if (!parsed.success) {
-        // Issue paths only: values may be passwords.
-        log.info({ channel, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'invalid payload');
-        return fail(invalid(parsed.error));
-      }
-      if (spec.access !== 'public' && !spec.whileLocked) deps.auth.touch(session);
-
       const started = performance.now();
+      // Everything from here runs inside the try: a SQLite error while checking the session is
+      // an 'internal' answer, never an unhandled rejection that leaves a dock door waiting.
       try {
+        if (deps.injectedFailures?.take(channel)) throw new Error(`injected failure for ${channel} (test host)`);
+        const user = authorise(session, channel, spec);
+        if (user && 'code' in user) return fail(user);
+
+        const parsed = spec.request.safeParse(payload);
+        if (!parsed.success) {
+          // Issue paths only: values may be passwords.
+          log.info({ channel, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'invalid payload');
+          return fail(invalid(parsed.error));
+        }
+        if (spec.access !== 'public' && !spec.whileLocked) deps.auth.touch(session);
         const value = await handlers.get(channel)!(parsed.data, { session, user });
         return { ok: true, value };
       } catch (error) {
