@@ -73,6 +73,8 @@ export interface StationConfig {
   secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
   syncIntervalMs?: number;
+  /** How upstream clients wait between retries (Retry-After, backoff); tests pass one that moves their clock. */
+  sleep?: (ms: number) => Promise<void>;
   /** Test host only: calls made to fail inside the router. */
   injectedFailures?: InjectedFailures;
 }
@@ -174,23 +176,23 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const transports: Record<string, OutboxTransport> = {};
     if (config.upstreams?.bags) {
-      const bagsHttp = new UpstreamHttp({ name: 'bags', baseUrl: config.upstreams.bags.url, now, log: logger.child({ module: 'upstream-bags' }), readTimeoutMs: config.upstreams.bags.readTimeoutMs });
+      const bagsHttp = new UpstreamHttp({ name: 'bags', baseUrl: config.upstreams.bags.url, now, log: logger.child({ module: 'upstream-bags' }), readTimeoutMs: config.upstreams.bags.readTimeoutMs, sleep: config.sleep });
       transports.bags = bagsTransport(bagsHttp, audit.stationId);
     }
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
     const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
     const odata = config.upstreams?.erp
-      ? new ODataClient({ baseUrl: config.upstreams.erp.url, secrets, now, log: logger.child({ module: 'upstream-erp' }), readTimeoutMs: config.upstreams.erp.readTimeoutMs })
+      ? new ODataClient({ baseUrl: config.upstreams.erp.url, secrets, now, log: logger.child({ module: 'upstream-erp' }), readTimeoutMs: config.upstreams.erp.readTimeoutMs, sleep: config.sleep })
       : null;
     const cache = new ReadCache(db, now);
     const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
     const leaftradeClient = config.upstreams?.leaftrade
-      ? new LeafTradeClient({ baseUrl: config.upstreams.leaftrade.url, secrets, now, log: logger.child({ module: 'upstream-leaftrade' }), readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs })
+      ? new LeafTradeClient({ baseUrl: config.upstreams.leaftrade.url, secrets, now, log: logger.child({ module: 'upstream-leaftrade' }), readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs, sleep: config.sleep })
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
     const bt = config.upstreams?.biotrack;
     const biotrack = new BioTrackInventory({
-      client: bt ? new BioTrackClient({ url: bt.url, secrets, now, log: logger.child({ module: 'upstream-biotrack' }), readTimeoutMs: bt.readTimeoutMs, training: bt.training }) : null,
+      client: bt ? new BioTrackClient({ url: bt.url, secrets, now, log: logger.child({ module: 'upstream-biotrack' }), readTimeoutMs: bt.readTimeoutMs, training: bt.training, sleep: config.sleep }) : null,
       cache,
       now,
       location: () => settings.get().biotrackLocation,
