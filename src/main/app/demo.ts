@@ -1,7 +1,7 @@
 import type { AuditContext } from '../audit/record';
 import type { AuthService } from '../auth/service';
 import type { SessionRegistry } from '../auth/sessions';
-import type { BagService } from '../bags/service';
+import type { DockDoorService } from '../bags/dock-door';
 import type { BillService } from '../bills/service';
 import type { SettingsService } from '../settings/service';
 import type { UserService } from '../users/service';
@@ -19,7 +19,7 @@ export interface DemoDeps {
   auth: AuthService;
   settings: SettingsService;
   sessions: SessionRegistry;
-  bags: BagService;
+  dockDoor: DockDoorService;
   bills: BillService;
   audit: AuditContext;
   logger: Logger;
@@ -43,8 +43,8 @@ export async function seedDemoData(deps: DemoDeps): Promise<void> {
   const load: [string, number][] = [['SB00001', 30], ['SB00002', 12], ['M444-00001', 5]];
   let n = 0;
   for (const [parent, children] of load) {
-    deps.bags.scan(seedSession, scanner, { code: parent, source: 'wedge' });
-    for (let i = 0; i < children; i++) deps.bags.scan(seedSession, scanner, { code: `C-${String(++n).padStart(6, '0')}`, source: 'wedge' });
+    deps.dockDoor.scan(seedSession, scanner, { code: parent, source: 'wedge' });
+    for (let i = 0; i < children; i++) deps.dockDoor.scan(seedSession, scanner, { code: `C-${String(++n).padStart(6, '0')}`, source: 'wedge' });
   }
   deps.sessions.close(seedSession);
   const biller = created.find((u) => u.role === 'biller')!;

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { registerAuditHandlers } from '../audit/handlers';
 import { registerBagHandlers } from '../bags/handlers';
-import { BagService } from '../bags/service';
+import { DockDoorService } from '../bags/dock-door';
+import { BagLookupService } from '../bags/lookup';
 import { registerBillHandlers } from '../bills/handlers';
 import { BillService } from '../bills/service';
 import { AuthService } from '../auth/service';
@@ -19,6 +20,7 @@ import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
 import { HandlerRegistry } from '../ipc/handlers';
 import { JobService } from '../jobs/service';
+import { registerJobHandlers } from '../jobs/handlers';
 import { createRouter, type InjectedFailures, type Router } from '../ipc/router';
 import type { HidAvailability } from '../scanners/hid';
 import { registerScannerHandlers } from '../scanners/handlers';
@@ -85,7 +87,8 @@ export interface Station {
   readonly auth: AuthService;
   readonly users: UserService;
   readonly settings: SettingsService;
-  readonly bags: BagService;
+  readonly dockDoor: DockDoorService;
+  readonly bagLookup: BagLookupService;
   readonly bills: BillService;
   readonly scanners: ScannerService;
   readonly jobs: JobService;
@@ -139,7 +142,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       },
     });
 
-    const bags = new BagService({ db, settings, audit, now });
+    const dockDoor = new DockDoorService({ db, settings, audit, now });
+    const bagLookup = new BagLookupService({ db, audit, now });
     // Scanner events go to every signed-in, unlocked window; each decides by its screen.
     const pushToSignedIn: Push = (event, data) => {
       for (const s of sessions.all()) if (s.userId !== null && !s.locked) s.push(event, data);
@@ -172,7 +176,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       await auth.createFirstAdmin({ username: username.toLowerCase(), password, displayName: displayName ?? username });
       logger.info({ username }, 'created the first admin from configuration');
     }
-    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, bags, bills, audit, logger });
+    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, dockDoor, bills, audit, logger });
 
     const transports: Record<string, OutboxTransport> = {};
     if (config.upstreams?.bags) {
@@ -202,11 +206,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerAuthHandlers(handlers, auth);
     registerUserHandlers(handlers, users);
     registerSettingsHandlers(handlers, settings, audit);
-    registerBagHandlers(handlers, bags);
+    registerBagHandlers(handlers, dockDoor, bagLookup);
     registerBillHandlers(handlers, bills);
     registerAuditHandlers(handlers, db);
     registerScannerHandlers(handlers, scanners);
-    registerImportHandlers(handlers, imports, jobs);
+    registerImportHandlers(handlers, imports);
+    registerJobHandlers(handlers, jobs);
     registerExportHandlers(handlers, exports);
     registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
     registerCredentialHandlers(handlers, secrets, db, audit);
@@ -232,7 +237,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       auth,
       users,
       settings,
-      bags,
+      dockDoor,
+      bagLookup,
       bills,
       scanners,
       jobs,

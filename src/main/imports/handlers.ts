@@ -1,9 +1,8 @@
 import type { HandlerRegistry } from '../ipc/handlers';
 import { actorFromUser } from '../ipc/actor';
-import type { JobService } from '../jobs/service';
 import type { ImportService } from './service';
 
-export function registerImportHandlers(r: HandlerRegistry, imports: ImportService, jobs: JobService): void {
+export function registerImportHandlers(r: HandlerRegistry, imports: ImportService): void {
   // The preview's row count lets the job show time left; remembered per upload.
   const totals = new Map<string, number>();
   r.add('imports/upload', (req) => imports.upload(req))
@@ -13,7 +12,5 @@ export function registerImportHandlers(r: HandlerRegistry, imports: ImportServic
       return p;
     })
     .add('imports/start', (req, ctx) => imports.start(req.uploadId, req.mapping, actorFromUser(ctx), totals.get(req.uploadId) ?? null))
-    .add('imports/rejected-report', (req) => imports.rejectedReport(req.jobId))
-    .add('jobs/get', (req) => jobs.get(req.jobId))
-    .add('jobs/cancel', (req) => jobs.cancel(req.jobId));
+    .add('imports/rejected-report', (req) => imports.rejectedReport(req.jobId));
 }
