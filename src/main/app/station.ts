@@ -153,7 +153,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
     const filesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : config.dataDir;
     const imports = new ImportService({ db, settings, audit, jobs, now, filesDir });
-    const exports = new ExportService({ db, jobs, settings, filesDir });
+    const exports = new ExportService({ db, jobs, settings, filesDir, now });
     const scanners = new ScannerService({
       hid: config.hid ?? { ok: false, reason: 'No USB HID access configured for this station' },
       now,
@@ -163,7 +163,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       store: {
         load: () => settings.readKey<ScannerConfig[]>('scanners', []),
         save: (list, change) =>
-          settings.writeKey('scanners', list, null, audit, { action: change.action, entityId: change.scanner.id, after: change.scanner }),
+          settings.writeKey('scanners', list, change.actor, audit, { action: change.action, entityId: change.scanner.id, after: change.scanner }),
       },
       onScan: ({ barcode, scanner }) =>
         pushToSignedIn('scanner/scan', { code: barcode.code, aim: barcode.aim, scannerId: scanner.id, scannerName: scanner.name, target: scanner.target }),
@@ -253,6 +253,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       async close() {
         if (idleTimer) clearInterval(idleTimer);
         scanners.stop();
+        await jobs.stop();
         await sync.stop();
         await checkpointer?.stop();
         database.close();

@@ -79,13 +79,13 @@ const CHUNK = 1024 * 1024;
 export class ExportService {
   readonly #dir: string;
 
-  constructor(private readonly deps: { db: Db; jobs: JobService; settings: SettingsService; filesDir: string }) {
+  constructor(private readonly deps: { db: Db; jobs: JobService; settings: SettingsService; filesDir: string; now: () => number }) {
     this.#dir = path.join(deps.filesDir, 'exports');
     fs.mkdirSync(this.#dir, { recursive: true });
   }
 
   start(what: ExportKind, format: 'csv' | 'xlsx', userId: number | null): JobView {
-    const stamp = new Date().toISOString().slice(0, 10);
+    const stamp = new Date(this.deps.now()).toISOString().slice(0, 10);
     const fileName = `dockside-${what}-${stamp}.${format}`;
     return this.deps.jobs.start('export', { what, format, fileName }, userId, (ctx) => this.run(ctx, what, format, fileName));
   }

@@ -39,6 +39,9 @@ export class JobService {
   readonly #cancel = new Set<number>();
   readonly #live = new Map<number, { startedAt: number; rowsDone: number; rowsTotal: number | null; rate: number | null; left: number | null }>();
   readonly #sql: ReturnType<typeof statements>;
+  /** Each running job's whole run, so closing the station can wait for them. */
+  readonly #running = new Map<number, Promise<void>>();
+  #closing = false;
 
   constructor(
     private readonly deps: { db: Db; now: () => number; log: Logger; onProgress: (job: JobView) => void },
@@ -52,6 +55,7 @@ export class JobService {
   }
 
   start<T>(kind: string, params: unknown, createdBy: number | null, work: (ctx: JobContext) => Promise<T>): JobView {
+    if (this.#closing) throw new DomainError('unavailable', 'Dockside is closing: start this again after it restarts');
     const now = this.deps.now();
     const id = Number(this.#sql.insert.run(kind, JSON.stringify(params), createdBy, now, now).lastInsertRowid);
     this.#live.set(id, { startedAt: now, rowsDone: 0, rowsTotal: null, rate: null, left: null });
@@ -78,15 +82,19 @@ export class JobService {
       },
     };
     // Runs after this call returns, so the caller gets the job id first.
-    setImmediate(() => {
-      work(ctx)
-        .then((result) => this.finish(id, this.#cancel.has(id) ? 'cancelled' : 'succeeded', result, null))
-        .catch((error: unknown) => {
-          const message = error instanceof DomainError ? error.message : `Failed: ${(error as Error)?.message ?? String(error)}`;
-          if (!(error instanceof DomainError)) this.deps.log.error({ err: error, jobId: id, kind }, 'job failed');
-          this.finish(id, 'failed', null, message);
-        });
-    });
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => work(ctx))
+      .then((result) => {
+        const cancelled = this.#cancel.has(id);
+        this.finish(id, cancelled ? 'cancelled' : 'succeeded', result, cancelled && this.#closing ? 'Stopped because Dockside was closing: work already saved is kept. Run it again to finish.' : null);
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof DomainError ? error.message : `Failed: ${(error as Error)?.message ?? String(error)}`;
+        if (!(error instanceof DomainError)) this.deps.log.error({ err: error, jobId: id, kind }, 'job failed');
+        this.finish(id, 'failed', null, message);
+      })
+      .finally(() => this.#running.delete(id));
+    this.#running.set(id, run);
     return this.get(id);
   }
 
@@ -95,6 +103,16 @@ export class JobService {
     this.#cancel.delete(id);
     this.deps.onProgress(this.get(id));
     this.#live.delete(id);
+  }
+
+  /**
+   * Closing: running jobs are asked to stop (they do between batches, keeping whole batches) and
+   * waited for, so none writes to a closed database; no new job starts.
+   */
+  async stop(): Promise<void> {
+    this.#closing = true;
+    for (const id of this.#running.keys()) this.#cancel.add(id);
+    await Promise.allSettled([...this.#running.values()]);
   }
 
   cancel(id: number): JobView {

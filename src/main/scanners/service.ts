@@ -1,15 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { HidDeviceRow, ScannerConfig, ScannersOverview, ScannerStatus, ScannerTarget } from '../../shared/contract/scanners';
 import { DomainError } from '../../shared/envelope';
+import type { AuditActor } from '../audit/record';
 import type { Logger } from '../platform/logger';
 import { KeyboardReportDecoder, PosReportDecoder, type Barcode } from './decode';
 import type { HidAvailability, HidDevice, HidDeviceInfo } from './hid';
+
+interface Pairing {
+  code: string;
+  expiresAt: number;
+  actor: AuditActor;
+}
 
 export type { ScannerConfig };
 
 export interface ScannerStore {
   load(): ScannerConfig[];
-  save(list: ScannerConfig[], change: { action: string; scanner: ScannerConfig }): void;
+  /** Who made the change is audited: the admin who paired, renamed or removed the scanner. */
+  save(list: ScannerConfig[], change: { action: string; scanner: ScannerConfig; actor: AuditActor }): void;
 }
 
 export interface ScanFromDevice {
@@ -55,7 +63,7 @@ export class ScannerService {
   readonly #open = new Map<string, OpenDevice>();
   readonly #runtime = new Map<string, { lastScanAt: number | null; lastError: string | null }>();
   #configs: ScannerConfig[];
-  #pairing: { code: string; expiresAt: number } | null = null;
+  #pairing: Pairing | null = null;
   #timer: NodeJS.Timeout | null = null;
   readonly #platform: NodeJS.Platform;
 
@@ -172,7 +180,7 @@ export class ScannerService {
 
   private deliver(dev: OpenDevice, barcode: Barcode): void {
     if (this.#pairing && barcode.code === this.#pairing.code) {
-      this.pair(dev);
+      this.pair(dev, this.#pairing);
       return;
     }
     if (!dev.config) return; // open only to listen for the pairing code
@@ -180,7 +188,7 @@ export class ScannerService {
     this.deps.onScan({ barcode, scanner: dev.config });
   }
 
-  private pair(dev: OpenDevice): void {
+  private pair(dev: OpenDevice, pairing: Pairing): void {
     this.#pairing = null;
     let config = this.#configs.find((c) => matches(c, dev.info));
     if (!config) {
@@ -194,7 +202,7 @@ export class ScannerService {
         target: 'any',
       };
       this.#configs = [...this.#configs, config];
-      this.deps.store.save(this.#configs, { action: 'scanners.paired', scanner: config });
+      this.deps.store.save(this.#configs, { action: 'scanners.paired', scanner: config, actor: pairing.actor });
     }
     dev.config = config;
     // Devices opened only to hear the pairing code are closed again.
@@ -202,15 +210,16 @@ export class ScannerService {
     this.emitStatus();
   }
 
-  startPairing(): { code: string; expiresAt: number } {
+  /** `actor`: the admin who asked; the scanner that reads the code is paired in their name. */
+  startPairing(actor: AuditActor): { code: string; expiresAt: number } {
     if (!this.deps.hid.ok) throw new DomainError('conflict', `USB scanners are unavailable here: ${this.deps.hid.reason}`);
     // Letters and digits a scanner reads in any layout; no ambiguous 0/O, 1/I.
     const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
     const code = `PAIR-${[...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('')}`;
-    this.#pairing = { code, expiresAt: this.deps.now() + PAIRING_MS };
+    this.#pairing = { code, expiresAt: this.deps.now() + PAIRING_MS, actor };
     this.refresh();
     this.emitStatus();
-    return this.#pairing;
+    return { code, expiresAt: this.#pairing.expiresAt };
   }
 
   cancelPairing(): null {
@@ -220,23 +229,23 @@ export class ScannerService {
     return null;
   }
 
-  update(id: string, patch: { name?: string; target?: ScannerTarget }): ScannerStatus {
+  update(id: string, patch: { name?: string; target?: ScannerTarget }, actor: AuditActor): ScannerStatus {
     const config = this.#configs.find((c) => c.id === id);
     if (!config) throw new DomainError('not_found', 'No such scanner');
     const next = { ...config, ...patch };
     this.#configs = this.#configs.map((c) => (c.id === id ? next : c));
     for (const dev of this.#open.values()) if (dev.config?.id === id) dev.config = next;
-    this.deps.store.save(this.#configs, { action: 'scanners.updated', scanner: next });
+    this.deps.store.save(this.#configs, { action: 'scanners.updated', scanner: next, actor });
     this.emitStatus();
     return this.overview().scanners.find((s) => s.id === id)!;
   }
 
-  remove(id: string): null {
+  remove(id: string, actor: AuditActor): null {
     const config = this.#configs.find((c) => c.id === id);
     if (!config) throw new DomainError('not_found', 'No such scanner');
     this.#configs = this.#configs.filter((c) => c.id !== id);
     for (const [path, dev] of this.#open) if (dev.config?.id === id) this.closeDevice(path);
-    this.deps.store.save(this.#configs, { action: 'scanners.removed', scanner: config });
+    this.deps.store.save(this.#configs, { action: 'scanners.removed', scanner: config, actor });
     this.emitStatus();
     return null;
   }
@@ -260,7 +269,7 @@ export class ScannerService {
     return {
       available: hid.ok,
       reason: hid.ok ? null : hid.reason,
-      pairing: this.#pairing,
+      pairing: this.#pairing && { code: this.#pairing.code, expiresAt: this.#pairing.expiresAt },
       scanners: this.#configs.map((c) => {
         const open = [...this.#open.values()].some((d) => d.config?.id === c.id);
         const info = present.find((d) => matches(c, d));

@@ -55,15 +55,15 @@ export class SettingsService {
     return row ? (JSON.parse(row.value) as T) : fallback;
   }
 
-  writeKey(key: string, value: unknown, actor: AuditActor | null, audit: AuditContext, entry: { action: string; entityId: string; after: unknown }): void {
+  writeKey(key: string, value: unknown, actor: AuditActor, audit: AuditContext, entry: { action: string; entityId: string; after: unknown }): void {
     this.db.transaction(() => {
       const json = JSON.stringify(value);
       this.db
         .insert(settings)
-        .values({ key, value: json, updatedAt: this.now(), updatedBy: actor?.userId ?? null })
-        .onConflictDoUpdate({ target: settings.key, set: { value: json, updatedAt: this.now(), updatedBy: actor?.userId ?? null } })
+        .values({ key, value: json, updatedAt: this.now(), updatedBy: actor.userId })
+        .onConflictDoUpdate({ target: settings.key, set: { value: json, updatedAt: this.now(), updatedBy: actor.userId } })
         .run();
-      recordAudit(this.db, audit, actor ?? { userId: null, username: null }, { action: entry.action, entity: key, entityId: entry.entityId, after: entry.after });
+      recordAudit(this.db, audit, actor, { action: entry.action, entity: key, entityId: entry.entityId, after: entry.after });
     });
   }
 
