@@ -175,7 +175,9 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', async () => {
+    // The answer is async (latency faults); a throw inside is a 500, never an unhandled rejection.
+    req.on('end', () => {
+      void (async () => {
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
       if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('Service Unavailable');
       if (faults.unavailable > 0) {
@@ -328,6 +330,7 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
           // The 2014 API has no handler for it (inventory_manifest_lookup among them).
           return send({ success: 0, error: 'Unhandled Request', errorcode: 999 }, 500);
       }
+      })().catch(() => res.writeHead(500).end());
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

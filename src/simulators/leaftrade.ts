@@ -66,7 +66,9 @@ export async function startLeafTradeSimulator(options: { orders?: number; port?:
   const requests: string[] = [];
   const json = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 
-  const server = http.createServer(async (req, res) => {
+  // The answer is async (latency faults); a throw inside is a 500, never an unhandled rejection.
+  const server = http.createServer((req, res) => {
+    void (async () => {
     requests.push(req.url ?? '');
     if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (req.headers.authorization !== `Token ${token}`) return json(res, 401, { detail: 'Invalid token.' });
@@ -101,6 +103,7 @@ export async function startLeafTradeSimulator(options: { orders?: number; port?:
       return json(res, 200, { count: all.length, next: page * size < all.length ? link(page + 1) : null, previous: page > 1 ? link(page - 1) : null, results });
     }
     return json(res, 404, { detail: 'Not found.' });
+    })().catch(() => res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

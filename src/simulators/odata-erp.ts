@@ -250,7 +250,9 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
   const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', async () => {
+    // The answer is async (latency faults); a throw inside is a 500, never an unhandled rejection.
+    req.on('end', () => {
+      void (async () => {
       const rawUrl = req.url ?? '/';
       requests.push({ method: req.method ?? '', url: rawUrl, prefer: (req.headers.prefer as string | undefined) ?? null });
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
@@ -332,6 +334,7 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
         out['@odata.nextLink'] = `SalesOrders?${next.join('&')}`;
       }
       json(res, 200, out, headers);
+      })().catch(() => res.writeHead(500).end());
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

@@ -12,12 +12,30 @@ export function listAudit(
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: limit + 1 };
   // 'bags' matches 'bags.linked', 'bags.deleted', …; a full action matches itself.
-  if (q.action) (where.push("(action = @action OR action LIKE @actionPrefix ESCAPE '\\')"), Object.assign(params, { action: q.action, actionPrefix: `${q.action.replace(/[\\%_]/g, '\\$&')}.%` }));
-  if (q.username) (where.push('username = @username'), (params.username = q.username.toLowerCase()));
-  if (q.entityId) (where.push('entity_id = @entityId COLLATE NOCASE'), (params.entityId = q.entityId));
-  if (q.from !== undefined) (where.push('at >= @from'), (params.from = q.from));
-  if (q.to !== undefined) (where.push('at <= @to'), (params.to = q.to));
-  if (q.cursor !== undefined) (where.push('id < @cursor'), (params.cursor = q.cursor));
+  if (q.action) {
+    where.push("(action = @action OR action LIKE @actionPrefix ESCAPE '\\')");
+    Object.assign(params, { action: q.action, actionPrefix: `${q.action.replace(/[\\%_]/g, '\\$&')}.%` });
+  }
+  if (q.username) {
+    where.push('username = @username');
+    params.username = q.username.toLowerCase();
+  }
+  if (q.entityId) {
+    where.push('entity_id = @entityId COLLATE NOCASE');
+    params.entityId = q.entityId;
+  }
+  if (q.from !== undefined) {
+    where.push('at >= @from');
+    params.from = q.from;
+  }
+  if (q.to !== undefined) {
+    where.push('at <= @to');
+    params.to = q.to;
+  }
+  if (q.cursor !== undefined) {
+    where.push('id < @cursor');
+    params.cursor = q.cursor;
+  }
   const rows = db.$client
     .prepare(
       `SELECT id, at, username, action, entity, entity_id, before, after, detail FROM audit_log

@@ -43,13 +43,28 @@ export class BagLookupService {
       where.push('coalesce(bp1.bill_id, bp2.bill_id) = (SELECT id FROM bills WHERE number = @billNumber)');
       params.billNumber = q.billNumber.toUpperCase();
     }
-    if (q.from !== undefined) (where.push('b.created_at >= @from'), (params.from = q.from));
-    if (q.to !== undefined) (where.push('b.created_at <= @to'), (params.to = q.to));
-    if (q.username) (where.push('b.created_by = (SELECT id FROM users WHERE username = @username)'), (params.username = q.username.toLowerCase()));
-    if (q.kind) (where.push('b.kind = @kind'), (params.kind = q.kind));
+    if (q.from !== undefined) {
+      where.push('b.created_at >= @from');
+      params.from = q.from;
+    }
+    if (q.to !== undefined) {
+      where.push('b.created_at <= @to');
+      params.to = q.to;
+    }
+    if (q.username) {
+      where.push('b.created_by = (SELECT id FROM users WHERE username = @username)');
+      params.username = q.username.toLowerCase();
+    }
+    if (q.kind) {
+      where.push('b.kind = @kind');
+      params.kind = q.kind;
+    }
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      if (byCode && typeof c.code === 'string') (where.push('b.code > @afterCode'), (params.afterCode = c.code));
+      if (byCode && typeof c.code === 'string') {
+        where.push('b.code > @afterCode');
+        params.afterCode = c.code;
+      }
       else if (!byCode && typeof c.at === 'number' && typeof c.id === 'number') {
         where.push('(b.created_at < @afterAt OR (b.created_at = @afterAt AND b.id < @afterId))');
         Object.assign(params, { afterAt: c.at, afterId: c.id });

@@ -137,7 +137,6 @@ export class UpstreamHttp {
   readonly #client: Got;
   readonly #o: Required<Omit<UpstreamHttpOptions, 'headers' | 'describeError' | 'sleep'>> & Pick<UpstreamHttpOptions, 'describeError'>;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #origin: string;
   readonly breaker: BreakerState = { state: 'closed', failures: 0, openUntil: 0, lastSuccessAt: null, lastError: null };
 
   constructor(options: UpstreamHttpOptions) {
@@ -156,7 +155,6 @@ export class UpstreamHttp {
       ...options,
     };
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#origin = new URL(options.baseUrl).origin;
     const o = this.#o;
     this.#client = got.extend({
       headers: options.headers,
@@ -230,7 +228,8 @@ export class UpstreamHttp {
       body: req.body,
       responseType: 'text',
     });
-    pending.on('downloadProgress', (p: { transferred: number; total?: number }) => {
+    // .on() hands back the same request promise, awaited below.
+    void pending.on('downloadProgress', (p: { transferred: number; total?: number }) => {
       if (!tooLarge && (p.transferred > cap || (p.total ?? 0) > cap)) {
         tooLarge = true;
         pending.cancel();
