@@ -14,7 +14,13 @@ contextBridge.exposeInMainWorld('dockside', {
   on: (event: string, callback: (data: unknown) => void) => {
     if (!allowed.has(event)) throw new Error(`Unknown event: ${event}`);
     const listener = (_e: IpcRendererEvent, frame: ServerFrame) => {
-      if (frame.t === 'event' && frame.event === event) callback(frame.data);
+      if (frame.t !== 'event' || frame.event !== event) return;
+      // A throwing callback would stop ipcRenderer's other listeners for this frame: log it here.
+      try {
+        callback(frame.data);
+      } catch (error) {
+        console.error(`Dockside: a listener for ${event} failed`, error);
+      }
     };
     ipcRenderer.on(ELECTRON_EVENT, listener);
     return () => ipcRenderer.removeListener(ELECTRON_EVENT, listener);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 const HOST_ENTRY = path.resolve('out/main/host.js');
 export const SCREENSHOT_DIR = path.resolve('screenshots');
@@ -66,6 +66,8 @@ export class StationProcess {
 interface Fixtures {
   /** Extra host flags, e.g. ['--demo'] for the seeded demo users and bags. */
   stationArgs: string[];
+  /** Console errors a test provokes on purpose (a transport made to throw); any other fails it. */
+  expectedConsoleErrors: RegExp[];
   station: StationProcess;
   /** Fails the test on any console error or uncaught page error (CSP violations included). */
   consoleGuard: void;
@@ -73,6 +75,7 @@ interface Fixtures {
 
 export const test = base.extend<Fixtures>({
   stationArgs: [[], { option: true }],
+  expectedConsoleErrors: [[], { option: true }],
   station: async ({ stationArgs }, use) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-'));
     const station = new StationProcess(dataDir, stationArgs);
@@ -82,11 +85,12 @@ export const test = base.extend<Fixtures>({
     fs.rmSync(dataDir, { recursive: true, force: true });
   },
   consoleGuard: [
-    async ({ page }, use) => {
+    async ({ page, expectedConsoleErrors }, use) => {
       const problems: string[] = [];
+      // The browser logs failed WebSocket connects while a killed host is restarting; expected there.
+      const expected = [/WebSocket connection to .* failed/, ...expectedConsoleErrors];
       page.on('console', (m) => {
-        // The browser logs failed WebSocket connects while a killed host is restarting; expected there.
-        if (m.type() === 'error' && !/WebSocket connection to .* failed/.test(m.text())) problems.push(m.text());
+        if (m.type() === 'error' && !expected.some((re) => re.test(m.text()))) problems.push(m.text());
       });
       page.on('pageerror', (e) => problems.push(e.message));
       await use();
@@ -141,10 +145,21 @@ export async function addPerson(
   await expect(page.locator(`tr[data-username="${p.username}"]`)).toBeVisible();
 }
 
-/** What a keyboard-wedge scanner does: the id as fast keystrokes, then Enter. */
+/**
+ * What a keyboard-wedge scanner does: the id as fast keystrokes, then Enter. The key events go to
+ * Chromium all at once, as a scanner's do, rather than one round trip each: on a loaded machine
+ * those round trips open gaps wider than the 45 ms that tell a scan from typing.
+ */
 export async function wedgeScan(page: Page, code: string): Promise<void> {
-  await page.keyboard.type(code);
-  await page.keyboard.press('Enter');
+  const cdp = await page.context().newCDPSession(page);
+  const keys = [...code].map((ch) => ({ key: ch, text: ch })).concat({ key: 'Enter', text: '\r' });
+  await Promise.all(
+    keys.flatMap(({ key, text }) => [
+      cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key, text, ...(key === 'Enter' ? { code: 'Enter', windowsVirtualKeyCode: 13 } : {}) }),
+      cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key, ...(key === 'Enter' ? { code: 'Enter', windowsVirtualKeyCode: 13 } : {}) }),
+    ]),
+  );
+  await cdp.detach();
 }
 
 /** Drives the test host's simulated USB bus (host started with --hid-sim). */
@@ -152,4 +167,30 @@ export async function hid(station: StationProcess, command: Record<string, unkno
   const res = await fetch(`${station.url}/__test/hid`, { method: 'POST', body: JSON.stringify(command) });
   if (!res.ok) throw new Error(`hid control: ${res.status} ${await res.text()}`);
   return (await res.json()) as { delivered: number };
+}
+
+/** Test host only (DOCKSIDE_TEST=1): the next `count` calls of `channel` fail inside main as a broken database would. */
+export async function failNext(station: StationProcess, channel: string, count = 1): Promise<void> {
+  const res = await fetch(`${station.url}/__test/fail`, { method: 'POST', body: JSON.stringify({ channel, count }) });
+  if (!res.ok) throw new Error(`fail control: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Readable from a metre away: text at least `minFontPx` and a WCAG contrast ratio of at least
+ * `minContrast` against the nearest background colour behind it (7 is WCAG's AAA for body text).
+ */
+export async function expectReadable(locator: Locator, { minFontPx = 20, minContrast = 7 } = {}): Promise<void> {
+  const { fontPx, contrast } = await locator.evaluate((el) => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]: number[]) =>
+      [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    let back: Element | null = el;
+    while (back && (rgb(getComputedStyle(back).backgroundColor)[3] ?? 1) === 0) back = back.parentElement;
+    const bg = back ? rgb(getComputedStyle(back).backgroundColor) : [255, 255, 255];
+    const style = getComputedStyle(el);
+    const [hi, lo] = [luminance(rgb(style.color)), luminance(bg)].sort((a, b) => b - a);
+    return { fontPx: parseFloat(style.fontSize), contrast: (hi + 0.05) / (lo + 0.05) };
+  });
+  expect(fontPx, 'font size in px').toBeGreaterThanOrEqual(minFontPx);
+  expect(contrast, 'contrast ratio').toBeGreaterThanOrEqual(minContrast);
 }

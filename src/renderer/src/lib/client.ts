@@ -19,6 +19,20 @@ declare global {
 type ConnectionListener = (connected: boolean) => void;
 
 /**
+ * Calls every listener with the same data. One that throws is logged and skipped: it must not
+ * stop the listeners after it or end the subscription (a frozen scan screen, a lost job).
+ */
+function notifyEach<T>(what: string, listeners: Iterable<(data: T) => void>, data: T): void {
+  for (const listener of listeners) {
+    try {
+      listener(data);
+    } catch (error) {
+      console.error(`Dockside: a listener for ${what} failed`, error);
+    }
+  }
+}
+
+/**
  * Browser-host transport: one WebSocket, reconnecting with backoff. Calls made while it is down
  * fail at once with 'disconnected' instead of hanging; the UI says so.
  */
@@ -50,7 +64,7 @@ class WebSocketBridge implements DocksideBridge {
       this.#retryMs = 250;
       this.connected = true;
       this.#resolveOpened();
-      for (const l of this.#connectionListeners) l(true);
+      notifyEach('connection', this.#connectionListeners, true);
     };
     ws.onmessage = (msg) => {
       let frame: ServerFrame;
@@ -64,7 +78,7 @@ class WebSocketBridge implements DocksideBridge {
         this.#pending.get(frame.id)?.(frame.envelope);
         this.#pending.delete(frame.id);
       } else if (frame.t === 'event') {
-        for (const cb of this.#listeners.get(frame.event) ?? []) cb(frame.data);
+        notifyEach(frame.event, this.#listeners.get(frame.event) ?? [], frame.data);
       }
     };
     ws.onclose = () => {
@@ -73,7 +87,7 @@ class WebSocketBridge implements DocksideBridge {
       this.#failPending();
       if (wasConnected) {
         this.#opened = new Promise((r) => (this.#resolveOpened = r));
-        for (const l of this.#connectionListeners) l(false);
+        notifyEach('connection', this.#connectionListeners, false);
       }
       setTimeout(() => this.#connect(), this.#retryMs);
       this.#retryMs = Math.min(this.#retryMs * 2, 4000);
@@ -114,9 +128,18 @@ class WebSocketBridge implements DocksideBridge {
 const wsBridge = window.dockside ? null : new WebSocketBridge(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${IPC_PATH}`);
 const bridge: DocksideBridge = window.dockside ?? wsBridge!;
 
-/** Typed call: the channel name fixes both the payload and the answer. */
-export function call<C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<Envelope<ResponseOf<C>>> {
-  return bridge.invoke(channel, payload) as Promise<Envelope<ResponseOf<C>>>;
+/**
+ * Typed call: the channel name fixes both the payload and the answer. It always answers an
+ * envelope: a transport that throws (Electron's invoke rejects when main cannot answer) becomes
+ * a 'disconnected' error, so no screen is left waiting on a promise that rejected.
+ */
+export async function call<C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<Envelope<ResponseOf<C>>> {
+  try {
+    return (await bridge.invoke(channel, payload)) as Envelope<ResponseOf<C>>;
+  } catch (error) {
+    console.error(`Dockside: ${channel} could not be sent`, error);
+    return { ok: false, error: { code: 'disconnected', message: 'Could not reach the station service. Try again.' } };
+  }
 }
 
 export function on<E extends EventName>(event: E, callback: (data: EventMap[E]) => void): () => void {
