@@ -20,6 +20,9 @@ async function smallWorkbook(): Promise<string> {
 
 test('a biller imports a small XLSX: preview with two bad rows, progress, result, rejected-rows report', async ({ page, station }) => {
   const file = await smallWorkbook();
+  // Progress comes as job/progress events: the screen asks for a job's state once, never in a loop.
+  const jobReads: string[] = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => typeof f.payload === 'string' && f.payload.includes('"channel":"jobs/get"') && jobReads.push(f.payload)));
   await page.goto(station.url);
   await signIn(page, 'billing', 'dockside-billing');
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Import/ }).click();
@@ -64,4 +67,6 @@ test('a biller imports a small XLSX: preview with two bad rows, progress, result
   expect(exported.suggestedFilename()).toMatch(/^dockside-bags-.*\.csv$/);
   expect(Buffer.concat(await (await exported.createReadStream()).toArray()).toString('utf8')).toContain('T9-010,child,SB40001');
   await expect(page.getByRole('status').filter({ hasText: 'Saved dockside-bags' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Bags as CSV' })).toBeEnabled();
+  expect(jobReads.length, 'jobs/get calls for two jobs').toBeLessThanOrEqual(2);
 });

@@ -37,7 +37,7 @@ base('every outbox record reaches the upstream exactly once across a SIGKILL mid
     const firstBatch = await committed;
     expect(firstBatch.length).toBe(500);
     await host.kill();
-    ws.close();
+    await ws.close();
     expect(sim.applied.size).toBe(500);
 
     // Restarted, it drains on its own; the first batch is sent again and only acknowledged.
@@ -48,7 +48,7 @@ base('every outbox record reaches the upstream exactly once across a SIGKILL mid
     await expect
       .poll(async () => ((await ws.invoke('sync/status', {})) as { value: { queued: number }[] }).value[0].queued, { timeout: 60_000 })
       .toBe(0);
-    ws.close();
+    await ws.close();
     await restarted.kill();
 
     expect(sim.applied.size).toBe(records);
