@@ -1,3 +1,7 @@
 export const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export const dateTime = (ms: number | null) => (ms === null ? '—' : new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }));
 export const kg = (n: number) => `${n.toLocaleString(undefined, { maximumFractionDigits: 3 })} kg`;
+
+/** A date field's day (yyyy-mm-dd) as the first and last millisecond of that day, station time. */
+export const dayStart = (day: string) => new Date(`${day}T00:00:00`).getTime();
+export const dayEnd = (day: string) => new Date(`${day}T23:59:59.999`).getTime();
