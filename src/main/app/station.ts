@@ -13,7 +13,7 @@ import { DEFAULT_KDF, type KdfParams } from '../auth/passwords';
 import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../db/checkpointer';
-import { openDatabase, type OpenedDatabase } from '../db/open';
+import { OPTIMIZE_EVERY_MS, openDatabase, optimizeDatabase, type OpenedDatabase } from '../db/open';
 import { registerExportHandlers } from '../exports/handlers';
 import { ExportService } from '../exports/service';
 import { registerImportHandlers } from '../imports/handlers';
@@ -230,6 +230,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
     const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
     idleTimer?.unref();
+    // openDatabase ran PRAGMA optimize once; SQLite advises repeating it on a long-lived connection.
+    const optimizeTimer = setInterval(() => optimizeDatabase(db.$client, logger, 'periodic'), OPTIMIZE_EVERY_MS);
+    optimizeTimer.unref();
 
     return {
       router,
@@ -252,6 +255,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       closeSession: (session) => sessions.close(session),
       async close() {
         if (idleTimer) clearInterval(idleTimer);
+        clearInterval(optimizeTimer);
         scanners.stop();
         await jobs.stop();
         await sync.stop();

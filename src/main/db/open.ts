@@ -65,6 +65,25 @@ function pruneBackups(dbPath: string, keep: number): void {
   for (const old of backups.slice(keep)) fs.rmSync(path.join(dir, old), { force: true });
 }
 
+/** How often a running station repeats `PRAGMA optimize` (see optimizeDatabase). */
+export const OPTIMIZE_EVERY_MS = 60 * 60_000;
+
+/**
+ * Keeps the query planner's statistics (sqlite_stat1) current, as SQLite advises for long-lived
+ * connections: at open, every table is checked (0x10000) and ANALYZE runs (0x02) where an index
+ * has no statistics yet — a new database grown since, a new index — or a table has grown or shrunk
+ * tenfold, each under SQLite's own row limit (0x10) so it costs milliseconds, not a full scan of
+ * millions of rows; later, plain `PRAGMA optimize` now and then redoes tables whose statistics the
+ * planner used and that changed as much. Never throws: stale statistics are not worth a failed start.
+ */
+export function optimizeDatabase(sqlite: Database.Database, log: Logger, when: 'open' | 'periodic'): void {
+  try {
+    sqlite.pragma(when === 'open' ? 'optimize = 0x10012' : 'optimize');
+  } catch (err) {
+    log.warn({ err, when }, 'PRAGMA optimize failed; the planner keeps its current statistics');
+  }
+}
+
 /**
  * Opens (creating if needed) the station database: WAL, synchronous=FULL so a committed scan
  * survives a power cut, foreign keys on; backs the file up with VACUUM INTO before applying
@@ -96,6 +115,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     const db = drizzle({ client: sqlite, schema }) as Db;
     migrate(db, { migrationsFolder: options.migrationsDir });
     if (pending.length > 0) log.info({ applied: pending.map((p) => p.tag) }, 'migrations applied');
+    optimizeDatabase(sqlite, log, 'open');
 
     return {
       db,
