@@ -80,7 +80,17 @@ export const outbox = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('outbox_due').on(t.status, t.nextAttemptAt, t.seq)],
+  // Partial indexes, so the million acknowledged records a busy station holds until they are pruned
+  // (src/main/outbox/prune.ts) are never read to find the few that wait: each hot query's WHERE
+  // names the same status, which is what lets SQLite use these.
+  (t) => [
+    // The drainer's next batch per upstream in seq order, and `sync/status`'s queued count.
+    index('outbox_pending').on(t.upstream, t.seq).where(sql`${t.status} = 'pending'`),
+    // Admin → Sync's stuck list in seq order, and `sync/status`'s stuck count.
+    index('outbox_stuck').on(t.seq).where(sql`${t.status} = 'error'`),
+    // The prune: acknowledged records, oldest acknowledgement first.
+    index('outbox_acknowledged').on(t.updatedAt).where(sql`${t.status} IN ('done', 'conflict')`),
+  ],
 );
 
 /** Long work (trip execution, imports, exports) that survives a restart. */
@@ -210,7 +220,13 @@ export const scans = sqliteTable(
     undoneAt: integer('undone_at'),
     undoneBy: integer('undone_by'),
   },
-  (t) => [index('scans_user_at').on(t.userId, t.at), index('scans_code').on(t.code), index('scans_parent').on(t.parentId)],
+  (t) => [
+    index('scans_user_at').on(t.userId, t.at),
+    // The dock door's recent scans: one user's at one station, newest first, read without sorting them all.
+    index('scans_user_station').on(t.userId, t.stationId, t.id),
+    index('scans_code').on(t.code),
+    index('scans_parent').on(t.parentId),
+  ],
 );
 
 /** Upstream reads kept with their fetch time: served, with their age, when the upstream is down. */
