@@ -29,6 +29,7 @@ import { SettingsService } from '../settings/service';
 import { bagsTransport } from '../outbox/bags-transport';
 import { OutboxDrainer, type OutboxTransport } from '../outbox/drainer';
 import { registerSyncHandlers } from '../outbox/handlers';
+import { OUTBOX_PRUNE_EVERY_MS, OutboxPruner } from '../outbox/prune';
 import { registerCredentialHandlers } from '../credentials/handlers';
 import { FileSecretStore, type SecretStore } from '../credentials/store';
 import { BioTrackClient } from '../upstreams/biotrack/client';
@@ -75,6 +76,8 @@ export interface StationConfig {
   secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
   syncIntervalMs?: number;
+  /** How often acknowledged outbox records past retention are deleted; 0 = only on demand (tests, benches). */
+  outboxPruneEveryMs?: number;
   /** How upstream clients wait between retries (Retry-After, backoff); tests pass one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
   /** Test host only: calls made to fail inside the router. */
@@ -94,6 +97,7 @@ export interface Station {
   readonly jobs: JobService;
   readonly imports: ImportService;
   readonly sync: OutboxDrainer;
+  readonly outboxPruner: OutboxPruner;
   readonly erp: ErpService;
   readonly secrets: SecretStore;
   readonly database: OpenedDatabase;
@@ -230,6 +234,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
     const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
     idleTimer?.unref();
+    const outboxPruner = new OutboxPruner({ db, now, log: logger.child({ module: 'outbox-prune' }) });
+    if ((config.outboxPruneEveryMs ?? OUTBOX_PRUNE_EVERY_MS) > 0) outboxPruner.start(config.outboxPruneEveryMs ?? OUTBOX_PRUNE_EVERY_MS);
     // openDatabase ran PRAGMA optimize once; SQLite advises repeating it on a long-lived connection.
     const optimizeTimer = setInterval(() => optimizeDatabase(db.$client, logger, 'periodic'), OPTIMIZE_EVERY_MS);
     optimizeTimer.unref();
@@ -247,6 +253,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       jobs,
       imports,
       sync,
+      outboxPruner,
       erp,
       secrets,
       database,
@@ -257,6 +264,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         if (idleTimer) clearInterval(idleTimer);
         clearInterval(optimizeTimer);
         scanners.stop();
+        await outboxPruner.stop();
         await jobs.stop();
         await sync.stop();
         await checkpointer?.stop();
