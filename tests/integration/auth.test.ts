@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { THROTTLE } from '../../src/main/auth/service';
+import { releaseAll } from '../support/cleanup';
 import { makeStation, withAdmin } from '../support/station';
+
+afterEach(releaseAll);
 
 describe('first-run setup', () => {
   it('creates the first admin once, signs them in, and audits it', async () => {
@@ -15,21 +18,18 @@ describe('first-run setup', () => {
     expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } });
     const actions = t.station.database.sqlite.prepare('select action from audit_log order by id').all();
     expect(actions).toContainEqual({ action: 'setup.admin_created' });
-    t.close();
   });
 
   it('creates the admin from configuration for unattended installs', async () => {
     const t = await makeStation({ initialAdmin: { username: 'it-admin', password: 'from-env-secret' } });
     const w = t.window();
     expect((await w.ok('auth/login', { username: 'it-admin', secret: 'from-env-secret' })).user?.role).toBe('admin');
-    t.close();
   });
 
   it('stores no plain secrets', async () => {
     const t = await withAdmin();
     const dump = JSON.stringify(t.station.database.sqlite.prepare('select * from users').all());
     expect(dump).not.toContain('correct horse');
-    t.close();
   });
 });
 
@@ -43,7 +43,6 @@ describe('sign-in', () => {
     expect(wrongUser.ok || wrongPin.ok).toBe(false);
     if (!wrongUser.ok && !wrongPin.ok) expect(wrongUser.error.message).toBe(wrongPin.error.message);
     expect((await w.ok('auth/login', { username: 'DOCK1', secret: '4321' })).user?.role).toBe('dispatcher');
-    t.close();
   });
 
   it('pauses a user name after repeated failures, survives a restart, audits each failure', async () => {
@@ -66,7 +65,6 @@ describe('sign-in', () => {
     expect(r).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
     again.clock.advance(THROTTLE.firstPauseMs);
     expect((await again.window().ok('auth/login', { username: 'boss', secret: 'correct horse' })).user?.username).toBe('boss');
-    again.close();
   });
 
   it('a disabled user cannot sign in and their open session ends at once', async () => {
@@ -80,7 +78,6 @@ describe('sign-in', () => {
       ok: false,
       error: { code: 'forbidden', message: 'This account is disabled. Ask an admin.' },
     });
-    t.close();
   });
 
   it('keeps at least one active admin and refuses self-disable', async () => {
@@ -91,7 +88,6 @@ describe('sign-in', () => {
     const other = await t.admin.ok('users/create', { username: 'boss2', displayName: 'B2', role: 'admin', password: 'password-123' });
     expect((await t.admin.ok('users/update', { id: me.id, role: 'biller' })).role).toBe('biller');
     expect(other.role).toBe('admin');
-    t.close();
   });
 
   it('changing a role applies to the open session on its next call', async () => {
@@ -102,7 +98,6 @@ describe('sign-in', () => {
     await t.admin.ok('users/update', { id, role: 'admin' });
     expect(w.events.at(-1)).toMatchObject({ event: 'session/changed', data: { user: { role: 'admin' } } });
     expect((await w.call('users/list', {})).ok).toBe(true);
-    t.close();
   });
 });
 
@@ -123,7 +118,6 @@ describe('idle lock', () => {
     expect(await w.call('auth/unlock', { secret: 'wrong-one' })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
     expect((await w.ok('auth/unlock', { secret: 'password-123' })).locked).toBe(false);
     expect((await w.call('auth/activity', {})).ok).toBe(true);
-    t.close();
   });
 
   it('the router locks on the next call even between timer ticks', async () => {
@@ -132,7 +126,6 @@ describe('idle lock', () => {
     expect(await t.admin.call('users/list', {})).toMatchObject({ ok: false, error: { code: 'locked' } });
     expect((await t.admin.ok('session/status', {})).locked).toBe(true);
     expect((await t.admin.ok('auth/logout', {})).user).toBeNull();
-    t.close();
   });
 });
 
@@ -147,6 +140,5 @@ describe('change password', () => {
     const w = t.window();
     expect((await w.call('auth/login', { username: 'boss', secret: 'correct horse' })).ok).toBe(false);
     expect((await w.call('auth/login', { username: 'boss', secret: 'new password 1' })).ok).toBe(true);
-    t.close();
   });
 });

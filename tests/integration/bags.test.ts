@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { releaseAll } from '../support/cleanup';
 import { withAdmin } from '../support/station';
+
+afterEach(releaseAll);
 
 async function dock() {
   const t = await withAdmin();
@@ -14,12 +17,17 @@ async function dock() {
 describe('dock-door scanning', () => {
   it('a parent then children: each linked, counted against the target, audited and queued', async () => {
     const t = await dock();
-    expect(await t.scan('sb12345')).toMatchObject({ result: 'parent', code: 'SB12345', message: 'New parent SB12345', parent: { childCount: 0, target: 30 } });
+    expect(await t.scan('sb12345')).toMatchObject({
+      result: 'parent',
+      code: 'SB12345',
+      message: 'New parent SB12345',
+      parent: { childCount: 0, target: 30 },
+    });
     for (let i = 1; i <= 3; i++) {
       const r = await t.scan(`C-${i}`);
       expect(r).toMatchObject({ result: 'linked', parent: { code: 'SB12345', childCount: i } });
     }
-    expect(t.count("SELECT count(*) n FROM bag_links")).toBe(3);
+    expect(t.count('SELECT count(*) n FROM bag_links')).toBe(3);
     expect(t.count("SELECT count(*) n FROM audit_log WHERE action = 'bags.linked'")).toBe(3);
     expect(t.count("SELECT count(*) n FROM outbox WHERE op = 'link_child@1'")).toBe(3);
     expect(t.count("SELECT count(*) n FROM outbox WHERE op = 'bag_created@1'")).toBe(4);
@@ -27,7 +35,6 @@ describe('dock-door scanning', () => {
     // Re-scanning the parent shows its count.
     t.clock.advance(2000);
     expect(await t.scan('SB12345')).toMatchObject({ result: 'parent', message: 'Parent SB12345 — 3 children' });
-    t.close();
   });
 
   it('the same child again is calm; a child on another parent names that parent; nothing changes', async () => {
@@ -40,7 +47,6 @@ describe('dock-door scanning', () => {
     const before = t.count('SELECT count(*) n FROM bag_links');
     expect(await t.scan('c-1')).toMatchObject({ result: 'conflict', otherParent: 'SB00001', message: 'C-1 is already on parent SB00001' });
     expect(t.count('SELECT count(*) n FROM bag_links')).toBe(before);
-    t.close();
   });
 
   it('refuses malformed ids with the reason and records the rejected scan only in the scan log', async () => {
@@ -51,16 +57,18 @@ describe('dock-door scanning', () => {
     const outbox = t.count('SELECT count(*) n FROM outbox');
     expect(await t.scan('SB1234')).toMatchObject({ result: 'invalid', message: 'SB1234 is not a valid parent id: expected SB + 5 digits' });
     expect(await t.scan('x'.repeat(80))).toMatchObject({ result: 'invalid', message: expect.stringContaining('Too long') });
-    expect([t.count('SELECT count(*) n FROM bag_links'), t.count('SELECT count(*) n FROM bags'), t.count('SELECT count(*) n FROM outbox')]).toEqual([links, bags, outbox]);
+    expect([t.count('SELECT count(*) n FROM bag_links'), t.count('SELECT count(*) n FROM bags'), t.count('SELECT count(*) n FROM outbox')]).toEqual([
+      links,
+      bags,
+      outbox,
+    ]);
     expect(t.count("SELECT count(*) n FROM scans WHERE result = 'invalid'")).toBe(2);
-    t.close();
   });
 
   it('a child with no current parent asks for a parent first', async () => {
     const t = await dock();
     expect(await t.scan('C-9')).toMatchObject({ result: 'no_parent', message: 'Scan a parent bag first, then C-9' });
     expect(t.count('SELECT count(*) n FROM bags')).toBe(0);
-    t.close();
   });
 
   it('ignores identical scans inside the debounce window, and accepts them after it', async () => {
@@ -71,7 +79,6 @@ describe('dock-door scanning', () => {
     expect(await t.scan('C-1')).toMatchObject({ result: 'ignored' });
     t.clock.advance(1500);
     expect(await t.scan('C-1')).toMatchObject({ result: 'already_linked' });
-    t.close();
   });
 
   it('the current parent belongs to the window: another window has its own', async () => {
@@ -81,7 +88,6 @@ describe('dock-door scanning', () => {
     await other.ok('auth/login', { username: 'dock1', secret: 'password-123' });
     expect(await other.ok('bags/scan', { code: 'C-5', source: 'manual' })).toMatchObject({ result: 'no_parent' });
     expect((await t.w.ok('bags/current', {})).parent?.code).toBe('SB00001');
-    t.close();
   });
 });
 
@@ -98,7 +104,6 @@ describe('undo last scan', () => {
     expect(t.count("SELECT count(*) n FROM outbox WHERE op = 'unlink_child@1'")).toBe(2);
     const recent = (await t.w.ok('bags/current', {})).recent;
     expect(recent[0]).toMatchObject({ code: 'C-30', result: 'undone' });
-    t.close();
   });
 
   it('refuses outside the undo window and says why', async () => {
@@ -107,8 +112,10 @@ describe('undo last scan', () => {
     await t.scan('SB00001');
     await t.scan('C-1');
     t.clock.advance(61 * 60_000);
-    expect(await t.w.call('bags/undo-last', {})).toMatchObject({ ok: false, error: { code: 'not_found', message: 'Nothing to undo: no bag linked by you in the last 60 minutes' } });
-    t.close();
+    expect(await t.w.call('bags/undo-last', {})).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: 'Nothing to undo: no bag linked by you in the last 60 minutes' },
+    });
   });
 
   it('only undoes the caller’s own links', async () => {
@@ -117,7 +124,6 @@ describe('undo last scan', () => {
     await t.scan('C-1');
     const other = await t.signedIn('dispatcher', 'dock2');
     expect(await other.call('bags/undo-last', {})).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    t.close();
   });
 });
 
@@ -136,7 +142,6 @@ describe('concurrent links', () => {
     const winner = ra.result === 'linked' ? ra : rb;
     expect(loser.otherParent).toBe(winner.parent?.code);
     expect(t.count("SELECT count(*) n FROM bag_links l JOIN bags c ON c.id = l.child_id WHERE c.code = 'C-77'")).toBe(1);
-    t.close();
   });
 });
 
@@ -159,39 +164,51 @@ describe('bills', () => {
     await t.biller.ok('bills/add-parent', { billId: bill.id, code: 'sb00001' });
     const view = await t.biller.ok('bills/add-parent', { billId: bill.id, code: 'M444-00002' });
     expect(view).toMatchObject({ parentCount: 2, childCount: 5, weightKg: 7.5, status: 'draft' });
-    expect(view.parents.map((p) => [p.code, p.childCount, p.weightKg])).toEqual([['SB00001', 3, 4.5], ['M444-00002', 2, 3]]);
+    expect(view.parents.map((p) => [p.code, p.childCount, p.weightKg])).toEqual([
+      ['SB00001', 3, 4.5],
+      ['M444-00002', 2, 3],
+    ]);
 
     const fin = await t.biller.ok('bills/finalize', { billId: bill.id });
     expect(fin).toMatchObject({ status: 'finalized', weightKg: 7.5, kgPerChild: 1.5 });
     // Later setting changes do not touch a finalized bill.
     await t.admin.ok('settings/update', { kgPerChild: 2 });
     expect((await t.biller.ok('bills/get', { billId: bill.id })).weightKg).toBe(7.5);
-    expect(await t.biller.call('bills/remove-parent', { billId: bill.id, code: 'SB00001' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await t.biller.call('bills/remove-parent', { billId: bill.id, code: 'SB00001' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
     // Nor can its parents take more bags, or lose one by undo.
     t.clock.advance(5000);
     expect(await t.scan('SB00001')).toMatchObject({ result: 'bill_closed' });
     expect(await t.w.call('bags/undo-last', {})).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(t.count("SELECT count(*) n FROM outbox WHERE op = 'bill_finalized@1'")).toBe(1);
-    t.close();
   });
 
   it('refuses children, unknown bags, a parent already on another bill, and empty finalization', async () => {
     const t = await billing();
     const b1 = await t.biller.ok('bills/create', {});
     const b2 = await t.biller.ok('bills/create', {});
-    expect(await t.biller.call('bills/finalize', { billId: b1.id })).toMatchObject({ ok: false, error: { message: expect.stringContaining('no parent bags') } });
-    expect(await t.biller.call('bills/add-parent', { billId: b1.id, code: 'A-1' })).toMatchObject({ ok: false, error: { message: 'A-1 is a child bag: only parent bags go on a bill' } });
+    expect(await t.biller.call('bills/finalize', { billId: b1.id })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('no parent bags') },
+    });
+    expect(await t.biller.call('bills/add-parent', { billId: b1.id, code: 'A-1' })).toMatchObject({
+      ok: false,
+      error: { message: 'A-1 is a child bag: only parent bags go on a bill' },
+    });
     expect(await t.biller.call('bills/add-parent', { billId: b1.id, code: 'SB99999' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     await t.biller.ok('bills/add-parent', { billId: b1.id, code: 'SB00001' });
-    expect(await t.biller.call('bills/add-parent', { billId: b2.id, code: 'SB00001' })).toMatchObject({ ok: false, error: { message: `SB00001 is already on bill ${b1.number}` } });
-    t.close();
+    expect(await t.biller.call('bills/add-parent', { billId: b2.id, code: 'SB00001' })).toMatchObject({
+      ok: false,
+      error: { message: `SB00001 is already on bill ${b1.number}` },
+    });
   });
 
   it('a dispatcher cannot manage bills; a biller cannot scan', async () => {
     const t = await billing();
     expect(await t.w.call('bills/create', {})).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await t.biller.call('bags/scan', { code: 'SB00001', source: 'manual' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    t.close();
   });
 
   it('exports CSV and XLSX with ids as text', async () => {
@@ -216,7 +233,6 @@ describe('bills', () => {
     expect(childCell.value).toBe('00042');
     expect(childCell.numFmt).toBe('@');
     expect(wb.worksheets[0].getRow(2).getCell(3).value).toBe('SB00003');
-    t.close();
   });
 });
 
@@ -244,7 +260,6 @@ describe('search, detail, delete, audit', () => {
     const child = await t.w.ok('bags/detail', { code: 'K-10' });
     expect(child).toMatchObject({ kind: 'child', parentCode: 'SB00001' });
     expect(child.scans[0]).toMatchObject({ result: 'linked', username: 'dock1' });
-    t.close();
   });
 
   it('an admin deletes a bag (audited with a snapshot) but not one on a finalized bill', async () => {
@@ -267,7 +282,6 @@ describe('search, detail, delete, audit', () => {
       ok: false,
       error: { message: `C-2's parent SB00002 is on finalized bill ${bill.number}: it cannot be deleted` },
     });
-    t.close();
   });
 
   it('the audit list filters by action family, user and entity, newest first with pages', async () => {
@@ -282,7 +296,5 @@ describe('search, detail, delete, audit', () => {
     expect(next.rows.length).toBeGreaterThan(0);
     expect((await t.admin.ok('audit/list', { entityId: 'q-3' })).rows.map((r) => r.action)).toEqual(['bags.linked', 'bags.created']);
     expect(await t.w.call('audit/list', {})).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    t.close();
   });
 });
-

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES, contract } from '../../src/shared/contract';
 import type { ChannelSpec } from '../../src/shared/contract';
-import { startBrowserHost, type BrowserHost } from '../../src/main/host/server';
-import { silentLogger } from '../../src/main/platform/logger';
+import { releaseAll } from '../support/cleanup';
 import { jsonSchemaOf, malformedPayloads } from '../support/malformed';
-import { snapshotDatabase, tempDir, withAdmin } from '../support/station';
-import { connectWs, type RawWsClient } from '../support/ws-client';
+import { snapshotDatabase, startTestHost, withAdmin } from '../support/station';
+import { connectWs } from '../support/ws-client';
 
 /**
  * Every channel of the contract gets payloads broken in every way its schema allows us to
@@ -29,15 +28,16 @@ describe('malformed payload generator', () => {
   it('covers fields of every kind in the contract', () => {
     const labels = plan.flatMap((p) => p.cases.map((c) => c.label));
     for (const kind of ['too long', 'too short', 'pattern', 'not in enum', 'below minimum', 'fraction', 'missing', 'unknown key']) {
-      expect(labels.some((l) => l.includes(kind)), kind).toBe(true);
+      expect(
+        labels.some((l) => l.includes(kind)),
+        kind,
+      ).toBe(true);
     }
   });
 });
 
 describe.each(['router', 'websocket'] as const)('every channel refuses malformed payloads (%s)', (transport) => {
   let t: Awaited<ReturnType<typeof withAdmin>>;
-  let host: BrowserHost | null = null;
-  let ws: RawWsClient | null = null;
   let send: (channel: string, payload: unknown) => Promise<import('../../src/shared/envelope').Envelope<unknown>>;
 
   beforeAll(async () => {
@@ -45,17 +45,12 @@ describe.each(['router', 'websocket'] as const)('every channel refuses malformed
     if (transport === 'router') {
       send = (c, p) => t.admin.raw(c, p);
     } else {
-      host = await startBrowserHost({ station: t.station, rendererDir: tempDir(), port: 0, logger: silentLogger });
-      ws = await connectWs(host.url);
+      const ws = await connectWs((await startTestHost(t)).url);
       expect(await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' })).toMatchObject({ ok: true });
-      send = (c, p) => ws!.invoke(c, p);
+      send = (c, p) => ws.invoke(c, p);
     }
   });
-  afterAll(async () => {
-    ws?.close();
-    await host?.close();
-    t.close();
-  });
+  afterAll(releaseAll); // what beforeAll opened serves every test of this block
 
   it.each(plan.map((p) => [p.channel, p] as const))('%s', async (_c, p) => {
     const before = snapshotDatabase(t.station);

@@ -2,17 +2,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { MAX_URL_LENGTH, ODataClient, odataQueryString, odataString } from '../../src/main/upstreams/erp/odata';
 import { expectedOpenOrders, startErpSimulator, type ErpOrder } from '../../src/simulators/odata-erp';
+import { onRelease, releaseAll } from '../support/cleanup';
 import { withAdmin } from '../support/station';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(releaseAll);
+
+/** A simulator closed after the test. */
+async function erpSimulator(options: Parameters<typeof startErpSimulator>[0] = {}) {
+  const sim = await startErpSimulator(options);
+  onRelease(() => sim.close());
+  return sim;
+}
 
 async function setup(options: { readTimeoutMs?: number; ordersPerOrg?: number } = {}) {
-  const sim = await startErpSimulator({ ordersPerOrg: options.ordersPerOrg });
+  const sim = await erpSimulator({ ordersPerOrg: options.ordersPerOrg });
   const t = await withAdmin({ upstreams: { erp: { url: sim.url, readTimeoutMs: options.readTimeoutMs ?? 2000 } }, syncIntervalMs: 0 });
-  cleanups.push(() => sim.close(), () => t.close());
   await t.admin.ok('settings/update', { idleLockMinutes: 240 });
   for (const org of ['DD', 'CBR'] as const) {
     await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: sim.users[org].username });
@@ -26,7 +30,13 @@ function clientFor(sim: { url: string; users: Record<'DD' | 'CBR', { username: s
     ['erp.DD.username', sim.users.DD.username],
     ['erp.DD.password', sim.users.DD.password],
   ]);
-  return new ODataClient({ baseUrl: sim.url, now: Date.now, log: silentLogger, secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] } });
+  return new ODataClient({
+    baseUrl: sim.url,
+    now: Date.now,
+    log: silentLogger,
+    sleep: async () => {},
+    secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+  });
 }
 
 /** What the station shows for a simulator row. */
@@ -41,11 +51,22 @@ describe('ERP (OData v4) open orders', () => {
     const trap = new Set(sim.data.DD.filter((r) => r.OrderStatus !== 'Completed' && r.OrderStatus !== 'Cancelled').map((r) => r.OrderNo));
     for (const r of expected) trap.delete(r.OrderNo);
     expect(trap.size).toBeGreaterThan(10);
-    expect(dd.orders.map((o) => ({ orderNo: o.orderNo, orderRev: o.orderRev, customer: o.customer, orderStatus: o.orderStatus, qty: o.qty })).sort((a, b) => a.orderNo.localeCompare(b.orderNo))).toEqual(
-      expected.map(shown).sort((a, b) => a.orderNo.localeCompare(b.orderNo)),
-    );
+    expect(
+      dd.orders
+        .map((o) => ({ orderNo: o.orderNo, orderRev: o.orderRev, customer: o.customer, orderStatus: o.orderStatus, qty: o.qty }))
+        .sort((a, b) => a.orderNo.localeCompare(b.orderNo)),
+    ).toEqual(expected.map(shown).sort((a, b) => a.orderNo.localeCompare(b.orderNo)));
     expect(dd.orders.some((o) => trap.has(o.orderNo))).toBe(false);
-    expect(Object.keys(dd.orders[0]).sort()).toEqual(['customer', 'dateScheduled', 'etaDate', 'orderNo', 'orderRev', 'orderStatus', 'productionStatus', 'qty']);
+    expect(Object.keys(dd.orders[0]).sort()).toEqual([
+      'customer',
+      'dateScheduled',
+      'etaDate',
+      'orderNo',
+      'orderRev',
+      'orderStatus',
+      'productionStatus',
+      'qty',
+    ]);
     const cbr = await t.admin.ok('erp/open-orders', { org: 'CBR' });
     expect(cbr.orders).toHaveLength(expectedOpenOrders(sim.data.CBR).length);
     expect(cbr.orders[0].orderNo).toMatch(/^CBR-/);
@@ -58,7 +79,9 @@ describe('ERP (OData v4) open orders', () => {
     for (const r of sim.requests) expect(r.url).not.toContain('+');
     expect(sim.requests[0].url).toMatch(/OrderStatus%20ne%20(%27|')Completed/);
     expect(odataQueryString({ $filter: "Customer eq 'A+B Farms'" })).toBe("$filter=Customer%20eq%20'A%2BB%20Farms'");
-    const raw = await fetch(`${sim.url}/reports/DD/SalesOrders?$filter=OrderStatus+ne+'Completed'`, { headers: { authorization: `Basic ${Buffer.from('dd-reports:dd-secret').toString('base64')}` } });
+    const raw = await fetch(`${sim.url}/reports/DD/SalesOrders?$filter=OrderStatus+ne+'Completed'`, {
+      headers: { authorization: `Basic ${Buffer.from('dd-reports:dd-secret').toString('base64')}` },
+    });
     expect(raw.status).toBe(400);
   });
 
@@ -85,7 +108,8 @@ describe('ERP (OData v4) open orders', () => {
     t.clock.advance(10 * 60_000);
     sim.faults.unavailable = 10;
     const down = await t.admin.ok('erp/open-orders', { org: 'DD' });
-    expect(down).toMatchObject({ fromCache: true, fetchedAt: first.fetchedAt, ageSeconds: 660, warning: 'erp-DD is unavailable (503)' });
+    expect(t.waits).toEqual([250, 500]); // two retries, on the test's clock
+    expect(down).toMatchObject({ fromCache: true, fetchedAt: first.fetchedAt, ageSeconds: 661, warning: 'erp-DD is unavailable (503)' }); // 660.75 s
     expect(down.orders).toHaveLength(first.orders.length);
 
     sim.faults.unavailable = 0;
@@ -149,8 +173,7 @@ describe('ERP (OData v4) open orders', () => {
 
 describe('OData client', () => {
   it('treats $top as a total across server pages (3)', async () => {
-    const sim = await startErpSimulator();
-    cleanups.push(() => sim.close());
+    const sim = await erpSimulator();
     sim.faults.pageSize = 50;
     const rows = await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], top: 120 }, ['OrderNo', 'OrderRev']);
     expect(rows).toHaveLength(120);
@@ -158,8 +181,7 @@ describe('OData client', () => {
   });
 
   it('pages with $skip only when the server neither pages nor honours the preference (3)', async () => {
-    const sim = await startErpSimulator({ ordersPerOrg: 400 });
-    cleanups.push(() => sim.close());
+    const sim = await erpSimulator({ ordersPerOrg: 400 });
     const all = sim.data.DD.length;
     sim.faults.paging = 'silent-cap';
     sim.faults.pageSize = 500;
@@ -169,15 +191,19 @@ describe('OData client', () => {
 
     sim.requests.length = 0;
     sim.faults.paging = 'none'; // everything in one answer: one request, no $skip
-    expect(await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], pageSize: 500 }, ['OrderNo', 'OrderRev'])).toHaveLength(all);
+    expect(await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], pageSize: 500 }, ['OrderNo', 'OrderRev'])).toHaveLength(
+      all,
+    );
     expect(sim.requests).toHaveLength(1);
   });
 
   it('splits a long list of order numbers into GETs under 8 KB instead of POST $query (4)', async () => {
-    const sim = await startErpSimulator({ ordersPerOrg: 1200 });
-    cleanups.push(() => sim.close());
+    const sim = await erpSimulator({ ordersPerOrg: 1200 });
     const wanted = [...new Set(sim.data.DD.map((r) => r.OrderNo))].slice(0, 1000);
-    const rows = await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], anyOf: { field: 'OrderNo', values: wanted } }, ['OrderNo', 'OrderRev']);
+    const rows = await clientFor(sim).query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], anyOf: { field: 'OrderNo', values: wanted } }, [
+      'OrderNo',
+      'OrderRev',
+    ]);
     expect(new Set(rows.map((r) => r.OrderNo)).size).toBe(1000);
     expect(rows).toHaveLength(sim.data.DD.filter((r) => wanted.includes(r.OrderNo)).length);
     expect(sim.requests.length).toBeGreaterThan(3);
@@ -186,7 +212,11 @@ describe('OData client', () => {
       expect(sim.url.length + r.url.length).toBeLessThanOrEqual(MAX_URL_LENGTH);
     }
     // The strict simulator, like many servers, has no $query route.
-    const post = await fetch(`${sim.url}/reports/DD/SalesOrders/$query`, { method: 'POST', body: '$top=1', headers: { authorization: `Basic ${Buffer.from('dd-reports:dd-secret').toString('base64')}` } });
+    const post = await fetch(`${sim.url}/reports/DD/SalesOrders/$query`, {
+      method: 'POST',
+      body: '$top=1',
+      headers: { authorization: `Basic ${Buffer.from('dd-reports:dd-secret').toString('base64')}` },
+    });
     expect(post.status).toBe(404);
   });
 
@@ -203,11 +233,13 @@ describe('OData client', () => {
   });
 
   it('a caller error (400) is shown with the server’s words and never opens the breaker (7)', async () => {
-    const sim = await startErpSimulator();
-    cleanups.push(() => sim.close());
+    const sim = await erpSimulator();
     const client = clientFor(sim);
     for (let i = 0; i < 8; i++) {
-      await expect(client.query('DD', 'SalesOrders', { select: ['NoSuchColumn'] }, ['OrderNo'])).rejects.toMatchObject({ kind: 'refused', message: expect.stringContaining("Could not find a property named 'NoSuchColumn'") });
+      await expect(client.query('DD', 'SalesOrders', { select: ['NoSuchColumn'] }, ['OrderNo'])).rejects.toMatchObject({
+        kind: 'refused',
+        message: expect.stringContaining("Could not find a property named 'NoSuchColumn'"),
+      });
     }
     expect(client.breaker('DD').state).toBe('closed');
     expect(await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], top: 3 }, ['OrderNo', 'OrderRev'])).toHaveLength(3);

@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile, waitForJob } from '../support/imports';
 import { withAdmin, type TestWindow } from '../support/station';
 
@@ -9,7 +10,7 @@ async function exportFile(w: TestWindow, what: 'bags' | 'bills' | 'audit', forma
   expect(done.status).toBe('succeeded');
   const parts: Buffer[] = [];
   let offset = 0;
-  let name = '';
+  let name: string;
   for (;;) {
     const c = await w.ok('exports/chunk', { jobId: job.id, offset });
     parts.push(Buffer.from(c.base64, 'base64'));
@@ -19,6 +20,8 @@ async function exportFile(w: TestWindow, what: 'bags' | 'bills' | 'audit', forma
   }
   return { name, bytes: Buffer.concat(parts), result: done.result as { rows: number } };
 }
+
+afterEach(releaseAll);
 
 describe('exports', () => {
   it('bags as CSV and XLSX: fixed header order, ids as text with leading zeros', async () => {
@@ -43,7 +46,6 @@ describe('exports', () => {
     expect(ws.getRow(3).getCell(1).value).toBe('00042');
     expect(ws.getRow(3).getCell(1).numFmt).toBe('@');
     expect(x.result.rows).toBe(3);
-    await t.close();
   });
 
   it('bills and the audit trail export too', async () => {
@@ -53,7 +55,6 @@ describe('exports', () => {
     expect(b.bytes.toString('utf8')).toContain(`${bill.number},draft,0,0,0,Truck 1,`);
     const a = await exportFile(t.admin, 'audit', 'xlsx');
     expect(a.result.rows).toBeGreaterThanOrEqual(2);
-    await t.close();
   });
 
   it('a large export does not block scanning on the same connection', async () => {
@@ -69,7 +70,6 @@ describe('exports', () => {
     const done = await waitForJob(t.admin, job.id);
     expect(done.status).toBe('succeeded');
     expect((done.result as { rows: number }).rows).toBeGreaterThanOrEqual(21_700);
-    await t.close();
   });
 
   it('only admins and billers export; unfinished or foreign jobs cannot be read', async () => {
@@ -77,6 +77,5 @@ describe('exports', () => {
     const dock = await t.signedIn('dispatcher', 'dock1');
     expect(await dock.call('exports/start', { what: 'bags', format: 'csv' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await t.admin.call('exports/chunk', { jobId: 999, offset: 0 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    await t.close();
   });
 });

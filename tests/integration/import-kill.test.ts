@@ -1,32 +1,22 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile } from '../support/imports';
+import { runScript } from '../support/script';
 import { makeStation, tempDir } from '../support/station';
 
 const ROWS = 500_000;
+const IMPORT_SCRIPT = fileURLToPath(new URL('../support/import-child.ts', import.meta.url));
+afterEach(releaseAll);
 
 describe('an import killed midway', () => {
   it('leaves whole batches only, marks the job interrupted, and a re-run completes the file', async () => {
     const dataDir = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('tests/support/import-child.ts'), dataDir, String(ROWS)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const killedAt = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no progress:\n${out}`)), 60_000);
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const all = [...out.matchAll(/PROGRESS (\d+)/g)];
-        const done = all.length ? Number(all.at(-1)![1]) : 0;
-        if (done >= 5000) {
-          clearTimeout(timer);
-          child.kill('SIGKILL'); // not a thrown error: the process just stops
-          resolve(done);
-        }
-      });
-      child.once('exit', (code) => code !== null && reject(new Error(`child exited ${code}:\n${out}`)));
-    });
-    await new Promise((r) => child.once('close', r));
+    const child = runScript(IMPORT_SCRIPT, [dataDir, String(ROWS)]);
+    const progressed = await child.line((l) => /^PROGRESS (\d+)$/.test(l) && Number(l.slice(9)) >= 5000);
+    child.kill('SIGKILL'); // not a thrown error: the process just stops
+    await child.closed;
+    const killedAt = Number(progressed.slice(9));
     expect(killedAt).toBeLessThan(ROWS);
 
     const t = await makeStation({ dataDir });
@@ -49,6 +39,5 @@ describe('an import killed midway', () => {
     const rerun = await importFile(admin, 'kill.csv', csv(bagRows(ROWS / 25, 25)));
     expect(rerun.result).toMatchObject({ linked: ROWS - links, alreadyPresent: links, rejected: 0 });
     expect(one('SELECT count(*) FROM bag_links')).toBe(ROWS);
-    await t.close();
   }, 120_000);
 });

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile, uploadFile, waitForJob, xlsx } from '../support/imports';
 import { withAdmin } from '../support/station';
+
+afterEach(releaseAll);
 
 const count = (t: Awaited<ReturnType<typeof withAdmin>>, table: string) =>
   (t.station.database.sqlite.prepare(`SELECT count(*) n FROM ${table}`).get() as { n: number }).n;
@@ -13,14 +16,27 @@ describe('import', () => {
     rows.splice(5, 0, ['SB1234', 'C-BAD-PARENT'], ['SB00001', '']);
     const file = csv(rows);
     const { preview, job, result } = await importFile(t.admin, 'bags.csv', file);
-    expect(preview).toMatchObject({ kind: 'csv', headers: ['Parent', 'Child'], mapping: { parent: 0, child: 1 }, totals: { rows: 12_002, linked: 12_000, rejected: 2 } });
+    expect(preview).toMatchObject({
+      kind: 'csv',
+      headers: ['Parent', 'Child'],
+      mapping: { parent: 0, child: 1 },
+      totals: { rows: 12_002, linked: 12_000, rejected: 2 },
+    });
     expect(preview.errors).toEqual([
       { line: 6, reason: 'Parent: SB1234 is not a valid parent id: expected SB + 5 digits' },
       { line: 7, reason: 'Child is empty' },
     ]);
     expect(preview.rows[0]).toEqual({ line: 2, parent: 'SB00000', child: 'C0000000', status: 'link', reason: null });
     expect(job.status).toBe('succeeded');
-    expect(result).toMatchObject({ rows: 12_002, linked: 12_000, rejected: 2, parentsCreated: 400, childrenCreated: 12_000, batchesCommitted: 3, cancelled: false });
+    expect(result).toMatchObject({
+      rows: 12_002,
+      linked: 12_000,
+      rejected: 2,
+      parentsCreated: 400,
+      childrenCreated: 12_000,
+      batchesCommitted: 3,
+      cancelled: false,
+    });
     expect(count(t, 'bag_links')).toBe(12_000);
     expect((await t.admin.ok('audit/list', { action: 'bags.imported' })).rows).toHaveLength(3);
     expect(count(t, "outbox WHERE op = 'import_links@1'")).toBe(3);
@@ -36,7 +52,6 @@ describe('import', () => {
     expect(again.preview.totals).toMatchObject({ linked: 0, alreadyPresent: 12_000, rejected: 2 });
     expect(again.result).toMatchObject({ linked: 0, alreadyPresent: 12_000, parentsCreated: 0, childrenCreated: 0 });
     expect(bagData(t)).toEqual(before);
-    await t.close();
   });
 
   it('matches headers loosely, counts duplicates and empty rows, refuses contradictions and children on other parents', async () => {
@@ -59,17 +74,28 @@ describe('import', () => {
     expect(preview.errors.map((e) => e.reason)).toEqual(['K-1 is on SB00001 earlier in the file', 'TAKEN-1 is already on parent SB00099']);
     expect(result).toMatchObject({ linked: 2, duplicates: 1, empty: 1, rejected: 2 });
     expect((await t.admin.ok('bags/detail', { code: 'TAKEN-1' })).parentCode).toBe('SB00099');
-    await t.close();
   });
 
   it('lets the person choose the columns when the headers say nothing', async () => {
     const t = await withAdmin();
-    const uploadId = await uploadFile(t.admin, 'plain.csv', csv([['A', 'B'], ['SB00001', 'Z-1']]));
-    expect(await t.admin.call('imports/preview', { uploadId })).toMatchObject({ ok: false, error: { message: expect.stringContaining('has no parent and child columns. Columns found: A, B') } });
+    const uploadId = await uploadFile(
+      t.admin,
+      'plain.csv',
+      csv([
+        ['A', 'B'],
+        ['SB00001', 'Z-1'],
+      ]),
+    );
+    expect(await t.admin.call('imports/preview', { uploadId })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('has no parent and child columns. Columns found: A, B') },
+    });
     const p = await t.admin.ok('imports/preview', { uploadId, mapping: { parent: 0, child: 1 } });
     expect(p.totals.linked).toBe(1);
-    expect(await t.admin.call('imports/preview', { uploadId, mapping: { parent: 1, child: 1 } })).toMatchObject({ ok: false, error: { message: 'Choose two different columns for parent and child' } });
-    await t.close();
+    expect(await t.admin.call('imports/preview', { uploadId, mapping: { parent: 1, child: 1 } })).toMatchObject({
+      ok: false,
+      error: { message: 'Choose two different columns for parent and child' },
+    });
   });
 
   it('cancel keeps whole batches only, says so, and importing again finishes the file', async () => {
@@ -90,14 +116,12 @@ describe('import', () => {
     const rest = await importFile(t.admin, 'big.csv', file);
     expect(rest.result).toMatchObject({ linked: 30_000 - r.linked, alreadyPresent: r.linked });
     expect(count(t, 'bag_links')).toBe(30_000);
-    await t.close();
   });
 
   it('only admins and billers import', async () => {
     const t = await withAdmin();
     const dock = await t.signedIn('dispatcher', 'dock1');
     expect(await dock.call('imports/upload', { name: 'x.csv', chunk: '', last: true })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    await t.close();
   });
 });
 
@@ -115,7 +139,6 @@ describe('bad input gets a clear message and writes nothing', () => {
     if (done.status === 'succeeded') expect(done.result).toMatchObject({ linked: 0 });
     else expect(done.status).toBe('failed');
     expect(bagData(t)).toEqual(before);
-    await t.close();
   }
 
   it('a PDF named .csv', () => refused('bags.csv', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj'), /bags\.csv is a PDF/));
@@ -123,14 +146,26 @@ describe('bad input gets a clear message and writes nothing', () => {
   it('an old .xls', () => refused('old.xls', Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]), /old Excel 97–2003 \(\.xls\)/));
   it('a text file named .xlsx', () => refused('bags.xlsx', Buffer.from('Parent,Child\nSB00001,C1\n'), /named \.xlsx but is not an Excel file/));
   it('a corrupt zip', async () => {
-    const good = await xlsx([['Parent', 'Child'], ['SB00001', 'C1']]);
+    const good = await xlsx([
+      ['Parent', 'Child'],
+      ['SB00001', 'C1'],
+    ]);
     await refused('broken.xlsx', Buffer.concat([good.subarray(0, 200), Buffer.alloc(300, 7)]), /not a readable Excel file|cannot be opened/);
   });
   it('an empty file', () => refused('empty.csv', Buffer.alloc(0), /empty/));
   it('an empty sheet', async () => refused('empty.xlsx', await xlsx([]), /has no rows: the sheet is empty/));
   it('a header and no rows', async () => refused('header.xlsx', await xlsx([['Parent', 'Child']]), /has a header row but no bag rows/));
-  it('missing columns', () => refused('cols.csv', csv([['Name', 'Weight'], ['x', '1']]), /no parent and child columns. Columns found: Name, Weight/));
-  it('a CSV line too long to be a record', () => refused('huge.csv', Buffer.from(`Parent,Child\nSB00001,"${'x'.repeat(1_100_000)}"\n`), /cannot be read as CSV/));
+  it('missing columns', () =>
+    refused(
+      'cols.csv',
+      csv([
+        ['Name', 'Weight'],
+        ['x', '1'],
+      ]),
+      /no parent and child columns. Columns found: Name, Weight/,
+    ));
+  it('a CSV line too long to be a record', () =>
+    refused('huge.csv', Buffer.from(`Parent,Child\nSB00001,"${'x'.repeat(1_100_000)}"\n`), /cannot be read as CSV/));
 
   async function rowsRejected(bytes: Buffer, name: string, reasons: RegExp[]) {
     const t = await withAdmin();
@@ -141,11 +176,17 @@ describe('bad input gets a clear message and writes nothing', () => {
     preview.errors.forEach((e, i) => expect(e.reason).toMatch(reasons[i]));
     expect(result.linked).toBe(0);
     expect(bagData(t)).toEqual(before);
-    await t.close();
   }
 
   it('10,000-character cells', async () =>
-    rowsRejected(csv([['Parent', 'Child'], ['SB00001', 'y'.repeat(10_001)]]), 'long.csv', [/Child column holds a cell of 10,001 characters \(at most 10,000\)/]));
+    rowsRejected(
+      csv([
+        ['Parent', 'Child'],
+        ['SB00001', 'y'.repeat(10_001)],
+      ]),
+      'long.csv',
+      [/Child column holds a cell of 10,001 characters \(at most 10,000\)/],
+    ));
 
   it('formulas, dates, numbers and booleans in the id columns', async () =>
     rowsRejected(
@@ -158,13 +199,24 @@ describe('bad input gets a clear message and writes nothing', () => {
         ['SB00001', true],
       ]),
       'cells.xlsx',
-      [/Child column holds a formula: paste the values instead/, /Child column holds a date \(2026-11-25\)/, /Child column holds a number \(12345\), not text/, /Parent column holds a number \(123\)/, /TRUE\/FALSE/],
+      [
+        /Child column holds a formula: paste the values instead/,
+        /Child column holds a date \(2026-11-25\)/,
+        /Child column holds a number \(12345\), not text/,
+        /Parent column holds a number \(123\)/,
+        /TRUE\/FALSE/,
+      ],
     ));
 
   it('CSV cells that spreadsheets would run or have mangled', async () =>
-    rowsRejected(csv([['Parent', 'Child'], ['SB00001', '=HYPERLINK("x")'], ['SB00001', '1.23457E+11'], ['SB00001', '@SUM(A1)']]), 'inject.csv', [
-      /looks like a spreadsheet formula/,
-      /scientific notation/,
-      /looks like a spreadsheet formula/,
-    ]));
+    rowsRejected(
+      csv([
+        ['Parent', 'Child'],
+        ['SB00001', '=HYPERLINK("x")'],
+        ['SB00001', '1.23457E+11'],
+        ['SB00001', '@SUM(A1)'],
+      ]),
+      'inject.csv',
+      [/looks like a spreadsheet formula/, /scientific notation/, /looks like a spreadsheet formula/],
+    ));
 });

@@ -4,15 +4,29 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { openDatabase, pendingMigrations } from '../../src/main/db/open';
-import { MIGRATIONS_DIR, tempDir } from '../support/station';
+import { onRelease, releaseAll } from '../support/cleanup';
+import { makeStation, MIGRATIONS_DIR, tempDir } from '../support/station';
 
-const TABLES = ['audit_log', 'job_log', 'jobs', 'login_throttle', 'outbox', 'settings', 'users', 'bags', 'bag_links', 'bills', 'bill_parents', 'scans'];
-const opened: { close(): void }[] = [];
-afterEach(() => opened.splice(0).forEach((d) => d.close()));
+const TABLES = [
+  'audit_log',
+  'job_log',
+  'jobs',
+  'login_throttle',
+  'outbox',
+  'settings',
+  'users',
+  'bags',
+  'bag_links',
+  'bills',
+  'bill_parents',
+  'scans',
+  'upstream_cache',
+];
+afterEach(releaseAll);
 
 function open(p: string, migrationsDir = MIGRATIONS_DIR) {
   const d = openDatabase({ path: p, migrationsDir, logger: silentLogger });
-  opened.push(d);
+  onRelease(() => d.close());
   return d;
 }
 
@@ -44,9 +58,7 @@ describe('migrations', () => {
     const dir = tempDir();
     const file = path.join(dir, 'c.sqlite');
     const first = open(file);
-    first.sqlite
-      .prepare("insert into settings(key, value, updated_at) values ('marker', '\"before\"', 1)")
-      .run();
+    first.sqlite.prepare("insert into settings(key, value, updated_at) values ('marker', '\"before\"', 1)").run();
     first.close();
 
     // A later release: the same migrations plus one more.
@@ -62,9 +74,9 @@ describe('migrations', () => {
     const second = open(file, newer);
     expect(second.backupPath).not.toBeNull();
     const backup = new Database(second.backupPath!, { readonly: true });
+    onRelease(() => backup.close());
     expect(backup.prepare("select value from settings where key='marker'").get()).toEqual({ value: '"before"' });
     expect(backup.prepare("select 1 from sqlite_master where name='test_extra'").get()).toBeUndefined();
-    backup.close();
     expect(second.sqlite.prepare("select 1 as x from sqlite_master where name='test_extra'").get()).toEqual({ x: 1 });
     expect(second.sqlite.prepare("select value from settings where key='marker'").get()).toEqual({ value: '"before"' });
   });
@@ -74,9 +86,7 @@ describe('migrations', () => {
     const file = path.join(dir, 'up.sqlite');
     const only0000 = migrationsUpTo(0);
     const old = open(file, only0000);
-    old.sqlite
-      .prepare("insert into users (username, display_name, role, created_at, updated_at) values ('keep', 'Keep', 'admin', 1, 1)")
-      .run();
+    old.sqlite.prepare("insert into users (username, display_name, role, created_at, updated_at) values ('keep', 'Keep', 'admin', 1, 1)").run();
     expect(old.sqlite.prepare("select 1 from sqlite_master where name = 'bags'").get()).toBeUndefined();
     old.close();
 
@@ -109,12 +119,11 @@ function migrationsUpTo(last: number): string {
 
 describe('WAL checkpointer', () => {
   it('copies the WAL into the database file from its worker while the station writes', async () => {
-    const { makeStation } = await import('../support/station');
     const t = await makeStation();
     const cp = t.station.checkpointer!;
     expect(cp).not.toBeNull();
     expect(t.station.database.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(20_000);
-    const insert = t.station.database.sqlite.prepare("insert into settings (key, value, updated_at) values (?, '\"x\"', 1)");
+    const insert = t.station.database.sqlite.prepare('insert into settings (key, value, updated_at) values (?, \'"x"\', 1)');
     for (let i = 0; i < 500; i++) insert.run(`k${i}`);
     const r = await cp.checkpointNow();
     expect(r.log).toBeGreaterThan(0);
@@ -123,6 +132,5 @@ describe('WAL checkpointer', () => {
     // Closed cleanly: the rows are in the file.
     const reopened = await makeStation({ dataDir: t.dataDir });
     expect(reopened.station.database.sqlite.prepare("select count(*) n from settings where key like 'k%'").get()).toEqual({ n: 500 });
-    await reopened.close();
   });
 });

@@ -1,29 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InjectedFailures } from '../../src/main/ipc/router';
+import { releaseAll } from '../support/cleanup';
 import { withAdmin } from '../support/station';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(releaseAll);
 
 describe('router under failure', () => {
   it('a database error while checking the session answers "internal" instead of rejecting, and the next call works', async () => {
     const t = await withAdmin();
-    cleanups.push(() => t.close());
     const auth = t.station.auth as unknown as { userById: (id: number) => unknown };
     const real = auth.userById.bind(auth);
     auth.userById = () => {
       throw new Error('SQLITE_IOERR: disk I/O error');
     };
-    await expect(t.admin.call('settings/get', {})).resolves.toMatchObject({ ok: false, error: { code: 'internal', message: expect.stringContaining('settings/get') } });
+    await expect(t.admin.call('settings/get', {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'internal', message: expect.stringContaining('settings/get') },
+    });
     auth.userById = real;
     expect((await t.admin.ok('settings/get', {})).stationName).toBeTruthy();
   });
 
   it('an error while touching the session (idle timer bookkeeping) answers "internal" too', async () => {
     const t = await withAdmin();
-    cleanups.push(() => t.close());
     const auth = t.station.auth as unknown as { touch: (s: unknown) => void };
     const real = auth.touch.bind(auth);
     auth.touch = () => {
@@ -37,7 +36,6 @@ describe('router under failure', () => {
   it('injected failures hit only the named channel, only as many times as asked', async () => {
     const failures = new InjectedFailures();
     const t = await withAdmin({ injectedFailures: failures });
-    cleanups.push(() => t.close());
     failures.failNext('settings/get', 2);
     expect((await t.admin.call('settings/get', {})).ok).toBe(false);
     expect((await t.admin.call('bags/current', {})).ok).toBe(true);

@@ -1,10 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadNodeHid } from '../../src/main/scanners/hid';
 import { SimulatedHidBus } from '../../src/main/scanners/simulated';
 import { ENTER, posReport, typed } from '../fixtures/hid-reports';
+import { releaseAll } from '../support/cleanup';
 import { makeStation, withAdmin } from '../support/station';
 
-const SCANNER = { path: '/dev/hidraw3', vendorId: 0x0c2e, productId: 0x0b87, product: 'Voyager 1250g', usagePage: 0x01, usage: 0x06, serialNumber: 'A123' };
+afterEach(releaseAll);
+
+const SCANNER = {
+  path: '/dev/hidraw3',
+  vendorId: 0x0c2e,
+  productId: 0x0b87,
+  product: 'Voyager 1250g',
+  usagePage: 0x01,
+  usage: 0x06,
+  serialNumber: 'A123',
+};
 const POS = { path: '/dev/hidraw4', vendorId: 0x05e0, productId: 0x1300, product: 'DS2208', usagePage: 0x8c, usage: 0x02 };
 
 async function station() {
@@ -32,9 +43,12 @@ describe('scanner service', () => {
     expect(paired).toMatchObject({ name: 'Voyager 1250g 1', mode: 'keyboard', state: 'connected', vendorId: 0x0c2e, serialNumber: 'A123' });
     const events = t.admin.events;
     t.feed(SCANNER.path, 'SB12345');
-    expect(events.filter((e) => e.event === 'scanner/scan').at(-1)?.data).toMatchObject({ code: 'SB12345', scannerName: 'Voyager 1250g 1', target: 'any' });
+    expect(events.filter((e) => e.event === 'scanner/scan').at(-1)?.data).toMatchObject({
+      code: 'SB12345',
+      scannerName: 'Voyager 1250g 1',
+      target: 'any',
+    });
     expect((await t.admin.ok('audit/list', { action: 'scanners' })).rows[0]).toMatchObject({ action: 'scanners.paired' });
-    await t.close();
   });
 
   it('notices an unplug at once, and reconnects on its own when the scanner is back', async () => {
@@ -42,7 +56,10 @@ describe('scanner service', () => {
     t.bus.plug(SCANNER);
     const { id } = await t.pair(SCANNER.path);
     t.bus.unplug(SCANNER.path);
-    const status = () => t.admin.events.filter((e) => e.event === 'scanner/status').at(-1)?.data as { scanners: { id: string; state: string; lastError: string | null }[] };
+    const status = () =>
+      t.admin.events.filter((e) => e.event === 'scanner/status').at(-1)?.data as {
+        scanners: { id: string; state: string; lastError: string | null }[];
+      };
     expect(status().scanners.find((s) => s.id === id)).toMatchObject({ state: 'disconnected', lastError: 'could not read from HID device' });
     t.scanners.refresh(); // the poll finds nothing yet
     expect(t.bus.openHandles(SCANNER.path)).toBe(0);
@@ -52,7 +69,6 @@ describe('scanner service', () => {
     expect(status().scanners.find((s) => s.id === id)).toMatchObject({ state: 'connected', lastError: null });
     t.feed('/dev/hidraw7', 'C-1');
     expect(t.admin.events.at(-1)).toMatchObject({ event: 'scanner/scan', data: { code: 'C-1' } });
-    await t.close();
   });
 
   it('reads HID POS (0x8C) scanners and keeps the AIM identifier', async () => {
@@ -61,7 +77,6 @@ describe('scanner service', () => {
     expect(await t.pair(POS.path)).toMatchObject({ mode: 'pos', state: 'connected' });
     t.bus.report(POS.path, posReport('M444-00001', ']C0'));
     expect(t.admin.events.at(-1)).toMatchObject({ event: 'scanner/scan', data: { code: 'M444-00001', aim: ']C0' } });
-    await t.close();
   });
 
   it('ignores devices that are neither paired nor pairing, and closes listeners when pairing ends', async () => {
@@ -75,7 +90,6 @@ describe('scanner service', () => {
     expect(t.admin.events.some((e) => e.event === 'scanner/scan')).toBe(false);
     await t.admin.ok('scanners/pair-cancel', {});
     expect(t.bus.openHandles(SCANNER.path)).toBe(0);
-    await t.close();
   });
 
   it('renames, retargets and forgets scanners; only admins may', async () => {
@@ -90,7 +104,6 @@ describe('scanner service', () => {
     expect((await dock.ok('scanners/status', {})).scanners).toHaveLength(1);
     await t.admin.ok('scanners/remove', { id });
     expect(t.bus.openHandles(SCANNER.path)).toBe(0);
-    await t.close();
   });
 
   it('the pairing survives a restart, and the scanner reopens by itself', async () => {
@@ -102,7 +115,6 @@ describe('scanner service', () => {
     again.station.scanners.refresh();
     expect(again.station.scanners.overview().scanners).toMatchObject([{ id, state: 'connected' }]);
     expect(t.bus.openHandles(SCANNER.path)).toBe(1);
-    await again.close();
   });
 
   it('on Windows a keyboard-mode scanner is left to the OS and shown as keyboard wedge, with the reason', async () => {
@@ -113,8 +125,9 @@ describe('scanner service', () => {
     const win = await makeStation({ dataDir: t.dataDir, hid: { ok: true, backend: t.bus }, scannerPollMs: 0, platform: 'win32' });
     win.station.scanners.refresh();
     expect(t.bus.openHandles(SCANNER.path)).toBe(0);
-    expect(win.station.scanners.overview().scanners).toMatchObject([{ id, state: 'keyboard-wedge', note: expect.stringContaining('keyboard-wedge path') }]);
-    await win.close();
+    expect(win.station.scanners.overview().scanners).toMatchObject([
+      { id, state: 'keyboard-wedge', note: expect.stringContaining('keyboard-wedge path') },
+    ]);
   });
 });
 
@@ -124,7 +137,14 @@ describe('degraded start', () => {
       throw new Error('libusb-1.0.so.0: cannot open shared object file: No such file or directory\n    at Module._extensions');
     });
     expect(r).toEqual({ ok: false, reason: 'libusb-1.0.so.0: cannot open shared object file: No such file or directory' });
-    const wrongAbi = await loadNodeHid(async () => ({ default: { devices: () => { throw new Error('was compiled against a different Node.js version using NODE_MODULE_VERSION 140'); }, HID: class {} } }));
+    const wrongAbi = await loadNodeHid(async () => ({
+      default: {
+        devices: () => {
+          throw new Error('was compiled against a different Node.js version using NODE_MODULE_VERSION 140');
+        },
+        HID: class {},
+      },
+    }));
     expect(wrongAbi).toMatchObject({ ok: false, reason: expect.stringContaining('NODE_MODULE_VERSION') });
   });
 
@@ -136,11 +156,17 @@ describe('degraded start', () => {
 
   it('a station without HID starts, says why, and refuses pairing with the reason', async () => {
     const t = await withAdmin({ hid: { ok: false, reason: 'libusb-1.0.so.0: cannot open shared object file' }, scannerPollMs: 0 });
-    expect(await t.admin.ok('scanners/status', {})).toMatchObject({ available: false, reason: 'libusb-1.0.so.0: cannot open shared object file', scanners: [] });
-    expect(await t.admin.call('scanners/pair-start', {})).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringContaining('libusb') } });
+    expect(await t.admin.ok('scanners/status', {})).toMatchObject({
+      available: false,
+      reason: 'libusb-1.0.so.0: cannot open shared object file',
+      scanners: [],
+    });
+    expect(await t.admin.call('scanners/pair-start', {})).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringContaining('libusb') },
+    });
     // Scanning still works through the keyboard-wedge path.
     const dock = await t.signedIn('dispatcher', 'dock1');
     expect(await dock.ok('bags/scan', { code: 'SB00001', source: 'wedge' })).toMatchObject({ result: 'parent' });
-    await t.close();
   });
 });

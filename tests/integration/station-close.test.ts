@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { csv, bagRows, uploadFile } from '../support/imports';
+import { releaseAll } from '../support/cleanup';
 import { makeStation, ManualClock, withAdmin } from '../support/station';
 import { SimulatedHidBus } from '../../src/main/scanners/simulated';
 import { ENTER, typed } from '../fixtures/hid-reports';
+
+afterEach(releaseAll);
 
 describe('closing the station', () => {
   it('stops a running import between batches and waits for it before the database closes', async () => {
@@ -19,7 +22,6 @@ describe('closing the station', () => {
     if (after.status === 'cancelled') expect(after.error).toContain('Dockside was closing');
     const rows = again.station.database.sqlite.prepare('SELECT count(*) AS n FROM bag_links').get() as { n: number };
     expect(rows.n % 5000 === 0 || rows.n === 40_000).toBe(true); // whole batches only
-    await again.close();
   });
 });
 
@@ -36,7 +38,6 @@ describe('audited in the name of the person who did it', () => {
     const rows = (await t.admin.ok('audit/list', { action: 'scanners' })).rows;
     expect(rows.map((r) => r.action).sort()).toEqual(['scanners.paired', 'scanners.removed', 'scanners.updated']);
     expect(rows.every((r) => r.username === 'boss')).toBe(true);
-    await t.close();
   });
 
   it('an export is named by the station clock’s date, not the machine’s', async () => {
@@ -44,6 +45,5 @@ describe('audited in the name of the person who did it', () => {
     const job = await t.admin.ok('exports/start', { what: 'bags', format: 'csv' });
     const params = t.station.jobs.params<{ fileName: string }>(job.id);
     expect(params.fileName).toBe('dockside-bags-2031-01-02.csv');
-    await t.close();
   });
 });

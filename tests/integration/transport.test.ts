@@ -1,20 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/main/platform/logger';
-import { startBrowserHost, type BrowserHost } from '../../src/main/host/server';
 import { MAX_FRAME_BYTES } from '../../src/main/ipc/ws-transport';
-import { snapshotDatabase, tempDir, withAdmin } from '../support/station';
+import { releaseAll } from '../support/cleanup';
+import { snapshotDatabase, startTestHost, withAdmin } from '../support/station';
 import { connectWs } from '../support/ws-client';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(releaseAll);
 
 async function setup() {
   const t = await withAdmin();
-  const host: BrowserHost = await startBrowserHost({ station: t.station, rendererDir: tempDir(), port: 0, logger: silentLogger });
-  cleanups.push(() => t.close(), () => host.close());
-  return { t, host };
+  return { t, host: await startTestHost(t) };
 }
 
 describe('browser-host transport', () => {
@@ -22,7 +16,6 @@ describe('browser-host transport', () => {
     const { t, host } = await setup();
     await t.admin.ok('users/create', { username: 'dock1', displayName: 'Dock 1', role: 'dispatcher', pin: '2468' });
     const ws = await connectWs(host.url);
-    cleanups.push(() => ws.close());
     expect(await ws.invoke('auth/login', { username: 'dock1', secret: '2468' })).toMatchObject({ ok: true });
     const before = snapshotDatabase(t.station);
     for (const [channel, payload] of [
@@ -32,7 +25,10 @@ describe('browser-host transport', () => {
       ['users/reset-credentials', { id: 1, password: 'password-123' }],
       ['settings/update', { idleLockMinutes: 240 }],
     ] as const) {
-      expect(await ws.invoke(channel, payload)).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('Only Admin') } });
+      expect(await ws.invoke(channel, payload)).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden', message: expect.stringContaining('Only Admin') },
+      });
     }
     expect(snapshotDatabase(t.station)).toBe(before);
   });
@@ -40,7 +36,6 @@ describe('browser-host transport', () => {
   it('refuses calls before sign-in, unknown channels, and prototype names', async () => {
     const { host } = await setup();
     const ws = await connectWs(host.url);
-    cleanups.push(() => ws.close());
     expect(await ws.invoke('users/list', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
     for (const name of ['nope', '__proto__', 'constructor', 'toString', 42, null]) {
       expect(await ws.invoke(name, {})).toMatchObject({ ok: false, error: { code: 'unknown_channel' } });
@@ -50,7 +45,6 @@ describe('browser-host transport', () => {
   it('answers malformed frames and keeps the connection', async () => {
     const { host } = await setup();
     const ws = await connectWs(host.url);
-    cleanups.push(() => ws.close());
     for (const raw of ['not json', '[1,2]', '{"t":"invoke"}', '{"t":"invoke","id":"7","channel":"session/status"}']) {
       const frame = await ws.sendRaw(raw);
       expect(frame).toMatchObject({ t: 'result', envelope: { ok: false, error: { code: 'invalid' } } });
@@ -64,7 +58,6 @@ describe('browser-host transport', () => {
     void ws.invoke('session/status', { big: 'x'.repeat(MAX_FRAME_BYTES + 10) });
     expect(await ws.closed).toBe(1009); // 1009: message too big
     const other = await connectWs(host.url);
-    cleanups.push(() => other.close());
     expect(await other.invoke('session/status', {})).toMatchObject({ ok: true });
   });
 
@@ -86,11 +79,14 @@ describe('browser-host transport', () => {
     const { t, host } = await setup();
     await t.admin.ok('users/create', { username: 'dock9', displayName: 'Dock 9', role: 'dispatcher', pin: '1357' });
     const ws = await connectWs(host.url);
-    cleanups.push(() => ws.close());
     const info = await ws.invoke('auth/login', { username: 'dock9', secret: '1357' });
     const id = (info as { ok: true; value: { user: { id: number } } }).value.user.id;
+    const other = await connectWs(host.url); // signed out: must hear nothing of dock9
     await t.admin.ok('users/update', { id, role: 'biller' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(ws.events).toContainEqual(expect.objectContaining({ t: 'event', event: 'session/changed', data: expect.objectContaining({ user: expect.objectContaining({ role: 'biller' }) }) }));
+    const changed = await ws.event((f) => f.t === 'event' && f.event === 'session/changed');
+    expect(changed).toMatchObject({ data: { user: { username: 'dock9', role: 'biller' } } });
+    // The push and this answer travel in order on their sockets: once it is here, a stray push would be too.
+    expect(await other.invoke('session/status', {})).toMatchObject({ ok: true, value: { user: null } });
+    expect(other.events).toEqual([]);
   });
 });

@@ -3,11 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { followLink, UpstreamHttp, type UpstreamHttpOptions } from '../../src/main/upstreams/http';
+import { onRelease, releaseAll } from '../support/cleanup';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(releaseAll);
 
 /** A loopback server whose every answer the test writes; counts requests per method. */
 async function hostile(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) {
@@ -19,7 +17,7 @@ async function hostile(handler: (req: http.IncomingMessage, res: http.ServerResp
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cleanups.push(
+  onRelease(
     () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -29,7 +27,9 @@ async function hostile(handler: (req: http.IncomingMessage, res: http.ServerResp
   return { url, seen };
 }
 
+/** Waits asked between retries; recorded, never slept. */
 const waits: number[] = [];
+afterEach(() => void (waits.length = 0));
 function client(url: string, options: Partial<UpstreamHttpOptions> = {}) {
   return new UpstreamHttp({ name: 'test', baseUrl: url, now: Date.now, log: silentLogger, sleep: async (ms) => void waits.push(ms), ...options });
 }
@@ -75,11 +75,14 @@ describe('UpstreamHttp', () => {
     expect(s.seen.filter((r) => r.endsWith('/read'))).toHaveLength(3);
     expect(s.seen.filter((r) => r.endsWith('/create'))).toHaveLength(1);
     expect(s.seen.filter((r) => r.endsWith('/batch'))).toHaveLength(3);
+    expect(waits).toEqual([250, 500, 250, 500]); // backoff before each retry of the read and of the batch
   });
 
   it('a connection reset on a non-idempotent POST is reported as ambiguous and not resent', async () => {
     const s = await hostile((req) => req.socket.destroy());
-    const e = await client(s.url).postJson('create', {}).catch((x: unknown) => x);
+    const e = await client(s.url)
+      .postJson('create', {})
+      .catch((x: unknown) => x);
     expect(e).toMatchObject({ kind: 'network', ambiguous: true });
     expect(s.seen).toHaveLength(1);
   });
@@ -90,7 +93,8 @@ describe('UpstreamHttp', () => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `said ${status}` } }));
     });
     const c = client(s.url, { retries: 0, breakerThreshold: 3 });
-    for (const status of [400, 404, 405, 414, 400, 404, 401, 403]) await expect(c.getJson(String(status))).rejects.toMatchObject({ kind: status >= 401 && status <= 403 ? 'credentials' : 'refused' });
+    for (const status of [400, 404, 405, 414, 400, 404, 401, 403])
+      await expect(c.getJson(String(status))).rejects.toMatchObject({ kind: status >= 401 && status <= 403 ? 'credentials' : 'refused' });
     expect(c.breaker.state).toBe('closed');
     for (let i = 0; i < 3; i++) await expect(c.getJson('500')).rejects.toMatchObject({ kind: 'server' });
     expect(c.breaker.state).toBe('open');
@@ -109,8 +113,12 @@ describe('UpstreamHttp', () => {
 describe('followLink', () => {
   it('resolves relative links against the URL that sent them and keeps to the configured origin', () => {
     const base = 'http://erp.local:8080/odata/';
-    expect(followLink('erp', 'SalesOrders?$skiptoken=100', 'http://erp.local:8080/odata/reports/DD/SalesOrders?$filter=x', base)).toBe('http://erp.local:8080/odata/reports/DD/SalesOrders?$skiptoken=100');
-    expect(followLink('erp', '/odata/reports/DD/SalesOrders?$skiptoken=5', 'http://erp.local:8080/odata/reports/DD/SalesOrders', base)).toBe('http://erp.local:8080/odata/reports/DD/SalesOrders?$skiptoken=5');
+    expect(followLink('erp', 'SalesOrders?$skiptoken=100', 'http://erp.local:8080/odata/reports/DD/SalesOrders?$filter=x', base)).toBe(
+      'http://erp.local:8080/odata/reports/DD/SalesOrders?$skiptoken=100',
+    );
+    expect(followLink('erp', '/odata/reports/DD/SalesOrders?$skiptoken=5', 'http://erp.local:8080/odata/reports/DD/SalesOrders', base)).toBe(
+      'http://erp.local:8080/odata/reports/DD/SalesOrders?$skiptoken=5',
+    );
     expect(() => followLink('erp', 'https://erp.local:8080/x', 'http://erp.local:8080/odata/a', base)).toThrow(/another server/);
     expect(() => followLink('erp', '//evil.example/x', 'http://erp.local:8080/odata/a', base)).toThrow(/another server/);
     expect(() => followLink('erp', 'http://[broken', 'http://erp.local:8080/odata/a', base)).toThrow(/not a URL/);

@@ -2,22 +2,27 @@ import WebSocket from 'ws';
 import type { Envelope } from '../../src/shared/envelope';
 import type { ServerFrame } from '../../src/shared/transport';
 import { IPC_PATH } from '../../src/shared/transport';
+import { onRelease } from './cleanup';
+import { Inbox } from './inbox';
 
-/** A raw client of the browser host's transport, as a hostile or buggy renderer would be. */
+/** A raw client of the browser host's transport, as a hostile or buggy renderer would be; closed after the test. */
 export interface RawWsClient {
   invoke(channel: unknown, payload: unknown): Promise<Envelope<unknown>>;
   sendRaw(text: string): Promise<ServerFrame>;
   events: ServerFrame[];
   /** Resolves with the close code when the server (or we) close the socket. */
   closed: Promise<number>;
-  close(): void;
+  /** Closes the socket; resolves with the close code once the server has closed its end. */
+  close(): Promise<number>;
+  /** The first event frame, already received or still to come, that `match` accepts. */
+  event(match: (frame: ServerFrame) => boolean): Promise<ServerFrame>;
 }
 
 export function connectWs(baseUrl: string, origin = baseUrl): Promise<RawWsClient> {
   const ws = new WebSocket(baseUrl.replace('http', 'ws') + IPC_PATH, { headers: { origin } });
   let nextId = 1;
   const waiting = new Map<number | null, (f: ServerFrame) => void>();
-  const events: ServerFrame[] = [];
+  const events = new Inbox<ServerFrame>();
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as ServerFrame;
@@ -30,9 +35,9 @@ export function connectWs(baseUrl: string, origin = baseUrl): Promise<RawWsClien
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-    ws.once('open', () =>
-      resolve({
-        events,
+    ws.once('open', () => {
+      const client: RawWsClient = {
+        events: events.items,
         closed,
         invoke(channel, payload) {
           const id = nextId++;
@@ -48,8 +53,14 @@ export function connectWs(baseUrl: string, origin = baseUrl): Promise<RawWsClien
             ws.send(text);
           });
         },
-        close: () => ws.close(),
-      }),
-    );
+        close() {
+          ws.close();
+          return closed;
+        },
+        event: (match) => events.first(match),
+      };
+      onRelease(() => client.close());
+      resolve(client);
+    });
   });
 }

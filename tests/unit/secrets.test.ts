@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FileSecretStore } from '../../src/main/credentials/store';
+import { releaseAll } from '../support/cleanup';
 import { tempDir } from '../support/station';
+
+afterEach(releaseAll);
 
 describe('file secret store', () => {
   it('keeps secrets in a file only the owner can read, across instances', () => {
