@@ -1,8 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { releaseAll } from '../support/cleanup';
+import { databasePath } from '../../src/main/app/station';
+import type { ScanOutcome } from '../../src/shared/contract/bags';
+import type { Envelope } from '../../src/shared/envelope';
+import { onRelease, releaseAll } from '../support/cleanup';
+import { runScript } from '../support/script';
 import { withAdmin } from '../support/station';
 
+const DOOR_SCRIPT = fileURLToPath(new URL('../support/dock-door-child.ts', import.meta.url));
 afterEach(releaseAll);
 
 async function dock() {
@@ -128,21 +135,36 @@ describe('undo last scan', () => {
 });
 
 describe('concurrent links', () => {
-  it('two windows linking the same child to different parents at once: exactly one wins', async () => {
-    const t = await dock();
-    const a = t.w;
-    const b = t.window('door 2');
-    await b.ok('auth/login', { username: 'dock1', secret: 'password-123' });
-    await a.ok('bags/scan', { code: 'SB00001', source: 'wedge' });
-    await b.ok('bags/scan', { code: 'SB00002', source: 'wedge' });
-    const [ra, rb] = await Promise.all([a.ok('bags/scan', { code: 'C-77', source: 'wedge' }), b.ok('bags/scan', { code: 'C-77', source: 'wedge' })]);
-    const results = [ra.result, rb.result].sort();
-    expect(results).toEqual(['conflict', 'linked']);
-    const loser = ra.result === 'conflict' ? ra : rb;
-    const winner = ra.result === 'linked' ? ra : rb;
-    expect(loser.otherParent).toBe(winner.parent?.code);
-    expect(t.count("SELECT count(*) n FROM bag_links l JOIN bags c ON c.id = l.child_id WHERE c.code = 'C-77'")).toBe(1);
-  });
+  it('two stations on one database file link the same child to different parents at once: one wins, the other is told which parent has it', async () => {
+    const setup = await dock();
+    await setup.close(); // each door below opens the file on its own connection, in its own process
+    const doors = ['SB00001', 'SB00002'].map((parent) => runScript(DOOR_SCRIPT, [setup.dataDir, parent, 'C-77']));
+    await Promise.all(doors.map((d) => d.line((l) => l === 'READY')));
+
+    // The barrier: this connection holds the write lock while both doors start their scan, so
+    // neither can commit before the other has begun; then both go for the lock at once.
+    const db = new Database(databasePath(setup.dataDir));
+    onRelease(() => db.close());
+    db.exec('BEGIN IMMEDIATE');
+    for (const d of doors) d.send('GO');
+    await Promise.all(doors.map((d) => d.line((l) => l === 'SCANNING')));
+    expect(doors.flatMap((d) => d.lines.filter((l) => l.startsWith('RESULT')))).toEqual([]);
+    db.exec('COMMIT');
+
+    const answers = await Promise.all(
+      doors.map(async (d) => JSON.parse((await d.line((l) => l.startsWith('RESULT '))).slice(7)) as Envelope<ScanOutcome>),
+    );
+    const outcomes = answers.map((a) => (a.ok ? a.value : expect.fail(`a door's scan failed: ${a.error.code} ${a.error.message}`)));
+    expect(outcomes.map((o) => o.result).sort()).toEqual(['conflict', 'linked']);
+    const winner = outcomes.find((o) => o.result === 'linked')!;
+    const loser = outcomes.find((o) => o.result === 'conflict')!;
+    expect(loser).toMatchObject({ otherParent: winner.parent!.code, message: `C-77 is already on parent ${winner.parent!.code}` });
+    expect(
+      db.prepare("SELECT p.code FROM bag_links l JOIN bags c ON c.id = l.child_id JOIN bags p ON p.id = l.parent_id WHERE c.code = 'C-77'").all(),
+    ).toEqual([{ code: winner.parent!.code }]);
+    expect(db.prepare("SELECT count(*) n FROM outbox WHERE op = 'link_child@1'").get()).toEqual({ n: 1 });
+    expect(db.prepare("SELECT result FROM scans WHERE code = 'C-77' ORDER BY id").all()).toEqual([{ result: 'linked' }, { result: 'conflict' }]);
+  }, 60_000);
 });
 
 describe('bills', () => {
