@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobView } from '../../src/shared/contract/jobs';
 import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile, waitForJob } from '../support/imports';
 import { withAdmin, type TestWindow } from '../support/station';
@@ -57,25 +58,53 @@ describe('exports', () => {
     expect(a.result.rows).toBeGreaterThanOrEqual(2);
   });
 
-  it('a large export does not block scanning on the same connection', async () => {
-    const t = await withAdmin();
-    await importFile(t.admin, 'many.csv', csv(bagRows(700, 30)));
-    const dock = await t.signedIn('dispatcher', 'dock1');
-    const job = await t.admin.ok('exports/start', { what: 'bags', format: 'xlsx' });
-    await dock.ok('bags/scan', { code: 'SB90000', source: 'manual' });
-    for (let i = 0; i < 20; i++) {
-      expect((await dock.ok('bags/scan', { code: `LIVE-${i}`, source: 'manual' })).result).toBe('linked');
-      await new Promise((r) => setImmediate(r));
-    }
-    const done = await waitForJob(t.admin, job.id);
-    expect(done.status).toBe('succeeded');
-    expect((done.result as { rows: number }).rows).toBeGreaterThanOrEqual(21_700);
-  });
+  it.each(['xlsx', 'csv'] as const)(
+    'a scan between the pages of a large %s export commits at once, on the same connection, while the export goes on',
+    async (format) => {
+      const t = await withAdmin();
+      await importFile(t.admin, 'many.csv', csv(bagRows(700, 30))); // 21,700 bags: five pages of 5,000
+      const dock = await t.signedIn('dispatcher', 'dock1');
+      await dock.ok('bags/scan', { code: 'SB90000', source: 'manual' });
+      const job = await t.admin.ok('exports/start', { what: 'bags', format });
+      // The export pushes progress after each page it has written; answering it runs before the next page is read.
+      const page = await t.admin.event((e) => e.event === 'job/progress' && (e.data as JobView).id === job.id);
+      expect((page.data as JobView).rowsDone).toBe(5000);
+      expect((await dock.ok('bags/scan', { code: 'LIVE-1', source: 'manual' })).result).toBe('linked');
+      expect(await t.admin.ok('jobs/get', { jobId: job.id })).toMatchObject({ status: 'running', rowsDone: 5000 });
+      const done = await waitForJob(t.admin, job.id);
+      expect(done.status).toBe('succeeded');
+      expect((done.result as { rows: number }).rows).toBeGreaterThanOrEqual(21_702);
+    },
+  );
 
-  it('only admins and billers export; unfinished or foreign jobs cannot be read', async () => {
+  it('only admins and billers export; an unfinished export or a job that is not an export cannot be read', async () => {
     const t = await withAdmin();
     const dock = await t.signedIn('dispatcher', 'dock1');
     expect(await dock.call('exports/start', { what: 'bags', format: 'csv' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await dock.call('exports/chunk', { jobId: 1, offset: 0 })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const running = await t.admin.ok('exports/start', { what: 'audit', format: 'csv' }); // its work starts after this answer
+    expect(await t.admin.call('exports/chunk', { jobId: running.id, offset: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: 'The export is not finished' },
+    });
+    const imported = await importFile(t.admin, 'few.csv', csv(bagRows(1, 2)));
+    expect(await t.admin.call('exports/chunk', { jobId: imported.job.id, offset: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: 'Not an export' },
+    });
     expect(await t.admin.call('exports/chunk', { jobId: 999, offset: 0 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  // Fails today: exports/chunk reads any export by id, whoever made it (src/main/exports/service.ts chunk()).
+  it.fails('a biller cannot read another biller’s export', async () => {
+    const t = await withAdmin();
+    const alice = await t.signedIn('biller', 'alice');
+    const bob = await t.signedIn('biller', 'bob');
+    const job = await alice.ok('exports/start', { what: 'audit', format: 'csv' });
+    expect((await waitForJob(alice, job.id)).status).toBe('succeeded');
+    expect((await alice.call('exports/chunk', { jobId: job.id, offset: 0 })).ok).toBe(true);
+    const r = await bob.call('exports/chunk', { jobId: job.id, offset: 0 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(['not_found', 'forbidden']).toContain(r.error.code);
   });
 });
