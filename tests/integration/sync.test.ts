@@ -62,7 +62,7 @@ describe('outbox drain to the bag-tracking simulator', () => {
     expect((await t.admin.ok('sync/status', {}))[0].online).toBe(true);
   });
 
-  it('honours 429 Retry-After and survives a malformed answer', async () => {
+  it('honours 429 Retry-After inside the call; a garbled answer rests the upstream without costing attempts, then the records go', async () => {
     const { sim, t, scan, outbox, drain } = await setup();
     await scan('SB00001');
     sim.faults.rateLimited = 1;
@@ -71,10 +71,26 @@ describe('outbox drain to the bag-tracking simulator', () => {
     expect(outbox('done')).toBe(1);
 
     await scan('C-1');
-    sim.faults.malformed = 3; // more than the retries in one call
+    sim.faults.malformed = 2;
+    const requests = sim.stats().requests;
     await drain();
+    expect(sim.stats().requests).toBe(requests + 1); // not JSON: not retried inside the call
     expect(outbox('pending')).toBe(2);
+    expect((await t.admin.ok('sync/status', {}))[0]).toMatchObject({
+      online: false,
+      lastError: 'bags answered with something that is not JSON',
+      restingUntil: t.clock.t + 5000,
+    });
+    await drain(); // resting: nothing is sent
+    expect(sim.stats().requests).toBe(requests + 1);
+    t.clock.advance(5000);
+    await drain(); // the second garbled answer
+    t.clock.advance(5000);
     await drain();
+    expect(outbox('done')).toBe(3);
+    expect(t.station.database.sqlite.prepare('SELECT max(attempts) n FROM outbox').get()).toEqual({ n: 0 });
+    expect([...sim.applied.values()]).toEqual([1, 1, 1]);
+    expect((await t.admin.ok('sync/status', {}))[0]).toMatchObject({ online: true, queued: 0 });
   });
 
   it('a record the upstream keeps refusing backs off alone, then waits for an admin; the queue keeps moving', async () => {
