@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ImportResult } from '../../src/shared/contract/imports';
 import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile, uploadFile, waitForJob, xlsx } from '../support/imports';
 import { withAdmin } from '../support/station';
@@ -126,18 +127,26 @@ describe('import', () => {
 });
 
 describe('bad input gets a clear message and writes nothing', () => {
-  async function refused(name: string, bytes: Buffer, message: RegExp) {
+  /**
+   * The preview refuses the file with the reason. Starting anyway (say, with columns chosen by
+   * hand) writes no bags either: the job fails with the same reason, or — when only the columns
+   * were wrong — reads every row and rejects it.
+   */
+  async function refused(name: string, bytes: Buffer, message: RegExp, startedAnyway: 'fails' | 'rejects every row' = 'fails') {
     const t = await withAdmin();
     const before = bagData(t);
     const uploadId = await uploadFile(t.admin, name, bytes);
-    const r = await t.admin.call('imports/preview', { uploadId });
-    expect(r).toMatchObject({ ok: false, error: { code: 'invalid' } });
-    if (!r.ok) expect(r.error.message).toMatch(message);
-    // Starting anyway (say, with columns chosen by hand) writes no bags either.
+    expect(await t.admin.call('imports/preview', { uploadId })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid', message: expect.stringMatching(message) },
+    });
     const job = await t.admin.ok('imports/start', { uploadId, mapping: { parent: 0, child: 1 } });
     const done = await waitForJob(t.admin, job.id);
-    if (done.status === 'succeeded') expect(done.result).toMatchObject({ linked: 0 });
-    else expect(done.status).toBe('failed');
+    expect(done).toMatchObject(
+      startedAnyway === 'fails'
+        ? { status: 'failed', error: expect.stringMatching(message) }
+        : { status: 'succeeded', result: { linked: 0, rejected: (done.result as ImportResult).rows } },
+    );
     expect(bagData(t)).toEqual(before);
   }
 
@@ -163,6 +172,7 @@ describe('bad input gets a clear message and writes nothing', () => {
         ['x', '1'],
       ]),
       /no parent and child columns. Columns found: Name, Weight/,
+      'rejects every row',
     ));
   it('a CSV line too long to be a record', () =>
     refused('huge.csv', Buffer.from(`Parent,Child\nSB00001,"${'x'.repeat(1_100_000)}"\n`), /cannot be read as CSV/));
