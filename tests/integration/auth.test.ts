@@ -40,8 +40,12 @@ describe('sign-in', () => {
     const w = t.window();
     const wrongUser = await w.call('auth/login', { username: 'nobody', secret: '4321' });
     const wrongPin = await w.call('auth/login', { username: 'dock1', secret: '0000' });
-    expect(wrongUser.ok || wrongPin.ok).toBe(false);
-    if (!wrongUser.ok && !wrongPin.ok) expect(wrongUser.error.message).toBe(wrongPin.error.message);
+    const wrongPassword = await w.call('auth/login', { username: 'boss', secret: 'wrong horse' });
+    // The same answer, code and words, whichever part was wrong.
+    expect(wrongUser).toEqual({ ok: false, error: { code: 'unauthenticated', message: 'User name or password/PIN is wrong' } });
+    expect(wrongPin).toEqual(wrongUser);
+    expect(wrongPassword).toEqual(wrongUser);
+    expect((await w.ok('auth/login', { username: 'boss', secret: 'correct horse' })).user?.role).toBe('admin');
     expect((await w.ok('auth/login', { username: 'DOCK1', secret: '4321' })).user?.role).toBe('dispatcher');
   });
 
