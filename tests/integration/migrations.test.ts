@@ -2,10 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashSecret } from '../../src/main/auth/passwords';
 import { silentLogger } from '../../src/main/platform/logger';
+import { databasePath } from '../../src/main/app/station';
 import { openDatabase, pendingMigrations } from '../../src/main/db/open';
+import { ReadCache } from '../../src/main/upstreams/read-cache';
+import { UpstreamError } from '../../src/main/upstreams/http';
 import { onRelease, releaseAll } from '../support/cleanup';
-import { makeStation, MIGRATIONS_DIR, tempDir } from '../support/station';
+import { csv, importFile } from '../support/imports';
+import { makeStation, ManualClock, MIGRATIONS_DIR, TEST_KDF, tempDir } from '../support/station';
 
 const TABLES = [
   'audit_log',
@@ -100,6 +105,76 @@ describe('migrations', () => {
     expect(() => upgraded.sqlite.prepare('insert into bag_links (child_id, parent_id, linked_at) values (2, 1, 2)').run()).toThrow(/UNIQUE|PRIMARY/);
   });
 
+  it('0002 (import job) upgrades a 0001 database holding a day of scanning: every row kept; old links belong to no import, new ones to theirs', async () => {
+    const dataDir = tempDir();
+    const file = databasePath(dataDir);
+    const old = open(file, migrationsUpTo(1));
+    await seedDockDay(old.sqlite);
+    const before = rowsByTable(old.sqlite);
+    old.close();
+
+    const upgraded = open(file, migrationsUpTo(2));
+    expect(upgraded.backupPath).not.toBeNull();
+    expect(rowsByTable(upgraded.sqlite)).toEqual({ ...before, bag_links: before.bag_links.map((link) => ({ ...link, import_job_id: null })) });
+    upgraded.close();
+
+    // The station on the upgraded file: importing the scanned link finds it already there (not
+    // "earlier in this file"), and the link the import adds carries its job.
+    const t = await makeStation({ dataDir });
+    const admin = t.window();
+    await admin.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+    const { job, result } = await importFile(
+      admin,
+      'day.csv',
+      csv([
+        ['Parent', 'Child'],
+        ['SB00001', 'C-1'],
+        ['SB00001', 'C-3'],
+      ]),
+    );
+    expect(result).toMatchObject({ linked: 1, alreadyPresent: 1, duplicates: 0, rejected: 0 });
+    const links = t.station.database.sqlite
+      .prepare('SELECT c.code, l.import_job_id FROM bag_links l JOIN bags c ON c.id = l.child_id ORDER BY c.code')
+      .all();
+    expect(links).toEqual([
+      { code: 'C-1', import_job_id: null },
+      { code: 'C-2', import_job_id: null },
+      { code: 'C-3', import_job_id: job.id },
+    ]);
+  });
+
+  it('0003 (upstream cache) upgrades a 0002 database holding scans and an import: every row kept; the cache serves its last copy when the upstream fails', async () => {
+    const file = path.join(tempDir(), 'dockside.sqlite');
+    const old = open(file, migrationsUpTo(2));
+    await seedDockDay(old.sqlite);
+    old.sqlite.exec(`
+      INSERT INTO jobs (id, kind, status, params, progress, created_by, created_at, started_at, finished_at, attempts)
+        VALUES (1, 'import', 'succeeded', '{"fileName":"truck.csv"}', 1, 1, ${DAY + 40}, ${DAY + 40}, ${DAY + 41}, 1);
+      INSERT INTO bags (id, code, kind, created_at, created_by, station_id, origin) VALUES (4, 'C-9', 'child', ${DAY + 40}, 1, 'station-1', 'import');
+      INSERT INTO bag_links (child_id, parent_id, linked_at, linked_by, import_job_id) VALUES (4, 1, ${DAY + 40}, 1, 1);`);
+    const before = rowsByTable(old.sqlite);
+    old.close();
+
+    const upgraded = open(file, migrationsUpTo(3));
+    const { upstream_cache: cache, ...kept } = rowsByTable(upgraded.sqlite);
+    expect(kept).toEqual(before);
+    expect(cache).toEqual([]);
+
+    const clock = new ManualClock();
+    const reads = new ReadCache(upgraded.db, clock.now);
+    const orders = [{ orderNo: 'DD-1', qty: 3 }];
+    expect(await reads.read('erp:DD:open-orders', 'erp-DD', async () => orders)).toMatchObject({ value: orders, fromCache: false });
+    clock.advance(10 * 60_000);
+    const down = () => Promise.reject(new UpstreamError('erp-DD', 'unavailable', 'erp-DD is unavailable (503)'));
+    expect(await reads.read('erp:DD:open-orders', 'erp-DD', down)).toEqual({
+      value: orders,
+      fetchedAt: clock.t - 10 * 60_000,
+      fromCache: true,
+      warning: 'erp-DD is unavailable (503)',
+    });
+    expect(upgraded.sqlite.prepare('SELECT key, upstream FROM upstream_cache').all()).toEqual([{ key: 'erp:DD:open-orders', upstream: 'erp-DD' }]);
+  });
+
   it('does not back up a brand-new database', () => {
     const d = open(path.join(tempDir(), 'new.sqlite'));
     expect(d.backupPath).toBeNull();
@@ -115,6 +190,52 @@ function migrationsUpTo(last: number): string {
   journal.entries = journal.entries.slice(0, last + 1);
   fs.writeFileSync(journalFile, JSON.stringify(journal));
   return dir;
+}
+
+const DAY = Date.UTC(2026, 10, 24, 6, 0, 0);
+
+/**
+ * A station's morning as the tables of migrations 0000–0001 hold it: an admin and a dispatcher,
+ * parent SB00001 with two children scanned in, SB00001 on a draft bill, and the audit and outbox
+ * rows those scans wrote. Written as SQL because today's code speaks only today's schema.
+ */
+async function seedDockDay(sqlite: Database.Database): Promise<void> {
+  const hash = await hashSecret('correct horse', TEST_KDF);
+  sqlite
+    .prepare(
+      "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES (1, 'boss', 'Boss', 'admin', ?, ?, ?)",
+    )
+    .run(hash, DAY, DAY);
+  sqlite.exec(`
+    INSERT INTO users (id, username, display_name, role, pin_hash, created_at, updated_at, last_login_at) VALUES (2, 'dock1', 'Dock 1', 'dispatcher', 'scrypt$10$8$1$AAAA$BBBB', ${DAY}, ${DAY}, ${DAY + 5});
+    INSERT INTO settings (key, value, updated_at) VALUES ('station.id', '"station-1"', ${DAY});
+    INSERT INTO bags (id, code, kind, created_at, created_by, station_id, origin) VALUES
+      (1, 'SB00001', 'parent', ${DAY + 10}, 2, 'station-1', 'scan'),
+      (2, 'C-1', 'child', ${DAY + 11}, 2, 'station-1', 'scan'),
+      (3, 'C-2', 'child', ${DAY + 12}, 2, 'station-1', 'scan');
+    INSERT INTO scans (id, at, user_id, station_id, source, raw, code, result, message, parent_id, child_id, created_child) VALUES
+      (1, ${DAY + 10}, 2, 'station-1', 'wedge', 'SB00001', 'SB00001', 'parent', 'New parent SB00001', 1, NULL, 0),
+      (2, ${DAY + 11}, 2, 'station-1', 'wedge', 'C-1', 'C-1', 'linked', 'Linked C-1 → SB00001 (1)', 1, 2, 1),
+      (3, ${DAY + 12}, 2, 'station-1', 'hid', 'C-2', 'C-2', 'linked', 'Linked C-2 → SB00001 (2)', 1, 3, 1);
+    INSERT INTO bag_links (child_id, parent_id, linked_at, linked_by, scan_id) VALUES (2, 1, ${DAY + 11}, 2, 2), (3, 1, ${DAY + 12}, 2, 3);
+    INSERT INTO bills (id, number, status, note, created_at, created_by) VALUES (1, 'B-000001', 'draft', 'Truck 4', ${DAY + 20}, 1);
+    INSERT INTO bill_parents (parent_id, bill_id, added_at, added_by) VALUES (1, 1, ${DAY + 21}, 1);
+    INSERT INTO audit_log (at, user_id, username, station_id, action, entity, entity_id, before, after) VALUES
+      (${DAY + 11}, 2, 'dock1', 'station-1', 'bags.linked', 'bag', 'C-1', '{"code":"C-1","parent":null}', '{"code":"C-1","parent":"SB00001"}'),
+      (${DAY + 12}, 2, 'dock1', 'station-1', 'bags.linked', 'bag', 'C-2', '{"code":"C-2","parent":null}', '{"code":"C-2","parent":"SB00001"}');
+    INSERT INTO outbox (op_id, op, upstream, payload, status, created_at, updated_at) VALUES
+      ('op-1', 'link_child@1', 'bags', '{"child":"C-1","parent":"SB00001"}', 'done', ${DAY + 11}, ${DAY + 30}),
+      ('op-2', 'link_child@1', 'bags', '{"child":"C-2","parent":"SB00001"}', 'pending', ${DAY + 12}, ${DAY + 12});`);
+}
+
+/** Every row of every table but the migrations' own, by table: what an upgrade must keep. */
+function rowsByTable(sqlite: Database.Database): Record<string, Record<string, unknown>[]> {
+  const tables = sqlite
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations' ORDER BY name")
+    .all() as { name: string }[];
+  return Object.fromEntries(
+    tables.map(({ name }) => [name, sqlite.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Record<string, unknown>[]]),
+  );
 }
 
 describe('WAL checkpointer', () => {
