@@ -194,3 +194,58 @@ export async function expectReadable(locator: Locator, { minFontPx = 20, minCont
   expect(fontPx, 'font size in px').toBeGreaterThanOrEqual(minFontPx);
   expect(contrast, 'contrast ratio').toBeGreaterThanOrEqual(minContrast);
 }
+
+/**
+ * What a person a metre away cannot read, on the whole page as it is: text under `minFontPx`,
+ * text under 7:1 contrast against the colour behind it, words wrapped into a column of single
+ * letters, and panels wider than they show. Each problem names the element.
+ */
+export async function unreadableText(page: Page, { minFontPx = 18, minContrast = 7 } = {}): Promise<string[]> {
+  return page.evaluate(
+    ({ minFontPx, minContrast }) => {
+      const rgba = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = ([r, g, b]: number[]) =>
+        [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+      const backgroundOf = (el: Element | null): number[] | null => {
+        for (; el; el = el.parentElement) {
+          const style = getComputedStyle(el);
+          if (style.backgroundImage !== 'none') return null; // a gradient: judged by eye, not here
+          const bg = rgba(style.backgroundColor);
+          if ((bg[3] ?? 1) > 0) return bg;
+        }
+        return [255, 255, 255];
+      };
+      const problems: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = (node.textContent ?? '').trim();
+        const el = node.parentElement;
+        if (!text || !el || el.closest('.sr-only, svg, option')) continue;
+        const rects = [...(() => { const r = document.createRange(); r.selectNodeContents(node); return r.getClientRects(); })()].filter((r) => r.width > 0);
+        if (rects.length === 0) continue; // not on screen
+        const style = getComputedStyle(el);
+        const name = `<${el.tagName.toLowerCase()}${el.className ? ` class="${el.className}"` : ''}> "${text.slice(0, 40)}"`;
+        const fontPx = parseFloat(style.fontSize);
+        if (fontPx < minFontPx) problems.push(`${name}: ${fontPx}px text`);
+        const bg = backgroundOf(el);
+        if (bg && !el.closest(':disabled')) {
+          const [hi, lo] = [luminance(rgba(style.color)), luminance(bg)].sort((a, b) => b - a);
+          const contrast = (hi + 0.05) / (lo + 0.05);
+          if (contrast < minContrast) problems.push(`${name}: contrast ${contrast.toFixed(2)}:1`);
+        }
+        const lines = new Set(rects.map((r) => Math.round(r.top))).size;
+        if (lines >= 3 && text.replace(/\s/g, '').length / lines < 3) problems.push(`${name}: wrapped into ${lines} lines of a letter or two`);
+      }
+      // A panel that needs sideways scrolling hides its last column (a Remove button) off screen.
+      for (const el of document.querySelectorAll('body *')) {
+        const style = getComputedStyle(el);
+        const clips = ['auto', 'scroll', 'hidden'].includes(style.overflowX) || el === document.scrollingElement;
+        if (clips && !el.matches('.sr-only') && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+          problems.push(`<${el.tagName.toLowerCase()} class="${el.className}">: ${el.scrollWidth - el.clientWidth}px wider than it shows`);
+        }
+      }
+      return problems;
+    },
+    { minFontPx, minContrast },
+  );
+}
