@@ -28,7 +28,7 @@ for (const size of SIZES) {
   test.describe(at, () => {
     test.use({ viewport: size });
 
-    test(`scan, bills, import and export, and Admin → Sync are readable at ${at}`, async ({ page, station }) => {
+    test(`scan, bills, import and export, Admin → Sync and Audit, and search are readable at ${at}`, async ({ page, station }) => {
       const problems: string[] = [];
       const look = async (name: string) => {
         await screenshot(page, `${name}-${at}`);
@@ -81,6 +81,16 @@ for (const size of SIZES) {
       await page.getByRole('tab', { name: 'Sync' }).click();
       await expect(page.locator('tr[data-upstream="bags"]')).toBeVisible();
       await look('screen-admin-sync');
+      await page.getByRole('tab', { name: 'Audit' }).click();
+      await expect(page.locator('.audit-row').first()).toBeVisible();
+      await look('screen-admin-audit');
+
+      await open(/Search/);
+      await page.getByLabel('Id starts with').fill('c-0000');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.getByRole('button', { name: 'C-000001' }).click();
+      await expect(page.getByRole('region', { name: 'Bag C-000001' })).toBeVisible();
+      await look('screen-search');
 
       expect(problems).toEqual([]);
     });
