@@ -97,7 +97,9 @@ describe('ERP (OData v4) open orders', () => {
   });
 
   it('serve the cached copy with its age when the ERP is down, slow or answers garbage; refresh asks again', async () => {
-    const { sim, t } = await setup({ readTimeoutMs: 400 });
+    // A 1 s read timeout leaves a loaded machine room for the answers that are not held back; the
+    // slow one is held 3 s, and a timer only ever fires later under load, never sooner.
+    const { sim, t } = await setup({ readTimeoutMs: 1000 });
     const first = await t.admin.ok('erp/open-orders', { org: 'DD' });
     const before = sim.requests.length;
     t.clock.advance(60_000);
@@ -119,7 +121,7 @@ describe('ERP (OData v4) open orders', () => {
 
     sim.faults.malformed = 0;
     t.clock.advance(31_000); // the failed probe reopened the breaker for 30 s
-    sim.faults.latencyMs = 1500; // longer than the 400 ms read timeout
+    sim.faults.latencyMs = 3000; // longer than the 1 s read timeout
     const slow = await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true });
     expect(slow).toMatchObject({ fromCache: true, warning: 'erp-DD did not answer in time' });
 

@@ -141,11 +141,14 @@ describe('outbox drain to the bag-tracking simulator', () => {
   });
 
   it('an answer lost after the upstream committed: the batch is sent again and applied once', async () => {
-    const { sim, scan, outbox, drain } = await setup(300);
+    // A 1 s read timeout leaves a loaded machine room for the answers that are not held back;
+    // the held one waits 5 s, and a timer only ever fires later under load, never sooner.
+    const { sim, t, scan, outbox, drain } = await setup(1000);
     await scan('SB00001');
     for (let i = 0; i < 4; i++) await scan(`C-${i}`);
-    sim.faults.commitThenHangMs = 1500; // applied, then the answer is late: the station times out
+    sim.faults.commitThenHangMs = 5000; // applied, then the answer is late: the station times out
     await drain();
+    expect(t.waits).toEqual([250]); // timed out, waited the first backoff step, sent the batch again
     await drain();
     expect(outbox('done')).toBe(9);
     expect(sim.stats().duplicates).toBeGreaterThanOrEqual(9);
