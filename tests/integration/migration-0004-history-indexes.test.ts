@@ -3,10 +3,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { openDatabase } from '../../src/main/db/open';
+import { releaseAll } from '../support/cleanup';
 import { MIGRATIONS_DIR, tempDir } from '../support/station';
 
 const opened: { close(): void }[] = [];
 afterEach(() => opened.splice(0).forEach((d) => d.close()));
+afterEach(releaseAll); // deletes the temp folders
 
 function open(file: string, migrationsDir = MIGRATIONS_DIR) {
   const d = openDatabase({ path: file, migrationsDir, logger: silentLogger });

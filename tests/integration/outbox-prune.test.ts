@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { OUTBOX_RETENTION_MS, OutboxPruner } from '../../src/main/outbox/prune';
+import { releaseAll } from '../support/cleanup';
 import { makeStation, type TestStation } from '../support/station';
 
 const DAY = 86_400_000;
@@ -8,6 +9,7 @@ const opened: TestStation[] = [];
 afterEach(async () => {
   for (const t of opened.splice(0)) await t.close();
 });
+afterEach(releaseAll); // deletes the stations' temp folders
 
 async function station(config: Parameters<typeof makeStation>[0] = {}) {
   const t = await makeStation({ outboxPruneEveryMs: 0, ...config });
