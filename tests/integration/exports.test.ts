@@ -96,7 +96,19 @@ describe('exports', () => {
   });
 
   // Fails today: exports/chunk reads any export by id, whoever made it (src/main/exports/service.ts chunk()).
-  it.fails('a biller cannot read another biller’s export', async () => {
+  it('a job is seen and cancelled only by the person who started it, or an admin', async () => {
+    const t = await withAdmin();
+    const alice = await t.signedIn('biller', 'alice');
+    const bob = await t.signedIn('biller', 'bob');
+    const job = await alice.ok('exports/start', { what: 'audit', format: 'csv' });
+    expect((await waitForJob(alice, job.id)).status).toBe('succeeded');
+    expect(await bob.call('jobs/get', { jobId: job.id })).toMatchObject({ ok: false, error: { code: 'not_found', message: `No job ${job.id}` } });
+    expect(await bob.call('jobs/cancel', { jobId: job.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await bob.call('imports/rejected-report', { jobId: job.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect((await t.admin.ok('jobs/get', { jobId: job.id })).status).toBe('succeeded');
+  });
+
+  it('a biller cannot read another biller’s export', async () => {
     const t = await withAdmin();
     const alice = await t.signedIn('biller', 'alice');
     const bob = await t.signedIn('biller', 'bob');

@@ -155,7 +155,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: (job) => pushToSignedIn('job/progress', job) });
     const interrupted = jobs.markInterrupted();
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
-    const filesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : config.dataDir;
+    // An in-memory station (tests, benches) keeps its files in a temp folder that close() removes.
+    const tempFilesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : null;
+    const filesDir = tempFilesDir ?? config.dataDir;
     const imports = new ImportService({ db, settings, audit, jobs, now, filesDir });
     const exports = new ExportService({ db, jobs, settings, filesDir, now });
     const scanners = new ScannerService({
@@ -269,6 +271,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await sync.stop();
         await checkpointer?.stop();
         database.close();
+        if (tempFilesDir) fs.rmSync(tempFilesDir, { recursive: true, force: true });
       },
     };
   } catch (error) {

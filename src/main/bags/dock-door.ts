@@ -105,13 +105,9 @@ export class DockDoorService {
     }
     const { code } = classified;
     if (classified.kind === 'parent') return this.#immediate(() => this.takeParent(session, actor, code, currentId, now, log));
-    try {
-      return this.#immediate(() => this.linkChild(session, actor, code, currentId, now, log));
-    } catch (error) {
-      // Another connection linked the same child between our read and our insert: report who won.
-      if (isConstraintError(error)) return this.#immediate(() => this.linkChild(session, actor, code, currentId, now, log));
-      throw error;
-    }
+    // BEGIN IMMEDIATE takes the write lock before the first read: a door linking the same child at
+    // the same moment waits for ours, then reads our link and reports it as a conflict.
+    return this.#immediate(() => this.linkChild(session, actor, code, currentId, now, log));
   }
 
   private scanLog(user: Scanner, input: ScanInput, classified: Classified, now: number): ScanLog {
@@ -268,8 +264,4 @@ function prepareStatements(db: Database.Database) {
       INSERT INTO scans (at, user_id, station_id, source, device, raw, code, result, message, parent_id, child_id, created_child)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
   };
-}
-
-function isConstraintError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
 }

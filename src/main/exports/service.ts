@@ -156,8 +156,8 @@ export class ExportService {
     return { fileName, rows, bytes: fs.statSync(file).size };
   }
 
-  chunk(jobId: number, offset: number): FileChunk {
-    const job = this.deps.jobs.get(jobId);
+  chunk(jobId: number, offset: number, viewer: { id: number; role: string }): FileChunk {
+    const job = this.deps.jobs.getFor(jobId, viewer);
     if (job.kind !== 'export') throw new DomainError('not_found', 'Not an export');
     if (job.status !== 'succeeded') throw new DomainError('conflict', 'The export is not finished');
     const { format, fileName } = this.deps.jobs.params<{ format: 'csv' | 'xlsx'; fileName: string }>(jobId);

@@ -12,5 +12,8 @@ export function registerImportHandlers(r: HandlerRegistry, imports: ImportServic
       return p;
     })
     .add('imports/start', (req, ctx) => imports.start(req.uploadId, req.mapping, actorFromUser(ctx), totals.get(req.uploadId) ?? null))
-    .add('imports/rejected-report', (req) => imports.rejectedReport(req.jobId));
+    .add('imports/rejected-report', (req, ctx) => {
+      if (!ctx.user) throw new Error('rejected-report call without a user');
+      return imports.rejectedReport(req.jobId, ctx.user);
+    });
 }

@@ -62,7 +62,8 @@ export class ImportService {
     return path.join(this.#reports, `import-${jobId}-rejected.csv`);
   }
 
-  rejectedReport(jobId: number): ExportedFile {
+  rejectedReport(jobId: number, viewer: { id: number; role: string }): ExportedFile {
+    this.deps.jobs.getFor(jobId, viewer);
     const file = this.reportPath(jobId);
     if (!fs.existsSync(file)) throw new DomainError('not_found', 'No rejected-rows report for that import');
     const { fileName } = this.deps.jobs.params<{ fileName: string }>(jobId);

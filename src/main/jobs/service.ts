@@ -144,6 +144,16 @@ export class JobService {
     };
   }
 
+  /**
+   * A job as one person may see it: its creator, or an admin. Anyone else is told there is no such
+   * job, so job ids cannot be walked to read other people's imports and exports.
+   */
+  getFor(id: number, viewer: { id: number; role: string }): JobView {
+    const row = this.#sql.get.get(id) as (JobRow & { created_by: number | null }) | undefined;
+    if (!row || (viewer.role !== 'admin' && row.created_by !== viewer.id)) throw new DomainError('not_found', `No job ${id}`);
+    return this.get(id);
+  }
+
   params<T>(id: number): T {
     const row = this.#sql.get.get(id) as JobRow | undefined;
     if (!row) throw new DomainError('not_found', `No job ${id}`);
