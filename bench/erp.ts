@@ -19,7 +19,12 @@ const secrets = new Map([
   ['erp.DD.username', erp.users.DD.username],
   ['erp.DD.password', erp.users.DD.password],
 ]);
-const client = new ODataClient({ baseUrl: erp.url, now: Date.now, log: silentLogger, secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] } });
+const client = new ODataClient({
+  baseUrl: erp.url,
+  now: Date.now,
+  log: silentLogger,
+  secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+});
 const select = ['OrderNo', 'OrderRev', 'Customer', 'OrderStatus', 'ProductionStatus', 'DateScheduled', 'EtaDate', 'Qty'];
 
 async function raw(): Promise<{ rows: number; pages: number }> {
@@ -74,7 +79,21 @@ await erp.close();
 
 const c = median(clientMs);
 const r = median(rawMs);
-console.log(`${ROWS} rows in ${pages} server pages: client ${c.toFixed(0)} ms, bare fetch ${r.toFixed(0)} ms (median of ${RUNS}); open orders (${open}) ${median(openMs).toFixed(0)} ms`);
+console.log(
+  `${ROWS} rows in ${pages} server pages: client ${c.toFixed(0)} ms, bare fetch ${r.toFixed(0)} ms (median of ${RUNS}); open orders (${open}) ${median(openMs).toFixed(0)} ms`,
+);
 fs.mkdirSync('bench/results', { recursive: true });
-fs.appendFileSync('bench/results/erp.jsonl', JSON.stringify({ at: new Date().toISOString(), rows: ROWS, pages, client_ms: +c.toFixed(1), raw_ms: +r.toFixed(1), open_orders_ms: +median(openMs).toFixed(1) }) + '\n');
-console.log(`rows=${ROWS} pages=${pages} client_ms=${c.toFixed(1)} raw_ms=${r.toFixed(1)} ratio=${(c / r).toFixed(2)} open_orders_ms=${median(openMs).toFixed(1)}`);
+fs.appendFileSync(
+  'bench/results/erp.jsonl',
+  JSON.stringify({
+    at: new Date().toISOString(),
+    rows: ROWS,
+    pages,
+    client_ms: +c.toFixed(1),
+    raw_ms: +r.toFixed(1),
+    open_orders_ms: +median(openMs).toFixed(1),
+  }) + '\n',
+);
+console.log(
+  `rows=${ROWS} pages=${pages} client_ms=${c.toFixed(1)} raw_ms=${r.toFixed(1)} ratio=${(c / r).toFixed(2)} open_orders_ms=${median(openMs).toFixed(1)}`,
+);

@@ -61,7 +61,12 @@ async function station(): Promise<Record<string, number>> {
   let t0 = performance.now();
   for (let at = 0; at < size; at += chunk.length) {
     const n = fs.readSync(fd, chunk, 0, chunk.length, at);
-    const r = await t.admin.ok('imports/upload', { ...(uploadId ? { uploadId } : {}), name: path.basename(file), chunk: chunk.subarray(0, n).toString('base64'), last: at + n >= size });
+    const r = await t.admin.ok('imports/upload', {
+      ...(uploadId ? { uploadId } : {}),
+      name: path.basename(file),
+      chunk: chunk.subarray(0, n).toString('base64'),
+      last: at + n >= size,
+    });
     uploadId = r.uploadId;
   }
   fs.closeSync(fd);

@@ -36,7 +36,10 @@ async function writeCsv(file: string, rows: number): Promise<void> {
 }
 
 function run(side: 'raw' | 'station', file: string, rows: number): Record<string, number> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/import-run.ts', side, file, String(rows)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/import-run.ts', side, file, String(rows)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 

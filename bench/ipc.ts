@@ -55,4 +55,9 @@ const result = {
 };
 fs.mkdirSync('bench/results', { recursive: true });
 fs.appendFileSync(path.join('bench/results', 'ipc.jsonl'), JSON.stringify(result) + '\n');
-console.log(Object.entries(result).filter(([k]) => k !== 'at').map(([k, v]) => `${k}=${v}`).join(' '));
+console.log(
+  Object.entries(result)
+    .filter(([k]) => k !== 'at')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' '),
+);

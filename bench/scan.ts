@@ -60,7 +60,9 @@ for (const name of ['dock2', 'dock3', 'dock4', 'dock5']) {
   await first.admin.ok('users/create', { username: name, displayName: name, role: 'dispatcher', password: 'password-123' });
 }
 const sqlite = first.station.database.sqlite;
-const userIds = new Map((sqlite.prepare('SELECT id, username FROM users').all() as { id: number; username: string }[]).map((u) => [u.username, u.id]));
+const userIds = new Map(
+  (sqlite.prepare('SELECT id, username FROM users').all() as { id: number; username: string }[]).map((u) => [u.username, u.id]),
+);
 const here = first.station.settings.stationId();
 const now = first.clock.now();
 
@@ -116,9 +118,29 @@ const seedBatch = sqlite.transaction((from: number, to: number) => {
       at = Math.round(historyStart + made * step);
       const code = `C${String(child++).padStart(8, '0')}`;
       const childId = Number(insBag.run(code, 'child', at, userId, station).lastInsertRowid);
-      const scanId = insScan.run(at, userId, station, code, code, 'linked', `Linked ${code} → ${parentCode} (${c + 1})`, parentId, childId, 1).lastInsertRowid;
+      const scanId = insScan.run(
+        at,
+        userId,
+        station,
+        code,
+        code,
+        'linked',
+        `Linked ${code} → ${parentCode} (${c + 1})`,
+        parentId,
+        childId,
+        1,
+      ).lastInsertRowid;
       insLink.run(childId, parentId, at, userId, scanId);
-      insAudit.run(at, userId, user, station, 'bags.linked', code, JSON.stringify({ code, parent: null }), JSON.stringify({ code, parent: parentCode }));
+      insAudit.run(
+        at,
+        userId,
+        user,
+        station,
+        'bags.linked',
+        code,
+        JSON.stringify({ code, parent: null }),
+        JSON.stringify({ code, parent: parentCode }),
+      );
       queue(made, 'link_child@1', { child: code, parent: parentCode, at, by: user, station }, at);
       made++;
     }
@@ -127,7 +149,9 @@ const seedBatch = sqlite.transaction((from: number, to: number) => {
 for (let p = 0; p < parents; p += 2000) seedBatch(p, p + 2000);
 // The bill the bench views: the first 500 parents.
 const bill = await first.admin.ok('bills/create', { note: 'bench' });
-sqlite.prepare("INSERT INTO bill_parents (parent_id, bill_id, added_at) SELECT id, ?, created_at FROM bags WHERE kind = 'parent' ORDER BY id LIMIT 500").run(bill.id);
+sqlite
+  .prepare("INSERT INTO bill_parents (parent_id, bill_id, added_at) SELECT id, ?, created_at FROM bags WHERE kind = 'parent' ORDER BY id LIMIT 500")
+  .run(bill.id);
 // The months' other bills, finalized: 350 parents each, all but the newest few hundred parents billed.
 const insBill = sqlite.prepare(
   "INSERT INTO bills (number, status, kg_per_child, total_children, created_at, created_by, finalized_at, finalized_by) VALUES (?, 'finalized', 1, ?, ?, ?, ?, ?)",
@@ -190,7 +214,11 @@ for (const [name, match, params] of hot) {
   const sql = [...prepared].find((s) => match.test(s));
   console.log(`  ${name}${sql ? '' : ': not in this code'}`);
   if (!sql) continue;
-  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(typeof params === 'function' ? params(sql) : params)) as { id: number; parent: number; detail: string }[];
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(typeof params === 'function' ? params(sql) : params)) as {
+    id: number;
+    parent: number;
+    detail: string;
+  }[];
   const depth = new Map<number, number>([[0, 0]]);
   for (const r of rows) {
     depth.set(r.id, (depth.get(r.parent) ?? 0) + 1);
@@ -229,7 +257,8 @@ async function scanChild(w: TestWindow): Promise<[number, number]> {
   const current = await w.ok('bags/current', {});
   const t2 = performance.now();
   if (r.result !== 'linked') throw new Error(`link ${code}: ${r.result}`);
-  if (current.recent.length === 0 || current.recent[0].code !== code) throw new Error(`bags/current after ${code}: recent scans do not start with it`);
+  if (current.recent.length === 0 || current.recent[0].code !== code)
+    throw new Error(`bags/current after ${code}: recent scans do not start with it`);
   return [t1 - t0, t2 - t0];
 }
 const linkTimes: number[] = [];
@@ -346,7 +375,9 @@ const result = {
       }
     : {}),
 };
-console.log(`link:   p50 ${result.link_p50_ms} ms  p99 ${result.link_p99_ms} ms  (${LINKS} links; bare commit p50 ${result.bare_commit_p50_ms} p99 ${result.bare_commit_p99_ms})`);
+console.log(
+  `link:   p50 ${result.link_p50_ms} ms  p99 ${result.link_p99_ms} ms  (${LINKS} links; bare commit p50 ${result.bare_commit_p50_ms} p99 ${result.bare_commit_p99_ms})`,
+);
 console.log(`screen: p50 ${result.scan_screen_p50_ms} ms  p99 ${result.scan_screen_p99_ms} ms  (the link plus bags/current)`);
 console.log(`link with synchronous=NORMAL (comparison): p50 ${result.link_normal_p50_ms} ms  p99 ${result.link_normal_p99_ms} ms`);
 console.log(`sync/status: p50 ${result.sync_status_p50_ms} ms  p99 ${result.sync_status_p99_ms} ms  (${STATUS_CALLS} calls)`);

@@ -16,7 +16,17 @@ const t = await withAdmin({ upstreams: { bags: { url: sim.url } }, syncIntervalM
 const db = t.station.database.db;
 t.station.database.sqlite.transaction(() => {
   for (let i = 0; i < RECORDS; i++) {
-    enqueue(db, Date.now(), { op: 'link_child@1', upstream: 'bags', payload: { child: `C${String(i).padStart(8, '0')}`, parent: `SB${String(Math.floor(i / 30)).padStart(5, '0')}`, at: Date.now(), by: 'dock1', station: 'bench' } });
+    enqueue(db, Date.now(), {
+      op: 'link_child@1',
+      upstream: 'bags',
+      payload: {
+        child: `C${String(i).padStart(8, '0')}`,
+        parent: `SB${String(Math.floor(i / 30)).padStart(5, '0')}`,
+        at: Date.now(),
+        by: 'dock1',
+        station: 'bench',
+      },
+    });
   }
 })();
 
@@ -30,7 +40,12 @@ await sim.close();
 if (left !== 0 || stats.applied !== RECORDS) throw new Error(`not drained: ${left} left, ${stats.applied} applied`);
 const twice = [...sim.applied.values()].filter((n) => n > 1).length;
 
-console.log(`${RECORDS.toLocaleString()} records in ${stats.requests} batches: ${drainS.toFixed(2)} s (${Math.round(RECORDS / drainS).toLocaleString()} records/s); applied twice: ${twice}; resent and deduped: ${stats.duplicates}`);
+console.log(
+  `${RECORDS.toLocaleString()} records in ${stats.requests} batches: ${drainS.toFixed(2)} s (${Math.round(RECORDS / drainS).toLocaleString()} records/s); applied twice: ${twice}; resent and deduped: ${stats.duplicates}`,
+);
 fs.mkdirSync('bench/results', { recursive: true });
-fs.appendFileSync('bench/results/sync.jsonl', JSON.stringify({ at: new Date().toISOString(), records: RECORDS, drain_s: +drainS.toFixed(3), duplicates: twice, resent: stats.duplicates }) + '\n');
+fs.appendFileSync(
+  'bench/results/sync.jsonl',
+  JSON.stringify({ at: new Date().toISOString(), records: RECORDS, drain_s: +drainS.toFixed(3), duplicates: twice, resent: stats.duplicates }) + '\n',
+);
 console.log(`records=${RECORDS} drain_s=${drainS.toFixed(3)} duplicates=${twice}`);

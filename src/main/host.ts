@@ -46,7 +46,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dataDir = path.resolve(
-    values['data-dir'] ?? path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'Dockside', values.demo ? 'demo' : 'station'),
+    values['data-dir'] ??
+      path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'Dockside', values.demo ? 'demo' : 'station'),
   );
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -110,7 +111,11 @@ async function main(): Promise<void> {
     station.secrets.set('biotrack.password', biotrackSimulator.credentials.password);
   }
   if (biotrackSimulator && !station.settings.get().biotrackLocation) {
-    station.settings.update({ biotrackLocation: biotrackSimulator.credentials.location }, { userId: null, username: 'demo setup' }, { stationId: station.settings.stationId(), now: Date.now });
+    station.settings.update(
+      { biotrackLocation: biotrackSimulator.credentials.location },
+      { userId: null, username: 'demo setup' },
+      { stationId: station.settings.stationId(), now: Date.now },
+    );
   }
   const host = await startBrowserHost({
     station,

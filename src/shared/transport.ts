@@ -14,5 +14,4 @@ export interface InvokeFrame {
 }
 
 export type ServerFrame =
-  | { t: 'result'; id: number | null; envelope: Envelope<unknown> }
-  | { [E in EventName]: { t: 'event'; event: E; data: EventMap[E] } }[EventName];
+  { t: 'result'; id: number | null; envelope: Envelope<unknown> } | { [E in EventName]: { t: 'event'; event: E; data: EventMap[E] } }[EventName];

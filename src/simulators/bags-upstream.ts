@@ -35,7 +35,15 @@ export interface BagsSimulator {
 }
 
 export async function startBagsSimulator(port = 0): Promise<BagsSimulator> {
-  const faults: BagsSimulatorFaults = { unavailable: 0, retryAfterS: null, rateLimited: 0, malformed: 0, latencyMs: 0, errorWhen: null, commitThenHangMs: 0 };
+  const faults: BagsSimulatorFaults = {
+    unavailable: 0,
+    retryAfterS: null,
+    rateLimited: 0,
+    malformed: 0,
+    latencyMs: 0,
+    errorWhen: null,
+    commitThenHangMs: 0,
+  };
   const applied = new Map<string, number>();
   const links = new Map<string, string>(); // child → parent, the upstream's own view
   const counts = { requests: 0, opsReceived: 0, duplicates: 0, conflicts: 0, errors: 0 };

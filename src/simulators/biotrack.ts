@@ -51,11 +51,43 @@ export const BIOTRACK_DEMO = {
 };
 
 const ROOMS = [
-  { roomid: '1', name: 'Vault', location: BIOTRACK_DEMO.location, deleted: '0', quarantine: '0', transactionid: '4032', transactionid_original: '4032' },
-  { roomid: '2', name: 'Packaging', location: BIOTRACK_DEMO.location, deleted: '0', quarantine: '0', transactionid: '4033', transactionid_original: '4033' },
-  { roomid: '3', name: 'Shipping dock', location: BIOTRACK_DEMO.location, deleted: '0', quarantine: '0', transactionid: '4034', transactionid_original: '4034' },
+  {
+    roomid: '1',
+    name: 'Vault',
+    location: BIOTRACK_DEMO.location,
+    deleted: '0',
+    quarantine: '0',
+    transactionid: '4032',
+    transactionid_original: '4032',
+  },
+  {
+    roomid: '2',
+    name: 'Packaging',
+    location: BIOTRACK_DEMO.location,
+    deleted: '0',
+    quarantine: '0',
+    transactionid: '4033',
+    transactionid_original: '4033',
+  },
+  {
+    roomid: '3',
+    name: 'Shipping dock',
+    location: BIOTRACK_DEMO.location,
+    deleted: '0',
+    quarantine: '0',
+    transactionid: '4034',
+    transactionid_original: '4034',
+  },
   // Room ids are per facility: room 1 of the other facility is not our Vault.
-  { roomid: '1', name: 'Quarantine', location: BIOTRACK_DEMO.otherLocation, deleted: '0', quarantine: '1', transactionid: '4035', transactionid_original: '4035' },
+  {
+    roomid: '1',
+    name: 'Quarantine',
+    location: BIOTRACK_DEMO.otherLocation,
+    deleted: '0',
+    quarantine: '1',
+    transactionid: '4035',
+    transactionid_original: '4035',
+  },
 ];
 
 export interface SimInventory {
@@ -124,7 +156,14 @@ export function bioTrackLabs(items: SimInventory[]): Map<string, SimLab> {
       transactionid_original: 75_300_000 + i,
       test: [
         { type: 1, moisture: '9.2' },
-        { type: 2, Total: (Number(thc) + 0.4).toFixed(1), THCA: (i % 3 === 0 ? 0 : 0.2 * (i % 5)).toFixed(1), CBDA: '0', THC: thc, CBD: (0.02 * (i % 3)).toFixed(2) },
+        {
+          type: 2,
+          Total: (Number(thc) + 0.4).toFixed(1),
+          THCA: (i % 3 === 0 ? 0 : 0.2 * (i % 5)).toFixed(1),
+          CBDA: '0',
+          THC: thc,
+          CBD: (0.02 * (i % 3)).toFixed(2),
+        },
         { type: 3, Stems: '0', Other: '0' },
         { type: 4, aerobic_bacteria: '0', yeast_and_mold: '0', coliforms: '0', bile_tolerant: '0', e_coli_and_salmonella: '0' },
         { type: 6, total_mycotoxins: '0' },
@@ -142,7 +181,14 @@ interface SimManifest {
   deleted: number;
   fulfilled: number;
   transactionid: number;
-  stops: { stop_number: number; vendor_license: string; approximate_departure: number; approximate_arrival: number; approximate_route: string; barcodeid: string[] }[];
+  stops: {
+    stop_number: number;
+    vendor_license: string;
+    approximate_departure: number;
+    approximate_arrival: number;
+    approximate_route: string;
+    barcodeid: string[];
+  }[];
 }
 
 export interface BioTrackSimulator {
@@ -160,17 +206,38 @@ export interface BioTrackSimulator {
 
 const PHP_WARNING = (what: string) =>
   `<br />\n<b>Warning</b>:  include_once(/srv/bunk/lib/BioTrack/inventory/qa_check-${what}.php): Failed to open stream: No such file or directory in <b>/srv/bunk/lib/BioTrack2014/inventory/qa_check_all.php</b> on line <b>38</b><br />\n`;
-const PHP_NOTICE_WITH_BRACKETS = '<br />\n<b>Notice</b>:  Array to string conversion in <b>/srv/bunk/lib/BioTrack2014/main.php</b> on line <b>91</b> [json] {closure}<br />\n';
+const PHP_NOTICE_WITH_BRACKETS =
+  '<br />\n<b>Notice</b>:  Array to string conversion in <b>/srv/bunk/lib/BioTrack2014/main.php</b> on line <b>91</b> [json] {closure}<br />\n';
 
 export async function startBioTrackSimulator(options: { items?: number; port?: number } = {}): Promise<BioTrackSimulator> {
   const credentials = { ...BIOTRACK_DEMO };
-  const faults: BioTrackFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, expireSessions: false, strayPrefix: false, trailingNotice: false, stringSuccess: false, dropManifestAnswers: 0, minLeadHours: 0 };
+  const faults: BioTrackFaults = {
+    unavailableUntil: 0,
+    unavailable: 0,
+    latencyMs: 0,
+    expireSessions: false,
+    strayPrefix: false,
+    trailingNotice: false,
+    stringSuccess: false,
+    dropManifestAnswers: 0,
+    minLeadHours: 0,
+  };
   const items = bioTrackInventory(options.items ?? 60);
   const labs = bioTrackLabs(items);
   const sessions = new Set<string>();
   const manifests = new Map<string, SimManifest>();
   let transaction = 80_000_000;
-  const sim: BioTrackSimulator = { url: '', credentials, faults, logins: 0, calls: [], bodies: [], inventory: items, manifests, close: async () => {} };
+  const sim: BioTrackSimulator = {
+    url: '',
+    credentials,
+    faults,
+    logins: 0,
+    calls: [],
+    bodies: [],
+    inventory: items,
+    manifests,
+    close: async () => {},
+  };
 
   const server = http.createServer((req, res) => {
     let body = '';
@@ -178,158 +245,189 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
     // The answer is async (latency faults); a throw inside is a 500, never an unhandled rejection.
     req.on('end', () => {
       void (async () => {
-      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('Service Unavailable');
-      if (faults.unavailable > 0) {
-        faults.unavailable--;
-        return res.writeHead(503).end('Service Unavailable');
-      }
-      const ok = (v: 0 | 1) => (faults.stringSuccess ? String(v) : v);
-      let prefix = faults.strayPrefix ? PHP_NOTICE_WITH_BRACKETS : '';
-      const send = (payload: Record<string, unknown>, status = 200) => {
-        const text = JSON.stringify(payload, null, 4);
-        res.writeHead(status, { 'Content-Type': 'application/json;charset=utf-8' }).end(`${prefix}${text}${faults.trailingNotice ? PHP_NOTICE_WITH_BRACKETS : ''}`);
-      };
-      const refuse = (error: string, errorcode?: number | string) => send({ success: ok(0), error, ...(errorcode === undefined ? {} : { errorcode }) });
-
-      if (req.method !== 'POST') return send({ success: 0, meta: { note: 'There was no JSON input [OBM-034]' } }, 400);
-      if (!body.trim()) return send({ success: 0, meta: { note: 'There was no JSON input [OBM-034]' } }, 400);
-      let call: Record<string, unknown>;
-      try {
-        call = JSON.parse(body) as Record<string, unknown>;
-        if (typeof call !== 'object' || call === null || Array.isArray(call)) throw new Error('not an object');
-      } catch {
-        return send({ success: 0, meta: { note: 'Error Decoding Input [OBM-041]' } }, 400);
-      }
-      sim.bodies.push(call);
-      if (call.API !== '4.0') return send({ success: 0, error: 'Invalid API Version', errorcode: 17 }, 400);
-      if (typeof call.action !== 'string' || call.action === '') return send({ success: 0, error: 'Invalid Action', errorcode: 62 }, 400);
-      if (!/^\w+$/.test(call.action)) return send({ success: 0, meta: { note: 'Invalid "action" parameter' } }, 400);
-      const action = call.action;
-      sim.calls.push(action);
-
-      if (action === 'login') {
-        if (!call.license_number) return send({ success: ok(0), error: 'Company identifier not provided (license_number) [LBL-012]' });
-        if (call.license_number !== credentials.license) return send({ success: ok(0), _detail: 'Invalid Company Identifier, only Test IDs allowed [LBL-040]' });
-        if (call.username !== credentials.username || call.password !== credentials.password) return send({ success: ok(0), error: 'Invalid username or password.' });
-        const id = randomUUID().replace(/-/g, '');
-        sessions.add(id);
-        sim.logins++;
-        return send({ success: ok(1), admin: ok(1), sessionid: id, time: Math.floor(Date.now() / 1000) });
-      }
-      if (faults.expireSessions) {
-        sessions.clear();
-        faults.expireSessions = false;
-      }
-      if (!sessions.has(String(call.sessionid))) return refuse('Your session has expired.', 63);
-      const sessiontime = Math.floor(Date.now() / 1000);
-
-      switch (action) {
-        case 'sync_inventory_room':
-          return send({ success: ok(1), inventory_room: ROOMS });
-        case 'sync_inventory':
-          return send({ success: ok(1), inventory: items });
-        case 'inventory_qa_check_all': {
-          if (!Array.isArray(call.barcodeid) || call.barcodeid.length === 0) return refuse('Please specify at least one identifier.', 602);
-          const data = (call.barcodeid as unknown[]).map((id) => labs.get(String(id)) ?? false);
-          const missing = (call.barcodeid as unknown[]).filter((id) => !labs.has(String(id)));
-          prefix += missing.map((id) => PHP_WARNING(String(id))).join('');
-          return send({ success: ok(1), data });
+        if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+        if (Date.now() < faults.unavailableUntil)
+          return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('Service Unavailable');
+        if (faults.unavailable > 0) {
+          faults.unavailable--;
+          return res.writeHead(503).end('Service Unavailable');
         }
-        case 'inventory_manifest': {
-          const stops = call.stop_overview;
-          if (!Array.isArray(stops) || stops.length === 0) return refuse('Please specify at least one item to transfer.', 602);
-          if (typeof call.location !== 'string' || !/^\d{6}$/.test(call.location)) return refuse('Invalid location.', 62);
-          const parsed: SimManifest['stops'] = [];
-          for (const [n, raw] of stops.entries()) {
-            const s = raw as Record<string, unknown>;
-            const number = Number(s.stop_number ?? n + 1);
-            const departure = Number(s.approximate_departure);
-            const arrival = Number(s.approximate_arrival);
-            if (!Number.isInteger(departure) || departure <= sessiontime + faults.minLeadHours * 3600) {
-              return refuse(`The departure time for stop number ${number} is less than ${faults.minLeadHours || 0} hours from the current time and will need to be corrected.`, 268);
-            }
-            if (!Number.isInteger(arrival) || arrival <= departure) return refuse(`The arrival time for stop number ${number} must be after its departure time.`, 268);
-            if (typeof s.approximate_route !== 'string' || !s.approximate_route.trim()) return refuse(`Please provide a route for stop number ${number}.`, 268);
-            const ids = Array.isArray(s.barcodeid) ? (s.barcodeid as unknown[]).map(String) : [];
-            if (ids.length === 0) return refuse('Please specify at least one item to transfer.', 602);
-            for (const id of ids) {
-              if (!items.some((x) => x.id === id && String(x.location) === call.location)) return refuse(`Barcode ${id} was not found at this location.`, 602);
-              for (const m of manifests.values()) {
-                if (!m.deleted && !m.fulfilled && m.stops.some((st) => st.barcodeid.includes(id))) {
-                  return refuse(`Barcode ${id} has already been scheduled for transfer in a previous manifest that has not been completed yet.`, 602);
+        const ok = (v: 0 | 1) => (faults.stringSuccess ? String(v) : v);
+        let prefix = faults.strayPrefix ? PHP_NOTICE_WITH_BRACKETS : '';
+        const send = (payload: Record<string, unknown>, status = 200) => {
+          const text = JSON.stringify(payload, null, 4);
+          res
+            .writeHead(status, { 'Content-Type': 'application/json;charset=utf-8' })
+            .end(`${prefix}${text}${faults.trailingNotice ? PHP_NOTICE_WITH_BRACKETS : ''}`);
+        };
+        const refuse = (error: string, errorcode?: number | string) =>
+          send({ success: ok(0), error, ...(errorcode === undefined ? {} : { errorcode }) });
+
+        if (req.method !== 'POST') return send({ success: 0, meta: { note: 'There was no JSON input [OBM-034]' } }, 400);
+        if (!body.trim()) return send({ success: 0, meta: { note: 'There was no JSON input [OBM-034]' } }, 400);
+        let call: Record<string, unknown>;
+        try {
+          call = JSON.parse(body) as Record<string, unknown>;
+          if (typeof call !== 'object' || call === null || Array.isArray(call)) throw new Error('not an object');
+        } catch {
+          return send({ success: 0, meta: { note: 'Error Decoding Input [OBM-041]' } }, 400);
+        }
+        sim.bodies.push(call);
+        if (call.API !== '4.0') return send({ success: 0, error: 'Invalid API Version', errorcode: 17 }, 400);
+        if (typeof call.action !== 'string' || call.action === '') return send({ success: 0, error: 'Invalid Action', errorcode: 62 }, 400);
+        if (!/^\w+$/.test(call.action)) return send({ success: 0, meta: { note: 'Invalid "action" parameter' } }, 400);
+        const action = call.action;
+        sim.calls.push(action);
+
+        if (action === 'login') {
+          if (!call.license_number) return send({ success: ok(0), error: 'Company identifier not provided (license_number) [LBL-012]' });
+          if (call.license_number !== credentials.license)
+            return send({ success: ok(0), _detail: 'Invalid Company Identifier, only Test IDs allowed [LBL-040]' });
+          if (call.username !== credentials.username || call.password !== credentials.password)
+            return send({ success: ok(0), error: 'Invalid username or password.' });
+          const id = randomUUID().replace(/-/g, '');
+          sessions.add(id);
+          sim.logins++;
+          return send({ success: ok(1), admin: ok(1), sessionid: id, time: Math.floor(Date.now() / 1000) });
+        }
+        if (faults.expireSessions) {
+          sessions.clear();
+          faults.expireSessions = false;
+        }
+        if (!sessions.has(String(call.sessionid))) return refuse('Your session has expired.', 63);
+        const sessiontime = Math.floor(Date.now() / 1000);
+
+        switch (action) {
+          case 'sync_inventory_room':
+            return send({ success: ok(1), inventory_room: ROOMS });
+          case 'sync_inventory':
+            return send({ success: ok(1), inventory: items });
+          case 'inventory_qa_check_all': {
+            if (!Array.isArray(call.barcodeid) || call.barcodeid.length === 0) return refuse('Please specify at least one identifier.', 602);
+            const data = (call.barcodeid as unknown[]).map((id) => labs.get(String(id)) ?? false);
+            const missing = (call.barcodeid as unknown[]).filter((id) => !labs.has(String(id)));
+            prefix += missing.map((id) => PHP_WARNING(String(id))).join('');
+            return send({ success: ok(1), data });
+          }
+          case 'inventory_manifest': {
+            const stops = call.stop_overview;
+            if (!Array.isArray(stops) || stops.length === 0) return refuse('Please specify at least one item to transfer.', 602);
+            if (typeof call.location !== 'string' || !/^\d{6}$/.test(call.location)) return refuse('Invalid location.', 62);
+            const parsed: SimManifest['stops'] = [];
+            for (const [n, raw] of stops.entries()) {
+              const s = raw as Record<string, unknown>;
+              const number = Number(s.stop_number ?? n + 1);
+              const departure = Number(s.approximate_departure);
+              const arrival = Number(s.approximate_arrival);
+              if (!Number.isInteger(departure) || departure <= sessiontime + faults.minLeadHours * 3600) {
+                return refuse(
+                  `The departure time for stop number ${number} is less than ${faults.minLeadHours || 0} hours from the current time and will need to be corrected.`,
+                  268,
+                );
+              }
+              if (!Number.isInteger(arrival) || arrival <= departure)
+                return refuse(`The arrival time for stop number ${number} must be after its departure time.`, 268);
+              if (typeof s.approximate_route !== 'string' || !s.approximate_route.trim())
+                return refuse(`Please provide a route for stop number ${number}.`, 268);
+              const ids = Array.isArray(s.barcodeid) ? (s.barcodeid as unknown[]).map(String) : [];
+              if (ids.length === 0) return refuse('Please specify at least one item to transfer.', 602);
+              for (const id of ids) {
+                if (!items.some((x) => x.id === id && String(x.location) === call.location))
+                  return refuse(`Barcode ${id} was not found at this location.`, 602);
+                for (const m of manifests.values()) {
+                  if (!m.deleted && !m.fulfilled && m.stops.some((st) => st.barcodeid.includes(id))) {
+                    return refuse(
+                      `Barcode ${id} has already been scheduled for transfer in a previous manifest that has not been completed yet.`,
+                      602,
+                    );
+                  }
                 }
               }
+              parsed.push({
+                stop_number: number,
+                vendor_license: String(s.vendor_license ?? ''),
+                approximate_departure: departure,
+                approximate_arrival: arrival,
+                approximate_route: s.approximate_route,
+                barcodeid: ids,
+              });
             }
-            parsed.push({ stop_number: number, vendor_license: String(s.vendor_license ?? ''), approximate_departure: departure, approximate_arrival: arrival, approximate_route: s.approximate_route, barcodeid: ids });
+            const id = `7288${String(100000000000 + manifests.size + 1)}`;
+            manifests.set(id, {
+              manifestid: id,
+              location: call.location,
+              employee_id: String(call.employee_id ?? ''),
+              vehicle_id: String(call.vehicle_id ?? ''),
+              deleted: 0,
+              fulfilled: 0,
+              transactionid: ++transaction,
+              stops: parsed,
+            });
+            if (faults.dropManifestAnswers > 0) {
+              faults.dropManifestAnswers--;
+              return req.socket.destroy(); // created, but the answer is lost
+            }
+            return send({ sessiontime, barcode_id: id, success: ok(1), transactionid: transaction });
           }
-          const id = `7288${String(100000000000 + manifests.size + 1)}`;
-          manifests.set(id, { manifestid: id, location: call.location, employee_id: String(call.employee_id ?? ''), vehicle_id: String(call.vehicle_id ?? ''), deleted: 0, fulfilled: 0, transactionid: ++transaction, stops: parsed });
-          if (faults.dropManifestAnswers > 0) {
-            faults.dropManifestAnswers--;
-            return req.socket.destroy(); // created, but the answer is lost
+          case 'inventory_manifest_void': {
+            const m = manifests.get(String(call.manifest_id ?? ''));
+            if (!m || m.deleted) return refuse('Manifest not found.', 602);
+            m.deleted = 1;
+            return send({ success: ok(1), transactionid: ++transaction, sessiontime });
           }
-          return send({ sessiontime, barcode_id: id, success: ok(1), transactionid: transaction });
-        }
-        case 'inventory_manifest_void': {
-          const m = manifests.get(String(call.manifest_id ?? ''));
-          if (!m || m.deleted) return refuse('Manifest not found.', 602);
-          m.deleted = 1;
-          return send({ success: ok(1), transactionid: ++transaction, sessiontime });
-        }
-        case 'sync_manifest': {
-          const list = [...manifests.values()];
-          return send({
-            success: ok(1),
-            manifest: list.map((m) => ({
-              manifestid: m.manifestid,
-              location: m.location,
-              deleted: String(m.deleted),
-              fulfilled: String(m.fulfilled),
-              stopcount: String(m.stops.length),
-              total_item_count: String(m.stops.reduce((n, s) => n + s.barcodeid.length, 0)),
-              transporter_id: m.employee_id,
-              transporter_vehicle_identification: m.vehicle_id,
-              transactionid: String(m.transactionid),
-              transactionid_original: String(m.transactionid),
-              sessiontime,
-            })),
-            manifest_stop_data: list.flatMap((m) =>
-              m.stops.map((s) => ({
+          case 'sync_manifest': {
+            const list = [...manifests.values()];
+            return send({
+              success: ok(1),
+              manifest: list.map((m) => ({
                 manifestid: m.manifestid,
-                stopnumber: String(s.stop_number),
-                license_number: s.vendor_license,
-                depart_time: String(s.approximate_departure),
-                arrive_time: String(s.approximate_arrival),
-                travel_route: s.approximate_route,
-                item_count: s.barcodeid.length,
                 location: m.location,
-                deleted: 0,
-                transactionid: m.transactionid,
+                deleted: String(m.deleted),
+                fulfilled: String(m.fulfilled),
+                stopcount: String(m.stops.length),
+                total_item_count: String(m.stops.reduce((n, s) => n + s.barcodeid.length, 0)),
+                transporter_id: m.employee_id,
+                transporter_vehicle_identification: m.vehicle_id,
+                transactionid: String(m.transactionid),
+                transactionid_original: String(m.transactionid),
                 sessiontime,
               })),
-            ),
-            manifest_stop_items: list.flatMap((m) =>
-              m.stops.flatMap((s) =>
-                s.barcodeid.map((inventoryid) => ({
+              manifest_stop_data: list.flatMap((m) =>
+                m.stops.map((s) => ({
                   manifestid: m.manifestid,
                   stopnumber: String(s.stop_number),
-                  inventoryid,
-                  quantity: items.find((x) => x.id === inventoryid)?.remaining_quantity ?? '1',
-                  description: items.find((x) => x.id === inventoryid)?.productname ?? null,
+                  license_number: s.vendor_license,
+                  depart_time: String(s.approximate_departure),
+                  arrive_time: String(s.approximate_arrival),
+                  travel_route: s.approximate_route,
+                  item_count: s.barcodeid.length,
                   location: m.location,
                   deleted: 0,
                   transactionid: m.transactionid,
                   sessiontime,
                 })),
               ),
-            ),
-          });
+              manifest_stop_items: list.flatMap((m) =>
+                m.stops.flatMap((s) =>
+                  s.barcodeid.map((inventoryid) => ({
+                    manifestid: m.manifestid,
+                    stopnumber: String(s.stop_number),
+                    inventoryid,
+                    quantity: items.find((x) => x.id === inventoryid)?.remaining_quantity ?? '1',
+                    description: items.find((x) => x.id === inventoryid)?.productname ?? null,
+                    location: m.location,
+                    deleted: 0,
+                    transactionid: m.transactionid,
+                    sessiontime,
+                  })),
+                ),
+              ),
+            });
+          }
+          default:
+            // The 2014 API has no handler for it (inventory_manifest_lookup among them).
+            return send({ success: 0, error: 'Unhandled Request', errorcode: 999 }, 500);
         }
-        default:
-          // The 2014 API has no handler for it (inventory_manifest_lookup among them).
-          return send({ success: 0, error: 'Unhandled Request', errorcode: 999 }, 500);
-      }
       })().catch(() => res.writeHead(500).end());
     });
   });

@@ -13,7 +13,11 @@ export interface LeafTradeOrder {
   total_gross: string;
   created_at: string;
   updated_at: string;
-  dispensary_location: { name: string; address: { street_address_1: string; city: string; state: string; postal_code: string }; dispensary: { name: string } };
+  dispensary_location: {
+    name: string;
+    address: { street_address_1: string; city: string; state: string; postal_code: string };
+    dispensary: { name: string };
+  };
 }
 
 export interface LeafTradeFaults {
@@ -46,7 +50,11 @@ export function leafTradeOrders(count: number): LeafTradeOrder[] {
       total_gross: (125 + ((i * 73) % 4000)).toFixed(2),
       created_at: `2026-11-${String(1 + (i % 24)).padStart(2, '0')}T09:00:00Z`,
       updated_at: `2026-11-${String(1 + (i % 24)).padStart(2, '0')}T10:00:00Z`,
-      dispensary_location: { name: `${name} — ${city}`, address: { street_address_1: `${100 + i} Main St`, city, state: 'OR', postal_code: zip }, dispensary: { name } },
+      dispensary_location: {
+        name: `${name} — ${city}`,
+        address: { street_address_1: `${100 + i} Main St`, city, state: 'OR', postal_code: zip },
+        dispensary: { name },
+      },
     };
   });
 }
@@ -62,47 +70,62 @@ export interface LeafTradeSimulator {
 export async function startLeafTradeSimulator(options: { orders?: number; port?: number } = {}): Promise<LeafTradeSimulator> {
   const orders = leafTradeOrders(options.orders ?? 120);
   const token = 'lt-demo-token-7d1c';
-  const faults: LeafTradeFaults = { unavailableUntil: 0, unavailable: 0, rateLimited: 0, malformed: 0, latencyMs: 0, pageSize: 25, links: 'absolute' };
+  const faults: LeafTradeFaults = {
+    unavailableUntil: 0,
+    unavailable: 0,
+    rateLimited: 0,
+    malformed: 0,
+    latencyMs: 0,
+    pageSize: 25,
+    links: 'absolute',
+  };
   const requests: string[] = [];
-  const json = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  const json = (res: http.ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
 
   // The answer is async (latency faults); a throw inside is a 500, never an unhandled rejection.
   const server = http.createServer((req, res) => {
     void (async () => {
-    requests.push(req.url ?? '');
-    if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    if (req.headers.authorization !== `Token ${token}`) return json(res, 401, { detail: 'Invalid token.' });
-    if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('upstream maintenance');
-    if (faults.unavailable > 0) {
-      faults.unavailable--;
-      return res.writeHead(503).end('upstream maintenance');
-    }
-    if (faults.rateLimited > 0) {
-      faults.rateLimited--;
-      return res.writeHead(429, { 'Retry-After': '1' }).end('{"detail":"Request was throttled."}');
-    }
-    if (faults.malformed > 0) {
-      faults.malformed--;
-      return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"count": 12, "results": [');
-    }
-    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    if (url.pathname === '/api/v1/company/profile/') return json(res, 200, { id: 77, name: 'Dockside Farms', license: 'OR-1234' });
-    if (url.pathname === '/api/v1/orders/') {
-      const status = url.searchParams.get('status');
-      const all = orders.filter((o) => !status || o.status === status);
-      const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
-      const size = faults.pageSize;
-      const results = all.slice((page - 1) * size, page * size);
-      const link = (p: number) => {
-        const u = new URL(url);
-        u.searchParams.set('page', String(p));
-        if (faults.links === 'relative') return `${u.pathname}${u.search}`;
-        if (faults.links === 'foreign') return `http://127.0.0.2:${u.port}${u.pathname}${u.search}`;
-        return u.toString();
-      };
-      return json(res, 200, { count: all.length, next: page * size < all.length ? link(page + 1) : null, previous: page > 1 ? link(page - 1) : null, results });
-    }
-    return json(res, 404, { detail: 'Not found.' });
+      requests.push(req.url ?? '');
+      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+      if (req.headers.authorization !== `Token ${token}`) return json(res, 401, { detail: 'Invalid token.' });
+      if (Date.now() < faults.unavailableUntil)
+        return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('upstream maintenance');
+      if (faults.unavailable > 0) {
+        faults.unavailable--;
+        return res.writeHead(503).end('upstream maintenance');
+      }
+      if (faults.rateLimited > 0) {
+        faults.rateLimited--;
+        return res.writeHead(429, { 'Retry-After': '1' }).end('{"detail":"Request was throttled."}');
+      }
+      if (faults.malformed > 0) {
+        faults.malformed--;
+        return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"count": 12, "results": [');
+      }
+      const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+      if (url.pathname === '/api/v1/company/profile/') return json(res, 200, { id: 77, name: 'Dockside Farms', license: 'OR-1234' });
+      if (url.pathname === '/api/v1/orders/') {
+        const status = url.searchParams.get('status');
+        const all = orders.filter((o) => !status || o.status === status);
+        const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+        const size = faults.pageSize;
+        const results = all.slice((page - 1) * size, page * size);
+        const link = (p: number) => {
+          const u = new URL(url);
+          u.searchParams.set('page', String(p));
+          if (faults.links === 'relative') return `${u.pathname}${u.search}`;
+          if (faults.links === 'foreign') return `http://127.0.0.2:${u.port}${u.pathname}${u.search}`;
+          return u.toString();
+        };
+        return json(res, 200, {
+          count: all.length,
+          next: page * size < all.length ? link(page + 1) : null,
+          previous: page > 1 ? link(page - 1) : null,
+          results,
+        });
+      }
+      return json(res, 404, { detail: 'Not found.' });
     })().catch(() => res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

@@ -43,10 +43,31 @@ export interface ErpFaults {
   queryRoute: boolean;
 }
 
-export const ERP_ENTITY_PROPERTIES = ['OrderNo', 'OrderRev', 'Customer', 'OrderStatus', 'ProductionStatus', 'DateScheduled', 'EtaDate', 'Qty', 'Descn', 'Notes', 'BarcodeNo'] as const;
+export const ERP_ENTITY_PROPERTIES = [
+  'OrderNo',
+  'OrderRev',
+  'Customer',
+  'OrderStatus',
+  'ProductionStatus',
+  'DateScheduled',
+  'EtaDate',
+  'Qty',
+  'Descn',
+  'Notes',
+  'BarcodeNo',
+] as const;
 const STATUSES = ['Work in Progress', 'Scheduled', 'On Hold', 'Completed', 'Cancelled'];
 const PRODUCTION = ['Cutting', 'Assembly', 'Finishing', 'QA', null, 'null'];
-const CUSTOMERS = ['Green Leaf Dispensary', "O'Brien's Wellness", 'Harbor Wellness', 'Café Ñandú', 'Summit Cannabis Co', 'Größe & Söhne', 'Northside Collective', 'Łódź Żółć Trading'];
+const CUSTOMERS = [
+  'Green Leaf Dispensary',
+  "O'Brien's Wellness",
+  'Harbor Wellness',
+  'Café Ñandú',
+  'Summit Cannabis Co',
+  'Größe & Söhne',
+  'Northside Collective',
+  'Łódź Żółć Trading',
+];
 const MAX_URL = 8 * 1024;
 
 /** Deterministic orders with 1–3 revisions each; a newer revision may close an order or reopen it. */
@@ -109,7 +130,8 @@ function parseFilter(src: string): Expr {
   const peek = () => t[p];
   const take = (want?: string) => {
     const tok = t[p++];
-    if (tok === undefined || (want !== undefined && tok.toLowerCase() !== want)) throw new ODataSyntaxError(`Syntax error in $filter near '${tok ?? 'end'}'`);
+    if (tok === undefined || (want !== undefined && tok.toLowerCase() !== want))
+      throw new ODataSyntaxError(`Syntax error in $filter near '${tok ?? 'end'}'`);
     return tok;
   };
   const literal = (): Value => {
@@ -121,7 +143,8 @@ function parseFilter(src: string): Expr {
   };
   const property = (): keyof ErpOrder => {
     const tok = take();
-    if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(tok)) throw new ODataSyntaxError(`Could not find a property named '${tok}' on type 'SalesOrders'`);
+    if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(tok))
+      throw new ODataSyntaxError(`Could not find a property named '${tok}' on type 'SalesOrders'`);
     return tok as keyof ErpOrder;
   };
   const compare = (a: Value, b: Value): number | null => {
@@ -244,7 +267,9 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
   const faults: ErpFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100, paging: 'server', queryRoute: false };
   const requests: ErpSimulator['requests'] = [];
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
-    res.writeHead(status, { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8', 'OData-Version': '4.0', ...headers }).end(JSON.stringify(body));
+    res
+      .writeHead(status, { 'Content-Type': 'application/json; odata.metadata=minimal; charset=utf-8', 'OData-Version': '4.0', ...headers })
+      .end(JSON.stringify(body));
   const odataError = (res: http.ServerResponse, status: number, message: string) => json(res, status, { error: { code: String(status), message } });
 
   const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
@@ -253,87 +278,98 @@ export async function startErpSimulator(options: { ordersPerOrg?: number; port?:
     // The answer is async (latency faults); a throw inside is a 500, never an unhandled rejection.
     req.on('end', () => {
       void (async () => {
-      const rawUrl = req.url ?? '/';
-      requests.push({ method: req.method ?? '', url: rawUrl, prefer: (req.headers.prefer as string | undefined) ?? null });
-      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      if (rawUrl.length > MAX_URL) return odataError(res, 414, 'URI Too Long');
-      const q = rawUrl.indexOf('?');
-      const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
-      const m = /^\/reports\/(DD|CBR)\/SalesOrders(\/\$query)?$/.exec(pathname);
-      if (!m || (m[2] && !faults.queryRoute)) return odataError(res, 404, `No route for ${req.method} ${pathname}`);
-      if (req.method !== (m[2] ? 'POST' : 'GET')) return odataError(res, 405, `Method ${req.method} is not allowed here`);
-      const org = m[1] as 'DD' | 'CBR';
-      const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
-      if (auth !== `${users[org].username}:${users[org].password}`) return res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="reports"' }).end();
-      if (Date.now() < faults.unavailableUntil) return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('maintenance window');
-      if (faults.unavailable > 0) {
-        faults.unavailable--;
-        return res.writeHead(503).end('maintenance window');
-      }
-      if (faults.malformed > 0) {
-        faults.malformed--;
-        return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"value": [ {"OrderNo": ');
-      }
-      let rows: ErpOrder[];
-      let opts: Map<string, string>;
-      let select: string[] | undefined;
-      let top: number | undefined;
-      let skip: number;
-      let skipToken: number;
-      try {
-        opts = readOptions(m[2] ? body.trim() : q < 0 ? '' : rawUrl.slice(q + 1));
-        const filter = opts.get('$filter');
-        rows = filter ? data[org].filter(parseFilter(filter)) : [...data[org]];
-        select = opts.get('$select')?.split(',').map((s) => s.trim());
-        for (const s of select ?? []) if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(s)) throw new ODataSyntaxError(`Could not find a property named '${s}' on type 'SalesOrders'`);
-        const orderby = opts.get('$orderby');
-        if (orderby) {
-          const keys = orderby.split(',').map((part) => {
-            const [field, dir = 'asc', extra] = part.trim().split(/\s+/);
-            if (extra || !(ERP_ENTITY_PROPERTIES as readonly string[]).includes(field) || !['asc', 'desc'].includes(dir)) throw new ODataSyntaxError(`Invalid $orderby '${part}'`);
-            return { field: field as keyof ErpOrder, sign: dir === 'desc' ? -1 : 1 };
-          });
-          rows.sort((a, b) => {
-            for (const k of keys) {
-              const x = k.field === 'OrderRev' || k.field === 'Qty' ? Number(a[k.field]) - Number(b[k.field]) : String(a[k.field] ?? '').localeCompare(String(b[k.field] ?? ''));
-              if (x) return x * k.sign;
-            }
-            return 0;
-          });
+        const rawUrl = req.url ?? '/';
+        requests.push({ method: req.method ?? '', url: rawUrl, prefer: (req.headers.prefer as string | undefined) ?? null });
+        if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+        if (rawUrl.length > MAX_URL) return odataError(res, 414, 'URI Too Long');
+        const q = rawUrl.indexOf('?');
+        const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+        const m = /^\/reports\/(DD|CBR)\/SalesOrders(\/\$query)?$/.exec(pathname);
+        if (!m || (m[2] && !faults.queryRoute)) return odataError(res, 404, `No route for ${req.method} ${pathname}`);
+        if (req.method !== (m[2] ? 'POST' : 'GET')) return odataError(res, 405, `Method ${req.method} is not allowed here`);
+        const org = m[1] as 'DD' | 'CBR';
+        const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+        if (auth !== `${users[org].username}:${users[org].password}`)
+          return res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="reports"' }).end();
+        if (Date.now() < faults.unavailableUntil)
+          return res.writeHead(503, { 'Retry-After': String(Math.ceil((faults.unavailableUntil - Date.now()) / 1000)) }).end('maintenance window');
+        if (faults.unavailable > 0) {
+          faults.unavailable--;
+          return res.writeHead(503).end('maintenance window');
         }
-        top = nonNegativeInt('$top', opts.get('$top'));
-        skip = nonNegativeInt('$skip', opts.get('$skip')) ?? 0;
-        skipToken = nonNegativeInt('$skiptoken', opts.get('$skiptoken')) ?? 0;
-      } catch (error) {
-        if (error instanceof ODataSyntaxError) return odataError(res, 400, error.message);
-        throw error;
-      }
-      const count = rows.length;
-      const start = skip + skipToken;
-      const end = top === undefined ? rows.length : Math.min(rows.length, skip + top);
-      const preferred = /odata\.maxpagesize=(\d+)/i.exec(String(req.headers.prefer ?? ''));
-      const headers: Record<string, string> = {};
-      let pageSize = Infinity;
-      if (faults.paging === 'server') {
-        pageSize = faults.pageSize;
-        if (preferred && Number(preferred[1]) > 0 && Number(preferred[1]) <= faults.pageSize) {
-          pageSize = Number(preferred[1]);
-          headers['Preference-Applied'] = `odata.maxpagesize=${pageSize}`;
+        if (faults.malformed > 0) {
+          faults.malformed--;
+          return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"value": [ {"OrderNo": ');
         }
-      } else if (faults.paging === 'silent-cap') {
-        pageSize = faults.pageSize;
-      }
-      const page = rows.slice(start, Math.min(end, start + pageSize));
-      const value = page.map((r) => (select ? Object.fromEntries(select.map((k) => [k, r[k as keyof ErpOrder]])) : r));
-      const out: Record<string, unknown> = { '@odata.context': `$metadata#SalesOrders${select ? `(${select.join(',')})` : ''}`, value };
-      if (opts.get('$count') === 'true') out['@odata.count'] = count;
-      if (faults.paging === 'server' && start + page.length < end) {
-        // Relative to the request URL, as real servers send it; every other option kept.
-        const next = [...opts].filter(([k]) => k !== '$skiptoken').map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-        next.push(`$skiptoken=${skipToken + page.length}`);
-        out['@odata.nextLink'] = `SalesOrders?${next.join('&')}`;
-      }
-      json(res, 200, out, headers);
+        let rows: ErpOrder[];
+        let opts: Map<string, string>;
+        let select: string[] | undefined;
+        let top: number | undefined;
+        let skip: number;
+        let skipToken: number;
+        try {
+          opts = readOptions(m[2] ? body.trim() : q < 0 ? '' : rawUrl.slice(q + 1));
+          const filter = opts.get('$filter');
+          rows = filter ? data[org].filter(parseFilter(filter)) : [...data[org]];
+          select = opts
+            .get('$select')
+            ?.split(',')
+            .map((s) => s.trim());
+          for (const s of select ?? [])
+            if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(s))
+              throw new ODataSyntaxError(`Could not find a property named '${s}' on type 'SalesOrders'`);
+          const orderby = opts.get('$orderby');
+          if (orderby) {
+            const keys = orderby.split(',').map((part) => {
+              const [field, dir = 'asc', extra] = part.trim().split(/\s+/);
+              if (extra || !(ERP_ENTITY_PROPERTIES as readonly string[]).includes(field) || !['asc', 'desc'].includes(dir))
+                throw new ODataSyntaxError(`Invalid $orderby '${part}'`);
+              return { field: field as keyof ErpOrder, sign: dir === 'desc' ? -1 : 1 };
+            });
+            rows.sort((a, b) => {
+              for (const k of keys) {
+                const x =
+                  k.field === 'OrderRev' || k.field === 'Qty'
+                    ? Number(a[k.field]) - Number(b[k.field])
+                    : String(a[k.field] ?? '').localeCompare(String(b[k.field] ?? ''));
+                if (x) return x * k.sign;
+              }
+              return 0;
+            });
+          }
+          top = nonNegativeInt('$top', opts.get('$top'));
+          skip = nonNegativeInt('$skip', opts.get('$skip')) ?? 0;
+          skipToken = nonNegativeInt('$skiptoken', opts.get('$skiptoken')) ?? 0;
+        } catch (error) {
+          if (error instanceof ODataSyntaxError) return odataError(res, 400, error.message);
+          throw error;
+        }
+        const count = rows.length;
+        const start = skip + skipToken;
+        const end = top === undefined ? rows.length : Math.min(rows.length, skip + top);
+        const preferred = /odata\.maxpagesize=(\d+)/i.exec(String(req.headers.prefer ?? ''));
+        const headers: Record<string, string> = {};
+        let pageSize = Infinity;
+        if (faults.paging === 'server') {
+          pageSize = faults.pageSize;
+          if (preferred && Number(preferred[1]) > 0 && Number(preferred[1]) <= faults.pageSize) {
+            pageSize = Number(preferred[1]);
+            headers['Preference-Applied'] = `odata.maxpagesize=${pageSize}`;
+          }
+        } else if (faults.paging === 'silent-cap') {
+          pageSize = faults.pageSize;
+        }
+        const page = rows.slice(start, Math.min(end, start + pageSize));
+        const value = page.map((r) => (select ? Object.fromEntries(select.map((k) => [k, r[k as keyof ErpOrder]])) : r));
+        const out: Record<string, unknown> = { '@odata.context': `$metadata#SalesOrders${select ? `(${select.join(',')})` : ''}`, value };
+        if (opts.get('$count') === 'true') out['@odata.count'] = count;
+        if (faults.paging === 'server' && start + page.length < end) {
+          // Relative to the request URL, as real servers send it; every other option kept.
+          const next = [...opts].filter(([k]) => k !== '$skiptoken').map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+          next.push(`$skiptoken=${skipToken + page.length}`);
+          out['@odata.nextLink'] = `SalesOrders?${next.join('&')}`;
+        }
+        json(res, 200, out, headers);
       })().catch(() => res.writeHead(500).end());
     });
   });

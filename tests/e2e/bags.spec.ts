@@ -106,7 +106,10 @@ test.describe('bag tracking', () => {
   test('search finds bags by prefix and shows a bag’s parent, bill and history; admins see the audit trail', async ({ page, station }) => {
     await page.goto(station.url);
     await signIn(page, 'admin', 'dockside-admin');
-    await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Search/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Screens' })
+      .getByRole('button', { name: /Search/ })
+      .click();
     await page.getByLabel('Id starts with').fill('c-0000');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await expect(page.locator('table.data-table tbody tr')).toHaveCount(25);

@@ -183,7 +183,10 @@ export async function expectReadable(locator: Locator, { minFontPx = 20, minCont
   const { fontPx, contrast } = await locator.evaluate((el) => {
     const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
     const luminance = ([r, g, b]: number[]) =>
-      [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+      [r, g, b]
+        .map((v) => v / 255)
+        .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
     let back: Element | null = el;
     while (back && (rgb(getComputedStyle(back).backgroundColor)[3] ?? 1) === 0) back = back.parentElement;
     const bg = back ? rgb(getComputedStyle(back).backgroundColor) : [255, 255, 255];
@@ -205,7 +208,10 @@ export async function unreadableText(page: Page, { minFontPx = 18, minContrast =
     ({ minFontPx, minContrast }) => {
       const rgba = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
       const luminance = ([r, g, b]: number[]) =>
-        [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+        [r, g, b]
+          .map((v) => v / 255)
+          .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+          .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
       const backgroundOf = (el: Element | null): number[] | null => {
         for (; el; el = el.parentElement) {
           const style = getComputedStyle(el);
@@ -221,7 +227,13 @@ export async function unreadableText(page: Page, { minFontPx = 18, minContrast =
         const text = (node.textContent ?? '').trim();
         const el = node.parentElement;
         if (!text || !el || el.closest('.sr-only, svg, option')) continue;
-        const rects = [...(() => { const r = document.createRange(); r.selectNodeContents(node); return r.getClientRects(); })()].filter((r) => r.width > 0);
+        const rects = [
+          ...(() => {
+            const r = document.createRange();
+            r.selectNodeContents(node);
+            return r.getClientRects();
+          })(),
+        ].filter((r) => r.width > 0);
         if (rects.length === 0) continue; // not on screen
         const style = getComputedStyle(el);
         const name = `<${el.tagName.toLowerCase()}${el.className ? ` class="${el.className}"` : ''}> "${text.slice(0, 40)}"`;

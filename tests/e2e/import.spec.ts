@@ -22,10 +22,15 @@ test('a biller imports a small XLSX: preview with two bad rows, progress, result
   const file = await smallWorkbook();
   // Progress comes as job/progress events: the screen asks for a job's state once, never in a loop.
   const jobReads: string[] = [];
-  page.on('websocket', (ws) => ws.on('framesent', (f) => typeof f.payload === 'string' && f.payload.includes('"channel":"jobs/get"') && jobReads.push(f.payload)));
+  page.on('websocket', (ws) =>
+    ws.on('framesent', (f) => typeof f.payload === 'string' && f.payload.includes('"channel":"jobs/get"') && jobReads.push(f.payload)),
+  );
   await page.goto(station.url);
   await signIn(page, 'billing', 'dockside-billing');
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Import/ }).click();
+  await page
+    .getByRole('navigation', { name: 'Screens' })
+    .getByRole('button', { name: /Import/ })
+    .click();
 
   await page.getByLabel('Choose a spreadsheet (.xlsx or .csv) with a parent and a child column').setInputFiles(file);
   const preview = page.getByLabel('Preview');
@@ -42,7 +47,9 @@ test('a biller imports a small XLSX: preview with two bad rows, progress, result
 
   await page.getByRole('button', { name: 'Import 10 links' }).click();
   await expect(page.getByRole('progressbar', { name: 'Import progress' })).toHaveAttribute('aria-valuenow', '100');
-  await expect(page.getByTestId('import-result')).toContainText('Imported 10 links from truck-9.xlsx: 1 new parent, 10 new children; 0 already there, 0 duplicates, 2 rejected.');
+  await expect(page.getByTestId('import-result')).toContainText(
+    'Imported 10 links from truck-9.xlsx: 1 new parent, 10 new children; 0 already there, 0 duplicates, 2 rejected.',
+  );
   await screenshot(page, 'import-done');
 
   const download = page.waitForEvent('download');
@@ -54,13 +61,19 @@ test('a biller imports a small XLSX: preview with two bad rows, progress, result
   expect(text).toContain('13,SB40001,,"Child column holds a number (12345), not text');
 
   // The bags are there: search finds them.
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Search/ }).click();
+  await page
+    .getByRole('navigation', { name: 'Screens' })
+    .getByRole('button', { name: /Search/ })
+    .click();
   await page.getByLabel('Id starts with').fill('T9-');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(page.locator('table.data-table tbody tr')).toHaveCount(10);
 
   // Exports: the bags table as CSV.
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Import/ }).click();
+  await page
+    .getByRole('navigation', { name: 'Screens' })
+    .getByRole('button', { name: /Import/ })
+    .click();
   const csv = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Bags as CSV' }).click();
   const exported = await csv;

@@ -50,7 +50,9 @@ test.describe('a dock door is not frozen by one error', () => {
     await wedgeScan(page, 'KID-0001');
     await expect(status).toContainText('Linked KID-0001 → SB10001 (1)');
     const stale = page.getByRole('alert').filter({ hasText: 'could not be reloaded' });
-    await expect(stale).toHaveText('The current parent and recent scans could not be reloaded, so they may be out of date. They reload after the next scan.');
+    await expect(stale).toHaveText(
+      'The current parent and recent scans could not be reloaded, so they may be out of date. They reload after the next scan.',
+    );
     await expectReadable(stale);
     await screenshot(page, 'scan-reload-failed');
 

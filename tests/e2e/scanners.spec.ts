@@ -55,7 +55,11 @@ test.describe('the simulated bus is for tests only', () => {
 
     const env = { ...process.env };
     delete env.DOCKSIDE_TEST;
-    const run = spawnSync(process.execPath, ['out/main/host.js', '--hid-sim', '--data-dir', station.dataDir, '--port', '0'], { env, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['out/main/host.js', '--hid-sim', '--data-dir', station.dataDir, '--port', '0'], {
+      env,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--hid-sim replaces USB scanners with a simulated bus: it is for tests only');
   });

@@ -48,7 +48,9 @@ test('sync status: online, then offline with changes waiting when the upstream i
   await expect(creds).toContainText('erp.DD.password');
   await expect(creds.locator('tr', { hasText: 'erp.CBR.username' })).toContainText('Set');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
-  await expect(page.getByRole('status')).toHaveText('DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 51 rows cached');
+  await expect(page.getByRole('status')).toHaveText(
+    'DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 51 rows cached',
+  );
 
   // BioTrack shows one facility's stock: the location entered here decides which.
   const location = page.getByLabel("BioTrack location (this facility's 6-digit licence)");
@@ -60,11 +62,16 @@ test('sync status: online, then offline with changes waiting when the upstream i
   await page.getByRole('button', { name: 'Save location' }).click();
   await expect(page.getByRole('status')).toHaveText('BioTrack location set to 990020');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
-  await expect(page.getByRole('status')).toHaveText('DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 6 rows cached');
+  await expect(page.getByRole('status')).toHaveText(
+    'DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 6 rows cached',
+  );
   await screenshot(page, 'sync-biotrack-location');
 
   await page.getByLabel('New value for erp.DD.password').fill('wrong-password');
-  await page.getByRole('row', { name: /erp\.DD\.password/ }).getByRole('button', { name: 'Save' }).click();
+  await page
+    .getByRole('row', { name: /erp\.DD\.password/ })
+    .getByRole('button', { name: 'Save' })
+    .click();
   await expect(page.getByRole('status')).toHaveText('Saved erp.DD.password');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
   // Refused upstream: the cached copy stands in, and says why.

@@ -38,7 +38,8 @@ function expectedOpen(rows: Row[]) {
       orderRev: Number(r.OrderRev),
       customer: String(r.Customer ?? ''),
       orderStatus: String(r.OrderStatus ?? ''),
-      productionStatus: r.ProductionStatus === null || r.ProductionStatus === 'null' || r.ProductionStatus === undefined ? null : String(r.ProductionStatus),
+      productionStatus:
+        r.ProductionStatus === null || r.ProductionStatus === 'null' || r.ProductionStatus === undefined ? null : String(r.ProductionStatus),
       dateScheduled: r.DateScheduled === null || r.DateScheduled === undefined ? null : String(r.DateScheduled).slice(0, 10),
       etaDate: r.EtaDate === null || r.EtaDate === undefined ? null : String(r.EtaDate).slice(0, 10),
       qty: r.Qty === null || r.Qty === undefined ? null : Number(r.Qty),
@@ -56,7 +57,9 @@ describe('ERP client against SAP CAP (an independent OData v4 server)', () => {
       const ms = performance.now() - started;
       const want = expectedOpen(truth);
       // What the closing note quotes: rows from Dockside vs the server's own count.
-      console.log(`conformance ${org}: dockside_rows=${got.orders.length} server_open_rows=${want.length} server_rows=${truth.length} read_ms=${Math.round(ms)}`);
+      console.log(
+        `conformance ${org}: dockside_rows=${got.orders.length} server_open_rows=${want.length} server_rows=${truth.length} read_ms=${Math.round(ms)}`,
+      );
       expect(got.warning).toBeNull();
       expect([...got.orders].sort((a, b) => a.orderNo.localeCompare(b.orderNo))).toEqual(want);
     });
@@ -75,18 +78,36 @@ describe('ERP client against SAP CAP (an independent OData v4 server)', () => {
       ['erp.DD.username', erp.users.DD.username],
       ['erp.DD.password', erp.users.DD.password],
     ]);
-    const client = new ODataClient({ baseUrl: erp.url, now: Date.now, log: silentLogger, secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] } });
+    const client = new ODataClient({
+      baseUrl: erp.url,
+      now: Date.now,
+      log: silentLogger,
+      secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+    });
     expect(await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], top: 250 }, ['OrderNo', 'OrderRev'])).toHaveLength(250);
     const truth = await erp.rows('DD');
     const orderNos = [...new Set(truth.map((r) => String(r.OrderNo)))].slice(0, 900);
-    const rows = await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], anyOf: { field: 'OrderNo', values: orderNos } }, ['OrderNo', 'OrderRev']);
+    const rows = await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], anyOf: { field: 'OrderNo', values: orderNos } }, [
+      'OrderNo',
+      'OrderRev',
+    ]);
     expect(rows).toHaveLength(truth.filter((r) => orderNos.includes(String(r.OrderNo))).length);
   });
 
   it('says "credentials" for a wrong password and for the other instance’s user', async () => {
     const client = (user: string, password: string) =>
-      new ODataClient({ baseUrl: erp.url, now: Date.now, log: silentLogger, secrets: { get: (k) => (k.endsWith('username') ? user : password), set() {}, delete() {}, names: () => [] } });
-    await expect(client('dd-reports', 'nope').query('DD', 'SalesOrders', { top: 1 }, ['OrderNo', 'OrderRev'])).rejects.toMatchObject({ kind: 'credentials', status: 401 });
-    await expect(client(erp.users.CBR.username, erp.users.CBR.password).query('DD', 'SalesOrders', { top: 1 }, ['OrderNo', 'OrderRev'])).rejects.toMatchObject({ kind: 'credentials', status: 403 });
+      new ODataClient({
+        baseUrl: erp.url,
+        now: Date.now,
+        log: silentLogger,
+        secrets: { get: (k) => (k.endsWith('username') ? user : password), set() {}, delete() {}, names: () => [] },
+      });
+    await expect(client('dd-reports', 'nope').query('DD', 'SalesOrders', { top: 1 }, ['OrderNo', 'OrderRev'])).rejects.toMatchObject({
+      kind: 'credentials',
+      status: 401,
+    });
+    await expect(
+      client(erp.users.CBR.username, erp.users.CBR.password).query('DD', 'SalesOrders', { top: 1 }, ['OrderNo', 'OrderRev']),
+    ).rejects.toMatchObject({ kind: 'credentials', status: 403 });
   });
 });

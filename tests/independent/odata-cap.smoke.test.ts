@@ -58,8 +58,7 @@ async function getAll(pathAndQuery: string, org: 'DD' | 'CBR' = 'DD') {
   return { rows, links, pageSizes };
 }
 
-const byKey = (a: Row, b: Row) =>
-  String(a.OrderNo).localeCompare(String(b.OrderNo)) || Number(a.OrderRev) - Number(b.OrderRev);
+const byKey = (a: Row, b: Row) => String(a.OrderNo).localeCompare(String(b.OrderNo)) || Number(a.OrderRev) - Number(b.OrderRev);
 
 describe('independent CAP OData v4 server (SAP CAP 10, Node 22)', () => {
   it('does not shadow the system node for npm scripts (see README: node_modules/.bin/node)', () => {
@@ -122,9 +121,7 @@ describe('independent CAP OData v4 server (SAP CAP 10, Node 22)', () => {
     expect(page['@odata.nextLink']).toBe('SalesOrders?%24skiptoken=100');
 
     // The original query options are repeated (%-encoded by node's querystring: ' ( ) stay literal).
-    const filtered = (await (
-      await get("SalesOrders?$filter=OrderStatus%20in%20('On%20Hold','Scheduled')&$select=OrderNo,Qty")
-    ).json()) as Page;
+    const filtered = (await (await get("SalesOrders?$filter=OrderStatus%20in%20('On%20Hold','Scheduled')&$select=OrderNo,Qty")).json()) as Page;
     expect(filtered['@odata.nextLink']).toBe(
       "SalesOrders?%24filter=OrderStatus%20in%20('On%20Hold'%2C'Scheduled')&%24select=OrderNo%2CQty&%24skiptoken=100",
     );
@@ -170,9 +167,7 @@ describe('independent CAP OData v4 server (SAP CAP 10, Node 22)', () => {
     const headers = { authorization: basic(erp.users.DD), 'content-type': 'text/plain' };
     const onService = await fetch(`${svc()}/$query`, { method: 'POST', headers, body });
     expect(onService.status).toBe(404);
-    expect(((await onService.json()) as { error: { message: string } }).error.message).toBe(
-      'Invalid resource path "dockside.erp.DDReports.$query"',
-    );
+    expect(((await onService.json()) as { error: { message: string } }).error.message).toBe('Invalid resource path "dockside.erp.DDReports.$query"');
     const onSet = await fetch(`${svc()}/SalesOrders/$query`, { method: 'POST', headers, body });
     expect(onSet.status).toBe(400);
     expect(((await onSet.json()) as { error: { message: string } }).error.message).toBe(
@@ -258,7 +253,7 @@ describe('independent CAP OData v4 server (SAP CAP 10, Node 22)', () => {
     expect(d['@odata.count']).toBe(dd.filter((r) => (r.DateScheduled as string) >= '2026-01-01').length);
   });
 
-  it('(8) 401 without or with wrong credentials; 403 for the other org\'s user', async () => {
+  it("(8) 401 without or with wrong credentials; 403 for the other org's user", async () => {
     for (const user of [null, { username: 'dd-reports', password: 'wrong' }, { username: 'nobody', password: 'x' }]) {
       const res = await get('SalesOrders', { user });
       expect(res.status).toBe(401);
@@ -278,7 +273,7 @@ describe('independent CAP OData v4 server (SAP CAP 10, Node 22)', () => {
     expect(own.rows).toEqual(cbr.slice(0, 150));
   });
 
-  it("(9) `in` works in $filter", async () => {
+  it('(9) `in` works in $filter', async () => {
     const all = await getAll("SalesOrders?$filter=OrderStatus%20in%20('On%20Hold','Scheduled')");
     expect(all.rows).toEqual(dd.filter((r) => r.OrderStatus === 'On Hold' || r.OrderStatus === 'Scheduled'));
   });
@@ -292,10 +287,14 @@ describe('independent CAP OData v4 server (SAP CAP 10, Node 22)', () => {
     expect(lodz.rows).toEqual(dd.filter((r) => r.Customer === 'Łódź Żółć'));
   });
 
-  it('(11) a ~9 KB URL is fine (200), so is 15 KB; past node\'s 16 KiB header limit it is 431', async () => {
+  it("(11) a ~9 KB URL is fine (200), so is 15 KB; past node's 16 KiB header limit it is 431", async () => {
     const orders = [...new Set(dd.map((r) => r.OrderNo as string))];
     // Written with %27 so that the length here is the length sent (fetch would encode ' as %27).
-    const filterFor = (n: number) => orders.slice(0, n).map((o) => `OrderNo%20eq%20%27${o}%27`).join('%20or%20');
+    const filterFor = (n: number) =>
+      orders
+        .slice(0, n)
+        .map((o) => `OrderNo%20eq%20%27${o}%27`)
+        .join('%20or%20');
     const nineKb = `${svc()}/SalesOrders?$filter=${filterFor(245)}`;
     expect(nineKb.length).toBeGreaterThan(9_000);
     expect(nineKb.length).toBeLessThan(9_300);

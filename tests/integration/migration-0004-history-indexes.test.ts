@@ -39,7 +39,9 @@ describe('migration 0004 (history indexes)', () => {
     const insScan = old.sqlite.prepare(
       "INSERT INTO scans (at, user_id, station_id, source, raw, code, result, message) VALUES (?, ?, ?, 'wedge', ?, ?, 'linked', 'Linked')",
     );
-    const insOutbox = old.sqlite.prepare("INSERT INTO outbox (op_id, op, upstream, payload, status, created_at, updated_at) VALUES (?, 'link_child@1', ?, '{}', ?, ?, ?)");
+    const insOutbox = old.sqlite.prepare(
+      "INSERT INTO outbox (op_id, op, upstream, payload, status, created_at, updated_at) VALUES (?, 'link_child@1', ?, '{}', ?, ?, ?)",
+    );
     old.sqlite.transaction(() => {
       for (let i = 0; i < 200; i++) insScan.run(1000 + i, (i % 3) + 1, i % 2 ? 'door-1' : 'door-2', `C${i}`, `C${i}`);
       const statuses = ['pending', 'done', 'conflict', 'error', 'discarded'];
@@ -53,7 +55,9 @@ describe('migration 0004 (history indexes)', () => {
     expect(upgraded.backupPath).not.toBeNull();
     expect(rows(upgraded, 'scans')).toEqual(before.scans);
     expect(rows(upgraded, 'outbox')).toEqual(before.outbox);
-    const indexes = (upgraded.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('scans', 'outbox')").all() as { name: string }[]).map((r) => r.name);
+    const indexes = (
+      upgraded.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('scans', 'outbox')").all() as { name: string }[]
+    ).map((r) => r.name);
     expect(indexes).toEqual(expect.arrayContaining(['scans_user_station', 'outbox_pending', 'outbox_stuck', 'outbox_acknowledged']));
     expect(indexes).not.toContain('outbox_due');
     // The open after the upgrade ran PRAGMA optimize: the new indexes have statistics at once.
@@ -64,7 +68,13 @@ describe('migration 0004 (history indexes)', () => {
     const recent = plan(upgraded, 'SELECT s.id FROM scans s WHERE s.user_id = ? AND s.station_id = ? ORDER BY s.id DESC LIMIT ?', 1, 'door-1', 15);
     expect(recent).toMatch(/SEARCH s USING (COVERING )?INDEX scans_user_station \(user_id=\? AND station_id=\?\)/);
     expect(recent).not.toMatch(/TEMP B-TREE/);
-    const due = plan(upgraded, "SELECT seq FROM outbox WHERE upstream = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?", 'bags', 5000, 500);
+    const due = plan(
+      upgraded,
+      "SELECT seq FROM outbox WHERE upstream = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+      'bags',
+      5000,
+      500,
+    );
     expect(due).toMatch(/SEARCH outbox USING INDEX outbox_pending \(upstream=\?\)/);
     expect(due).not.toMatch(/TEMP B-TREE/);
     const counts = plan(
@@ -78,7 +88,12 @@ describe('migration 0004 (history indexes)', () => {
     const stuck = plan(upgraded, "SELECT seq FROM outbox WHERE status = 'error' ORDER BY seq LIMIT 500");
     expect(stuck).toMatch(/outbox_stuck/);
     expect(stuck).not.toMatch(/TEMP B-TREE/);
-    const prune = plan(upgraded, "SELECT seq FROM outbox WHERE status IN ('done', 'conflict') AND updated_at < ? ORDER BY updated_at LIMIT ?", 5000, 500);
+    const prune = plan(
+      upgraded,
+      "SELECT seq FROM outbox WHERE status IN ('done', 'conflict') AND updated_at < ? ORDER BY updated_at LIMIT ?",
+      5000,
+      500,
+    );
     expect(prune).toMatch(/outbox_acknowledged \(updated_at<\?\)/);
     expect(prune).not.toMatch(/TEMP B-TREE/);
 
@@ -86,8 +101,12 @@ describe('migration 0004 (history indexes)', () => {
     const inIndex = (name: string, where: string) =>
       (upgraded.sqlite.prepare(`SELECT count(*) AS n FROM outbox INDEXED BY ${name} WHERE ${where}`).get() as { n: number }).n;
     const outbox = before.outbox as { status: string; upstream: string }[];
-    expect(inIndex('outbox_pending', "status = 'pending' AND upstream = 'bags'")).toBe(outbox.filter((r) => r.status === 'pending' && r.upstream === 'bags').length);
+    expect(inIndex('outbox_pending', "status = 'pending' AND upstream = 'bags'")).toBe(
+      outbox.filter((r) => r.status === 'pending' && r.upstream === 'bags').length,
+    );
     expect(inIndex('outbox_stuck', "status = 'error'")).toBe(outbox.filter((r) => r.status === 'error').length);
-    expect(inIndex('outbox_acknowledged', "status IN ('done', 'conflict')")).toBe(outbox.filter((r) => r.status === 'done' || r.status === 'conflict').length);
+    expect(inIndex('outbox_acknowledged', "status IN ('done', 'conflict')")).toBe(
+      outbox.filter((r) => r.status === 'done' || r.status === 'conflict').length,
+    );
   });
 });

@@ -15,7 +15,9 @@ async function station(config: Parameters<typeof makeStation>[0] = {}) {
   const t = await makeStation({ outboxPruneEveryMs: 0, ...config });
   opened.push(t);
   const sqlite = t.station.database.sqlite;
-  const insert = sqlite.prepare("INSERT INTO outbox (op_id, op, upstream, payload, status, created_at, updated_at) VALUES (?, 'link_child@1', 'bags', '{}', ?, ?, ?)");
+  const insert = sqlite.prepare(
+    "INSERT INTO outbox (op_id, op, upstream, payload, status, created_at, updated_at) VALUES (?, 'link_child@1', 'bags', '{}', ?, ?, ?)",
+  );
   let n = 0;
   /** `count` records with this status, last changed `ageMs` before the station's now. */
   const add = sqlite.transaction((status: string, ageMs: number, count = 1) => {
@@ -23,7 +25,12 @@ async function station(config: Parameters<typeof makeStation>[0] = {}) {
     for (let i = 0; i < count; i++) insert.run(`op-${status}-${n++}`, status, at, at);
   });
   const left = () =>
-    Object.fromEntries((sqlite.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+    Object.fromEntries(
+      (sqlite.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[]).map((r) => [
+        r.status,
+        r.n,
+      ]),
+    );
   return { t, sqlite, add, left };
 }
 

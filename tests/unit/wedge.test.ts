@@ -22,7 +22,16 @@ describe('keyboard-wedge detection', () => {
   });
 
   it('ignores Shift between characters, as scanners send it for capitals', () => {
-    const keys: [string, number][] = [['Shift', 0], ['S', 2], ['Shift', 4], ['B', 6], ['1', 12], ['2', 18], ['3', 24], ['Enter', 30]];
+    const keys: [string, number][] = [
+      ['Shift', 0],
+      ['S', 2],
+      ['Shift', 4],
+      ['B', 6],
+      ['1', 12],
+      ['2', 18],
+      ['3', 24],
+      ['Enter', 30],
+    ];
     expect(feed(keys)).toEqual(['SB123']);
   });
 

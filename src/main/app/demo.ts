@@ -40,7 +40,11 @@ export async function seedDemoData(deps: DemoDeps): Promise<void> {
   const dock = created.find((u) => u.role === 'dispatcher')!;
   const seedSession = deps.sessions.open('demo seed', () => {});
   const scanner = { id: dock.id, username: dock.username };
-  const load: [string, number][] = [['SB00001', 30], ['SB00002', 12], ['M444-00001', 5]];
+  const load: [string, number][] = [
+    ['SB00001', 30],
+    ['SB00002', 12],
+    ['M444-00001', 5],
+  ];
   let n = 0;
   for (const [parent, children] of load) {
     deps.dockDoor.scan(seedSession, scanner, { code: parent, source: 'wedge' });

@@ -71,7 +71,12 @@ export interface StationConfig {
   scannerPollMs?: number;
   platform?: NodeJS.Platform;
   /** Where outbox records go; without one they wait in the outbox. */
-  upstreams?: { bags?: { url: string; readTimeoutMs?: number }; erp?: { url: string; readTimeoutMs?: number }; leaftrade?: { url: string; readTimeoutMs?: number }; biotrack?: { url: string; readTimeoutMs?: number; training?: boolean } };
+  upstreams?: {
+    bags?: { url: string; readTimeoutMs?: number };
+    erp?: { url: string; readTimeoutMs?: number };
+    leaftrade?: { url: string; readTimeoutMs?: number };
+    biotrack?: { url: string; readTimeoutMs?: number; training?: boolean };
+  };
   /** Upstream credentials: Electron passes a safeStorage-sealed store; default a 0600 file in the data folder. */
   secrets?: SecretStore;
   /** How often the outbox is drained; 0 = only on demand (tests). */
@@ -172,7 +177,13 @@ export async function createStation(config: StationConfig): Promise<Station> {
           settings.writeKey('scanners', list, change.actor, audit, { action: change.action, entityId: change.scanner.id, after: change.scanner }),
       },
       onScan: ({ barcode, scanner }) =>
-        pushToSignedIn('scanner/scan', { code: barcode.code, aim: barcode.aim, scannerId: scanner.id, scannerName: scanner.name, target: scanner.target }),
+        pushToSignedIn('scanner/scan', {
+          code: barcode.code,
+          aim: barcode.aim,
+          scannerId: scanner.id,
+          scannerName: scanner.name,
+          target: scanner.target,
+        }),
       onStatus: (overview) => pushToSignedIn('scanner/status', overview),
     });
     const bills = new BillService({ db, settings, audit, now });
@@ -186,23 +197,54 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const transports: Record<string, OutboxTransport> = {};
     if (config.upstreams?.bags) {
-      const bagsHttp = new UpstreamHttp({ name: 'bags', baseUrl: config.upstreams.bags.url, now, log: logger.child({ module: 'upstream-bags' }), readTimeoutMs: config.upstreams.bags.readTimeoutMs, sleep: config.sleep });
+      const bagsHttp = new UpstreamHttp({
+        name: 'bags',
+        baseUrl: config.upstreams.bags.url,
+        now,
+        log: logger.child({ module: 'upstream-bags' }),
+        readTimeoutMs: config.upstreams.bags.readTimeoutMs,
+        sleep: config.sleep,
+      });
       transports.bags = bagsTransport(bagsHttp, audit.stationId);
     }
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
     const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
     const odata = config.upstreams?.erp
-      ? new ODataClient({ baseUrl: config.upstreams.erp.url, secrets, now, log: logger.child({ module: 'upstream-erp' }), readTimeoutMs: config.upstreams.erp.readTimeoutMs, sleep: config.sleep })
+      ? new ODataClient({
+          baseUrl: config.upstreams.erp.url,
+          secrets,
+          now,
+          log: logger.child({ module: 'upstream-erp' }),
+          readTimeoutMs: config.upstreams.erp.readTimeoutMs,
+          sleep: config.sleep,
+        })
       : null;
     const cache = new ReadCache(db, now);
     const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
     const leaftradeClient = config.upstreams?.leaftrade
-      ? new LeafTradeClient({ baseUrl: config.upstreams.leaftrade.url, secrets, now, log: logger.child({ module: 'upstream-leaftrade' }), readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs, sleep: config.sleep })
+      ? new LeafTradeClient({
+          baseUrl: config.upstreams.leaftrade.url,
+          secrets,
+          now,
+          log: logger.child({ module: 'upstream-leaftrade' }),
+          readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs,
+          sleep: config.sleep,
+        })
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
     const bt = config.upstreams?.biotrack;
     const biotrack = new BioTrackInventory({
-      client: bt ? new BioTrackClient({ url: bt.url, secrets, now, log: logger.child({ module: 'upstream-biotrack' }), readTimeoutMs: bt.readTimeoutMs, training: bt.training, sleep: config.sleep }) : null,
+      client: bt
+        ? new BioTrackClient({
+            url: bt.url,
+            secrets,
+            now,
+            log: logger.child({ module: 'upstream-biotrack' }),
+            readTimeoutMs: bt.readTimeoutMs,
+            training: bt.training,
+            sleep: config.sleep,
+          })
+        : null,
       cache,
       now,
       location: () => settings.get().biotrackLocation,

@@ -41,10 +41,30 @@ export function listAudit(
       `SELECT id, at, username, action, entity, entity_id, before, after, detail FROM audit_log
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`,
     )
-    .all(params) as { id: number; at: number; username: string | null; action: string; entity: string | null; entity_id: string | null; before: string | null; after: string | null; detail: string | null }[];
+    .all(params) as {
+    id: number;
+    at: number;
+    username: string | null;
+    action: string;
+    entity: string | null;
+    entity_id: string | null;
+    before: string | null;
+    after: string | null;
+    detail: string | null;
+  }[];
   const page = rows.slice(0, limit);
   return {
-    rows: page.map((r) => ({ id: r.id, at: r.at, username: r.username, action: r.action, entity: r.entity, entityId: r.entity_id, before: parse(r.before), after: parse(r.after), detail: r.detail })),
+    rows: page.map((r) => ({
+      id: r.id,
+      at: r.at,
+      username: r.username,
+      action: r.action,
+      entity: r.entity,
+      entityId: r.entity_id,
+      before: parse(r.before),
+      after: parse(r.after),
+      detail: r.detail,
+    })),
     nextCursor: rows.length > limit ? page.at(-1)!.id : null,
   };
 }

@@ -37,7 +37,11 @@ export class AuthService {
   readonly #userById;
 
   constructor(private readonly deps: AuthDeps) {
-    this.#userById = deps.db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+    this.#userById = deps.db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare();
   }
 
   hasUsers(): boolean {
@@ -75,12 +79,17 @@ export class AuthService {
         .values({ username: input.username, displayName: input.displayName, role: 'admin', passwordHash, createdAt: now, updatedAt: now })
         .returning()
         .get();
-      recordAudit(this.deps.db, this.deps.audit, { userId: row.id, username: row.username }, {
-        action: 'setup.admin_created',
-        entity: 'user',
-        entityId: row.id,
-        after: { id: row.id, username: row.username, role: row.role },
-      });
+      recordAudit(
+        this.deps.db,
+        this.deps.audit,
+        { userId: row.id, username: row.username },
+        {
+          action: 'setup.admin_created',
+          entity: 'user',
+          entityId: row.id,
+          after: { id: row.id, username: row.username, role: row.role },
+        },
+      );
       return row;
     });
   }
@@ -202,7 +211,10 @@ export class AuthService {
       const failures = (prev && !stale ? prev.failures : 0) + 1;
       const pause = pauseAfter(failures);
       const values = { failures, lastFailureAt: now, lockedUntil: pause ? now + pause : 0 };
-      tx.insert(loginThrottle).values({ key, ...values }).onConflictDoUpdate({ target: loginThrottle.key, set: values }).run();
+      tx.insert(loginThrottle)
+        .values({ key, ...values })
+        .onConflictDoUpdate({ target: loginThrottle.key, set: values })
+        .run();
       recordAudit(this.deps.db, this.deps.audit, row ? actorOf(row) : { userId: null, username: key }, {
         action,
         entity: 'user',

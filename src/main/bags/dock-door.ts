@@ -66,8 +66,7 @@ export class DockDoorService {
 
   progress(parentId: number): ParentProgress | null {
     const row = this.#sql.progress.get(parentId) as
-      | { code: string; child_count: number; bill_id: number | null; bill_number: string | null; bill_status: string | null }
-      | undefined;
+      { code: string; child_count: number; bill_id: number | null; bill_number: string | null; bill_status: string | null } | undefined;
     if (!row) return null;
     return {
       code: row.code,
@@ -86,7 +85,13 @@ export class DockDoorService {
     const key = classified.code ?? input.code.trim().toUpperCase();
     const last = this.#lastAccepted.get(session);
     if (last && last.code === key && now - last.at < settings.scanDebounceMs) {
-      return { result: 'ignored', code: classified.code, message: `${key} again — ignored`, parent: currentId ? this.progress(currentId) : null, scanId: null };
+      return {
+        result: 'ignored',
+        code: classified.code,
+        message: `${key} again — ignored`,
+        parent: currentId ? this.progress(currentId) : null,
+        scanId: null,
+      };
     }
     const outcome = this.applyScan(session, user, input, classified, currentId, now);
     // Only a handled scan opens the debounce window: a scan that failed can be retried at once.
@@ -95,7 +100,14 @@ export class DockDoorService {
   }
 
   /** A classified scan: an invalid id is logged, a parent becomes the window's current parent, a child is linked to it. */
-  private applyScan(session: Session, user: Scanner, input: ScanInput, classified: Classified, currentId: number | undefined, now: number): ScanOutcome {
+  private applyScan(
+    session: Session,
+    user: Scanner,
+    input: ScanInput,
+    classified: Classified,
+    currentId: number | undefined,
+    now: number,
+  ): ScanOutcome {
     const log = this.scanLog(user, input, classified, now);
     const actor: AuditActor = { userId: user.id, username: user.username };
 
@@ -135,13 +147,25 @@ export class DockDoorService {
     const facts = this.#facts.parent(code);
     const verdict = checkParent(code, facts);
     if (!verdict.ok && verdict.rule === 'parent_is_child') {
-      return { result: 'invalid', code, message: verdict.message, parent: currentId ? this.progress(currentId) : null, scanId: log('invalid', verdict.message) };
+      return {
+        result: 'invalid',
+        code,
+        message: verdict.message,
+        parent: currentId ? this.progress(currentId) : null,
+        scanId: log('invalid', verdict.message),
+      };
     }
     const id = facts?.id ?? this.createBag(code, 'parent', actor, now).id;
     const progress = this.progress(id)!;
     if (!verdict.ok && verdict.rule === 'parent_on_finalized_bill') {
       this.#currentParent.delete(session);
-      return { result: 'bill_closed', code, message: verdict.message, parent: progress, scanId: log('bill_closed', verdict.message, { parentId: id }) };
+      return {
+        result: 'bill_closed',
+        code,
+        message: verdict.message,
+        parent: progress,
+        scanId: log('bill_closed', verdict.message, { parentId: id }),
+      };
     }
     this.#currentParent.set(session, id);
     const n = progress.childCount;
@@ -157,16 +181,34 @@ export class DockDoorService {
       return { result: 'no_parent', code, message, parent: null, scanId: log('no_parent', message) };
     }
     const child = this.#facts.child(code);
-    const verdict = checkLink(parent.code, { id: currentId, kind: 'parent', finalizedBill: parent.bill?.finalized ? parent.bill.number : null }, code, child);
+    const verdict = checkLink(
+      parent.code,
+      { id: currentId, kind: 'parent', finalizedBill: parent.bill?.finalized ? parent.bill.number : null },
+      code,
+      child,
+    );
     if (!verdict.ok) {
       const ids = { parentId: currentId, childId: child?.id ?? null };
       switch (verdict.rule) {
         case 'parent_on_finalized_bill':
-          return { result: 'bill_closed', code, message: verdict.message, parent, scanId: log('bill_closed', verdict.message, { parentId: currentId }) };
+          return {
+            result: 'bill_closed',
+            code,
+            message: verdict.message,
+            parent,
+            scanId: log('bill_closed', verdict.message, { parentId: currentId }),
+          };
         case 'already_on_this_parent':
           return { result: 'already_linked', code, message: verdict.message, parent, scanId: log('already_linked', verdict.message, ids) };
         case 'on_other_parent':
-          return { result: 'conflict', code, message: verdict.message, parent, otherParent: verdict.otherParent, scanId: log('conflict', verdict.message, ids) };
+          return {
+            result: 'conflict',
+            code,
+            message: verdict.message,
+            parent,
+            otherParent: verdict.otherParent,
+            scanId: log('conflict', verdict.message, ids),
+          };
         default:
           return { result: 'invalid', code, message: verdict.message, parent, scanId: log('invalid', verdict.message, { parentId: currentId }) };
       }
@@ -183,14 +225,22 @@ export class DockDoorService {
       before: { code, parent: null },
       after: { code, parent: parent.code },
     });
-    enqueue(this.deps.db, now, { op: 'link_child@1', upstream: BAGS_UPSTREAM, payload: { child: code, parent: parent.code, at: now, by: actor.username, station: this.deps.audit.stationId } });
+    enqueue(this.deps.db, now, {
+      op: 'link_child@1',
+      upstream: BAGS_UPSTREAM,
+      payload: { child: code, parent: parent.code, at: now, by: actor.username, station: this.deps.audit.stationId },
+    });
     return { result: 'linked', code, message, parent: { ...parent, childCount: count }, scanId };
   }
 
   private createBag(code: string, kind: 'parent' | 'child', actor: AuditActor, now: number): { id: number } {
     const id = Number(this.#sql.insertBag.run(code, kind, now, actor.userId, this.deps.audit.stationId).lastInsertRowid);
     recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bags.created', entity: 'bag', entityId: code, after: { code, kind } });
-    enqueue(this.deps.db, now, { op: 'bag_created@1', upstream: BAGS_UPSTREAM, payload: { code, kind, at: now, by: actor.username, station: this.deps.audit.stationId } });
+    enqueue(this.deps.db, now, {
+      op: 'bag_created@1',
+      upstream: BAGS_UPSTREAM,
+      payload: { code, kind, at: now, by: actor.username, station: this.deps.audit.stationId },
+    });
     return { id };
   }
 
@@ -211,8 +261,7 @@ export class DockDoorService {
     return this.deps.db.transaction(
       (tx) => {
         const last = this.#sql.lastLink.get(user.id, this.deps.audit.stationId, now - windowMs) as
-          | { id: number; parent_id: number; child_id: number; created_child: number; code: string }
-          | undefined;
+          { id: number; parent_id: number; child_id: number; created_child: number; code: string } | undefined;
         if (!last) {
           const minutes = windowMs / 60_000;
           throw new DomainError('not_found', `Nothing to undo: no bag linked by you in the last ${minutes} minutes`);
@@ -235,7 +284,11 @@ export class DockDoorService {
           before: { code: last.code, parent: parent.code },
           after: last.created_child ? null : { code: last.code, parent: null },
         });
-        enqueue(this.deps.db, now, { op: 'unlink_child@1', upstream: BAGS_UPSTREAM, payload: { child: last.code, parent: parent.code, at: now, by: user.username, deleteChild: !!last.created_child } });
+        enqueue(this.deps.db, now, {
+          op: 'unlink_child@1',
+          upstream: BAGS_UPSTREAM,
+          payload: { child: last.code, parent: parent.code, at: now, by: user.username, deleteChild: !!last.created_child },
+        });
         this.#currentParent.set(session, last.parent_id);
         this.#lastAccepted.delete(session);
         const after = this.progress(last.parent_id)!;

@@ -1,8 +1,6 @@
 import type { BagFormat } from '../../shared/contract/settings';
 
-export type Classified =
-  | { ok: true; code: string; kind: 'parent' | 'child' }
-  | { ok: false; code: string | null; reason: string };
+export type Classified = { ok: true; code: string; kind: 'parent' | 'child' } | { ok: false; code: string | null; reason: string };
 
 export interface CompiledFormats {
   parents: { label: string; re: RegExp; prefix: string }[];

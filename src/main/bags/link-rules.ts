@@ -36,17 +36,34 @@ export type LinkRule = Extract<LinkVerdict, { ok: false }>['rule'];
 export function checkLink(parentCode: string, parent: ParentFacts | null, childCode: string, child: ChildFacts | null): LinkVerdict {
   const asParent = checkParent(parentCode, parent);
   if (!asParent.ok) return asParent;
-  if (child && child.kind !== 'child') return { ok: false, rule: 'child_is_parent', message: `${childCode} is a parent bag: it cannot go inside another` };
-  if (child?.link && parent && child.link.parentId === parent.id) return { ok: false, rule: 'already_on_this_parent', message: `${childCode} is already on this parent` };
-  if (child?.link) return { ok: false, rule: 'on_other_parent', otherParent: child.link.parentCode, message: `${childCode} is already on parent ${child.link.parentCode}` };
+  if (child && child.kind !== 'child')
+    return { ok: false, rule: 'child_is_parent', message: `${childCode} is a parent bag: it cannot go inside another` };
+  if (child?.link && parent && child.link.parentId === parent.id)
+    return { ok: false, rule: 'already_on_this_parent', message: `${childCode} is already on this parent` };
+  if (child?.link)
+    return {
+      ok: false,
+      rule: 'on_other_parent',
+      otherParent: child.link.parentCode,
+      message: `${childCode} is already on parent ${child.link.parentCode}`,
+    };
   return { ok: true };
 }
 
 /** May `parentCode` take children at all (a parent scan, the first row of a parent in a file)? */
-export function checkParent(parentCode: string, parent: ParentFacts | null): Extract<LinkVerdict, { ok: true } | { rule: 'parent_is_child' | 'parent_on_finalized_bill' }> {
-  if (parent && parent.kind !== 'parent') return { ok: false, rule: 'parent_is_child', message: `${parentCode} is recorded as a child bag, not a parent` };
+export function checkParent(
+  parentCode: string,
+  parent: ParentFacts | null,
+): Extract<LinkVerdict, { ok: true } | { rule: 'parent_is_child' | 'parent_on_finalized_bill' }> {
+  if (parent && parent.kind !== 'parent')
+    return { ok: false, rule: 'parent_is_child', message: `${parentCode} is recorded as a child bag, not a parent` };
   if (parent?.finalizedBill) {
-    return { ok: false, rule: 'parent_on_finalized_bill', bill: parent.finalizedBill, message: `${parentCode} is on finalized bill ${parent.finalizedBill}: it cannot take more bags` };
+    return {
+      ok: false,
+      rule: 'parent_on_finalized_bill',
+      bill: parent.finalizedBill,
+      message: `${parentCode} is on finalized bill ${parent.finalizedBill}: it cannot take more bags`,
+    };
   }
   return { ok: true };
 }
@@ -59,8 +76,12 @@ export class LinkFactsReader {
 
   constructor(db: Database.Database) {
     this.#bag = db.prepare('SELECT id, kind FROM bags WHERE code = ?');
-    this.#finalizedBill = db.prepare("SELECT b.number FROM bill_parents bp JOIN bills b ON b.id = bp.bill_id WHERE bp.parent_id = ? AND b.status = 'finalized'").pluck();
-    this.#link = db.prepare('SELECT l.parent_id, l.import_job_id, p.code AS parent_code FROM bag_links l JOIN bags p ON p.id = l.parent_id WHERE l.child_id = ?');
+    this.#finalizedBill = db
+      .prepare("SELECT b.number FROM bill_parents bp JOIN bills b ON b.id = bp.bill_id WHERE bp.parent_id = ? AND b.status = 'finalized'")
+      .pluck();
+    this.#link = db.prepare(
+      'SELECT l.parent_id, l.import_job_id, p.code AS parent_code FROM bag_links l JOIN bags p ON p.id = l.parent_id WHERE l.child_id = ?',
+    );
   }
 
   parent(code: string): ParentFacts | null {

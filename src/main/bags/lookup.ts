@@ -64,8 +64,7 @@ export class BagLookupService {
       if (byCode && typeof c.code === 'string') {
         where.push('b.code > @afterCode');
         params.afterCode = c.code;
-      }
-      else if (!byCode && typeof c.at === 'number' && typeof c.id === 'number') {
+      } else if (!byCode && typeof c.at === 'number' && typeof c.id === 'number') {
         where.push('(b.created_at < @afterAt OR (b.created_at = @afterAt AND b.id < @afterId))');
         Object.assign(params, { afterAt: c.at, afterId: c.id });
       } else throw new DomainError('invalid', 'That page link is out of date: search again');
@@ -105,9 +104,22 @@ export class BagLookupService {
           const what = detail.kind === 'parent' ? code : `${code}'s parent ${detail.parentCode}`;
           throw new DomainError('conflict', `${what} is on finalized bill ${detail.bill.number}: it cannot be deleted`);
         }
-        const before = { code, kind: detail.kind, parent: detail.parentCode, children: detail.children.map((c) => c.code), bill: detail.bill?.number ?? null };
+        const before = {
+          code,
+          kind: detail.kind,
+          parent: detail.parentCode,
+          children: detail.children.map((c) => c.code),
+          bill: detail.bill?.number ?? null,
+        };
         tx.delete(bags).where(eq(bags.code, code)).run(); // links and bill membership cascade
-        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bags.deleted', entity: 'bag', entityId: code, before, after: null, detail: reason });
+        recordAudit(this.deps.db, this.deps.audit, actor, {
+          action: 'bags.deleted',
+          entity: 'bag',
+          entityId: code,
+          before,
+          after: null,
+          detail: reason,
+        });
         enqueue(this.deps.db, now, { op: 'bag_deleted@1', upstream: BAGS_UPSTREAM, payload: { code, at: now, by: actor.username, reason } });
       },
       { behavior: 'immediate' },

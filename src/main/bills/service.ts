@@ -98,7 +98,12 @@ export class BillService {
           .values({ number, status: 'draft', note: note || null, createdAt: now, createdBy: actor.userId })
           .returning()
           .get();
-        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.created', entity: 'bill', entityId: number, after: { number, note: row.note } });
+        recordAudit(this.deps.db, this.deps.audit, actor, {
+          action: 'bills.created',
+          entity: 'bill',
+          entityId: number,
+          after: { number, note: row.note },
+        });
         return row.id;
       },
       { behavior: 'immediate' },
@@ -125,7 +130,12 @@ export class BillService {
         if (on?.id === billId) throw new DomainError('conflict', `${code} is already on this bill`);
         if (on) throw new DomainError('conflict', `${code} is already on bill ${on.number}`);
         tx.insert(billParents).values({ parentId: bag.id, billId, addedAt: now, addedBy: actor.userId }).run();
-        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.parent_added', entity: 'bill', entityId: bill.number, after: { parent: code } });
+        recordAudit(this.deps.db, this.deps.audit, actor, {
+          action: 'bills.parent_added',
+          entity: 'bill',
+          entityId: bill.number,
+          after: { parent: code },
+        });
       },
       { behavior: 'immediate' },
     );
@@ -139,10 +149,18 @@ export class BillService {
         const bill = this.draft(billId);
         const bag = tx.select().from(bags).where(eq(bags.code, code)).get();
         const removed = bag
-          ? tx.delete(billParents).where(and(eq(billParents.parentId, bag.id), eq(billParents.billId, billId))).run().changes
+          ? tx
+              .delete(billParents)
+              .where(and(eq(billParents.parentId, bag.id), eq(billParents.billId, billId)))
+              .run().changes
           : 0;
         if (!removed) throw new DomainError('not_found', `${code} is not on bill ${bill.number}`);
-        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.parent_removed', entity: 'bill', entityId: bill.number, before: { parent: code } });
+        recordAudit(this.deps.db, this.deps.audit, actor, {
+          action: 'bills.parent_removed',
+          entity: 'bill',
+          entityId: bill.number,
+          before: { parent: code },
+        });
       },
       { behavior: 'immediate' },
     );
@@ -160,9 +178,25 @@ export class BillService {
           .set({ status: 'finalized', kgPerChild: view.kgPerChild, totalChildren: view.childCount, finalizedAt: now, finalizedBy: actor.userId })
           .where(eq(bills.id, billId))
           .run();
-        const after = { number: bill.number, parents: view.parents.map((p) => ({ code: p.code, children: p.childCount })), childCount: view.childCount, weightKg: view.weightKg, kgPerChild: view.kgPerChild };
-        recordAudit(this.deps.db, this.deps.audit, actor, { action: 'bills.finalized', entity: 'bill', entityId: bill.number, before: { status: 'draft' }, after });
-        enqueue(this.deps.db, now, { op: 'bill_finalized@1', upstream: BAGS_UPSTREAM, payload: { ...after, at: now, by: actor.username, station: this.deps.audit.stationId } });
+        const after = {
+          number: bill.number,
+          parents: view.parents.map((p) => ({ code: p.code, children: p.childCount })),
+          childCount: view.childCount,
+          weightKg: view.weightKg,
+          kgPerChild: view.kgPerChild,
+        };
+        recordAudit(this.deps.db, this.deps.audit, actor, {
+          action: 'bills.finalized',
+          entity: 'bill',
+          entityId: bill.number,
+          before: { status: 'draft' },
+          after,
+        });
+        enqueue(this.deps.db, now, {
+          op: 'bill_finalized@1',
+          upstream: BAGS_UPSTREAM,
+          payload: { ...after, at: now, by: actor.username, station: this.deps.audit.stationId },
+        });
       },
       { behavior: 'immediate' },
     );

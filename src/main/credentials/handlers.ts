@@ -16,11 +16,16 @@ export function registerCredentialHandlers(r: HandlerRegistry, secrets: SecretSt
   r.add('sync/credentials', () => credentials()).add('sync/set-credential', (req, ctx) => {
     const value = req.value.trim();
     const shape = SHAPES[req.name];
-    if (value !== '' && shape && !shape.pattern.test(value)) throw new DomainError('invalid', shape.message, { issues: [{ path: 'value', message: shape.message }] });
+    if (value !== '' && shape && !shape.pattern.test(value))
+      throw new DomainError('invalid', shape.message, { issues: [{ path: 'value', message: shape.message }] });
     if (value === '') secrets.delete(req.name);
     else secrets.set(req.name, req.name.endsWith('.password') ? req.value : value);
     // The audit says which credential changed, never its value.
-    recordAudit(db, audit, actorFromUser(ctx), { action: value === '' ? 'sync.credential_cleared' : 'sync.credential_set', entity: 'credential', entityId: req.name });
+    recordAudit(db, audit, actorFromUser(ctx), {
+      action: value === '' ? 'sync.credential_cleared' : 'sync.credential_set',
+      entity: 'credential',
+      entityId: req.name,
+    });
     return credentials();
   });
 }

@@ -42,9 +42,7 @@ function readJournal(migrationsDir: string): JournalEntry[] {
 /** Mirrors drizzle's rule: a migration is pending when its folder time is newer than the last applied. */
 export function pendingMigrations(sqlite: Database.Database, migrationsDir: string): JournalEntry[] {
   const entries = readJournal(migrationsDir);
-  const table = sqlite
-    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
-    .get();
+  const table = sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'").get();
   if (!table) return entries;
   const last = sqlite.prepare('select max(created_at) as at from __drizzle_migrations').get() as { at: number | null };
   return entries.filter((e) => last.at === null || e.when > last.at);

@@ -85,11 +85,17 @@ export const outbox = sqliteTable(
   // names the same status, which is what lets SQLite use these.
   (t) => [
     // The drainer's next batch per upstream in seq order, and `sync/status`'s queued count.
-    index('outbox_pending').on(t.upstream, t.seq).where(sql`${t.status} = 'pending'`),
+    index('outbox_pending')
+      .on(t.upstream, t.seq)
+      .where(sql`${t.status} = 'pending'`),
     // Admin → Sync's stuck list in seq order, and `sync/status`'s stuck count.
-    index('outbox_stuck').on(t.seq).where(sql`${t.status} = 'error'`),
+    index('outbox_stuck')
+      .on(t.seq)
+      .where(sql`${t.status} = 'error'`),
     // The prune: acknowledged records, oldest acknowledgement first.
-    index('outbox_acknowledged').on(t.updatedAt).where(sql`${t.status} IN ('done', 'conflict')`),
+    index('outbox_acknowledged')
+      .on(t.updatedAt)
+      .where(sql`${t.status} IN ('done', 'conflict')`),
   ],
 );
 
@@ -102,7 +108,9 @@ export const jobs = sqliteTable(
     status: text('status', {
       enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
     }).notNull(),
-    params: text('params').notNull().default(sql`'{}'`),
+    params: text('params')
+      .notNull()
+      .default(sql`'{}'`),
     progress: real('progress').notNull().default(0),
     progressText: text('progress_text'),
     result: text('result'),

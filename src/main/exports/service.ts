@@ -90,7 +90,12 @@ export class ExportService {
     return this.deps.jobs.start('export', { what, format, fileName }, userId, (ctx) => this.run(ctx, what, format, fileName));
   }
 
-  private async run(ctx: JobContext, what: ExportKind, format: 'csv' | 'xlsx', fileName: string): Promise<{ fileName: string; rows: number; bytes: number }> {
+  private async run(
+    ctx: JobContext,
+    what: ExportKind,
+    format: 'csv' | 'xlsx',
+    fileName: string,
+  ): Promise<{ fileName: string; rows: number; bytes: number }> {
     const spec = SPECS[what];
     const db: Database.Database = this.deps.db.$client;
     const total = (db.prepare(spec.count).get() as { n: number }).n;
@@ -134,7 +139,12 @@ export class ExportService {
     } else {
       const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: true });
       const ws = wb.addWorksheet(what);
-      ws.columns = spec.columns.map((c) => ({ header: c.header, key: c.key, width: c.width ?? Math.max(12, c.header.length + 2), style: c.text ? { numFmt: '@' } : {} }));
+      ws.columns = spec.columns.map((c) => ({
+        header: c.header,
+        key: c.key,
+        width: c.width ?? Math.max(12, c.header.length + 2),
+        style: c.text ? { numFmt: '@' } : {},
+      }));
       ws.getRow(1).font = { bold: true };
       for (const batch of pages()) {
         for (const row of batch) {

@@ -67,7 +67,15 @@ export function hidTestControl(bus: SimulatedHidBus) {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      const parsed = command.safeParse((() => { try { return JSON.parse(body); } catch { return null; } })());
+      const parsed = command.safeParse(
+        (() => {
+          try {
+            return JSON.parse(body);
+          } catch {
+            return null;
+          }
+        })(),
+      );
       if (!parsed.success) {
         res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
         return;

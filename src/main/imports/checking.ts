@@ -41,9 +41,13 @@ export class FileChecker {
     if (typeof c !== 'string') return reject(`Child column holds ${c.problem}`);
     if (p === '') return reject('Parent is empty');
     if (c === '') return reject('Child is empty');
-    for (const [what, v] of [['Parent', p], ['Child', c]] as const) {
+    for (const [what, v] of [
+      ['Parent', p],
+      ['Child', c],
+    ] as const) {
       if (!SUSPECT.test(v)) continue;
-      if (/E\+/i.test(v) && !/^[=+@-]/.test(v)) return reject(`${what} “${v}” is a number in scientific notation: the spreadsheet changed the id; format the column as Text`);
+      if (/E\+/i.test(v) && !/^[=+@-]/.test(v))
+        return reject(`${what} “${v}” is a number in scientific notation: the spreadsheet changed the id; format the column as Text`);
       return reject(`${what} “${v.slice(0, 40)}” looks like a spreadsheet formula`);
     }
     const parent = classifyCode(p, this.#formats);
@@ -59,7 +63,10 @@ export class FileChecker {
 }
 
 /** What a preview row would do to the database, by the same link rules as a scan. Read-only. */
-export function checkAgainstDatabase(facts: LinkFactsReader, v: Extract<Verdict, { kind: 'ok' }>): Verdict | { kind: 'present'; parent: string; child: string } {
+export function checkAgainstDatabase(
+  facts: LinkFactsReader,
+  v: Extract<Verdict, { kind: 'ok' }>,
+): Verdict | { kind: 'present'; parent: string; child: string } {
   const verdict = checkLink(v.parent, facts.parent(v.parent), v.child, facts.child(v.child));
   if (verdict.ok) return v;
   if (verdict.rule === 'already_on_this_parent') return { ...v, kind: 'present' };

@@ -95,8 +95,17 @@ export async function commitImport(
     totals.linked += links.length;
     if (links.length > 0) {
       const lines = `${batch[0].line}–${batch.at(-1)!.line}`;
-      recordAudit(deps.db, deps.audit, actor, { action: 'bags.imported', entity: 'import', entityId: String(ctx.id), after: { file: upload.name, lines, linked: links.length } });
-      enqueue(deps.db, now, { op: 'import_links@1', upstream: BAGS_UPSTREAM, payload: { file: upload.name, job: ctx.id, links, at: now, by: actor.username, station: stationId } });
+      recordAudit(deps.db, deps.audit, actor, {
+        action: 'bags.imported',
+        entity: 'import',
+        entityId: String(ctx.id),
+        after: { file: upload.name, lines, linked: links.length },
+      });
+      enqueue(deps.db, now, {
+        op: 'import_links@1',
+        upstream: BAGS_UPSTREAM,
+        payload: { file: upload.name, job: ctx.id, links, at: now, by: actor.username, station: stationId },
+      });
     }
   });
 
@@ -149,7 +158,9 @@ function statements(db: Database.Database) {
 function prepareStatements(db: Database.Database) {
   return {
     insertBag: db.prepare("INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'import')"),
-    insertBagIfNew: db.prepare("INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'import') ON CONFLICT (code) DO NOTHING"),
+    insertBagIfNew: db.prepare(
+      "INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'import') ON CONFLICT (code) DO NOTHING",
+    ),
     insertLink: db.prepare('INSERT INTO bag_links (child_id, parent_id, linked_at, linked_by, import_job_id) VALUES (?, ?, ?, ?, ?)'),
   };
 }

@@ -15,7 +15,11 @@ const PREVIEW_ERRORS = 100;
  * rejected row with its reason — writing nothing to the station's database. Repeats within the
  * file are tracked in a throwaway SQLite file (SeenChildren), not in memory.
  */
-export async function previewImport(deps: { settings: SettingsService; facts: LinkFactsReader; filesDir: string }, upload: Upload, given?: ImportMapping): Promise<ImportPreview> {
+export async function previewImport(
+  deps: { settings: SettingsService; facts: LinkFactsReader; filesDir: string },
+  upload: Upload,
+  given?: ImportMapping,
+): Promise<ImportPreview> {
   const sheet = await openSheet(upload, given);
   const checker = new FileChecker(deps.settings);
   const seen = new SeenChildren(path.join(deps.filesDir, 'tmp'));
@@ -36,7 +40,13 @@ export async function previewImport(deps: { settings: SettingsService; facts: Li
         const status = countVerdict(totals, v);
         if (v.kind === 'rejected' && errors.length < PREVIEW_ERRORS) errors.push({ line: row.line, reason: v.reason });
         if (rows.length < PREVIEW_ROWS) {
-          rows.push({ line: row.line, parent: 'parent' in v ? v.parent : '', child: 'child' in v ? v.child : '', status, reason: v.kind === 'rejected' ? v.reason : null });
+          rows.push({
+            line: row.line,
+            parent: 'parent' in v ? v.parent : '',
+            child: 'child' in v ? v.child : '',
+            status,
+            reason: v.kind === 'rejected' ? v.reason : null,
+          });
         }
       }
     }
@@ -44,5 +54,15 @@ export async function previewImport(deps: { settings: SettingsService; facts: Li
     seen.close();
   }
   if (totals.rows === 0) throw new DomainError('invalid', `${upload.name} has a header row but no bag rows`);
-  return { uploadId: upload.id, fileName: upload.name, kind: sheet.kind, headers: sheet.headers, headerLine: sheet.headerLine, mapping: sheet.mapping, rows, totals, errors };
+  return {
+    uploadId: upload.id,
+    fileName: upload.name,
+    kind: sheet.kind,
+    headers: sheet.headers,
+    headerLine: sheet.headerLine,
+    mapping: sheet.mapping,
+    rows,
+    totals,
+    errors,
+  };
 }

@@ -36,7 +36,8 @@ export async function sniffFile(path: string, name: string): Promise<FileKind> {
 }
 
 function textCell(s: string): Cell {
-  if (s.length > MAX_CELL_CHARS) return { problem: `a cell of ${s.length.toLocaleString('en-US')} characters (at most ${MAX_CELL_CHARS.toLocaleString('en-US')})` };
+  if (s.length > MAX_CELL_CHARS)
+    return { problem: `a cell of ${s.length.toLocaleString('en-US')} characters (at most ${MAX_CELL_CHARS.toLocaleString('en-US')})` };
   return s;
 }
 
@@ -73,9 +74,9 @@ const BATCH = 1000;
 export async function* readRows(path: string, kind: FileKind, name: string): AsyncGenerator<SourceRow[]> {
   let batch: SourceRow[] = [];
   if (kind === 'csv') {
-    const parser = fs.createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
-      parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: MAX_CSV_RECORD_BYTES }),
-    );
+    const parser = fs
+      .createReadStream(path, { highWaterMark: 1 << 20 })
+      .pipe(parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: MAX_CSV_RECORD_BYTES }));
     // A record is one spreadsheet row, whatever line breaks sit inside quotes: number records.
     let line = 0;
     try {
@@ -95,7 +96,13 @@ export async function* readRows(path: string, kind: FileKind, name: string): Asy
   let reader: ExcelJS.stream.xlsx.WorkbookReader;
   try {
     // Styles are read so date-formatted cells arrive as dates, not as serial numbers.
-    reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', worksheets: 'emit', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore' });
+    reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
+      sharedStrings: 'cache',
+      worksheets: 'emit',
+      hyperlinks: 'ignore',
+      styles: 'cache',
+      entries: 'ignore',
+    });
   } catch (error) {
     throw new DomainError('invalid', `${name} cannot be opened as an Excel file: ${(error as Error).message}`);
   }
@@ -114,6 +121,9 @@ export async function* readRows(path: string, kind: FileKind, name: string): Asy
     }
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    throw new DomainError('invalid', `${name} is not a readable Excel file (damaged or not .xlsx): ${(error as Error).message.split('\n')[0].slice(0, 200)}`);
+    throw new DomainError(
+      'invalid',
+      `${name} is not a readable Excel file (damaged or not .xlsx): ${(error as Error).message.split('\n')[0].slice(0, 200)}`,
+    );
   }
 }

@@ -47,7 +47,6 @@ export class UploadStore {
     const { name } = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { name: string };
     return { id, name, path: file };
   }
-
 }
 
 /**
@@ -71,7 +70,10 @@ export async function openSheet(upload: Upload, given?: ImportMapping) {
   const headers = header.cells.map((c) => (typeof c === 'string' ? c.trim() : ''));
   const mapping = given ?? guessMapping(headers);
   if (!mapping) {
-    throw new DomainError('invalid', `${upload.name} has no parent and child columns. Columns found: ${headers.filter(Boolean).join(', ') || 'none'}. Name them “Parent” and “Child”, or choose them in the preview.`);
+    throw new DomainError(
+      'invalid',
+      `${upload.name} has no parent and child columns. Columns found: ${headers.filter(Boolean).join(', ') || 'none'}. Name them “Parent” and “Child”, or choose them in the preview.`,
+    );
   }
   const width = Math.max(headers.length, mapping.parent + 1, mapping.child + 1);
   if (mapping.parent === mapping.child || mapping.parent >= width || mapping.child >= width) {

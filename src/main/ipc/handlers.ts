@@ -9,10 +9,7 @@ export interface CallContext {
   user: SessionUser | null;
 }
 
-export type Handler<C extends ChannelName> = (
-  request: ParsedRequestOf<C>,
-  ctx: CallContext,
-) => ResponseOf<C> | Promise<ResponseOf<C>>;
+export type Handler<C extends ChannelName> = (request: ParsedRequestOf<C>, ctx: CallContext) => ResponseOf<C> | Promise<ResponseOf<C>>;
 
 type AnyHandler = (request: unknown, ctx: CallContext) => unknown;
 

@@ -43,15 +43,16 @@ export class JobService {
   readonly #running = new Map<number, Promise<void>>();
   #closing = false;
 
-  constructor(
-    private readonly deps: { db: Db; now: () => number; log: Logger; onProgress: (job: JobView) => void },
-  ) {
+  constructor(private readonly deps: { db: Db; now: () => number; log: Logger; onProgress: (job: JobView) => void }) {
     this.#sql = statements(deps.db.$client);
   }
 
   /** At start-up: jobs left "running" by a crash or kill. */
   markInterrupted(): number {
-    return this.#sql.interrupt.run(this.deps.now(), 'Interrupted: Dockside stopped while this was running. Run it again to finish; work already saved is kept.').changes;
+    return this.#sql.interrupt.run(
+      this.deps.now(),
+      'Interrupted: Dockside stopped while this was running. Run it again to finish; work already saved is kept.',
+    ).changes;
   }
 
   start<T>(kind: string, params: unknown, createdBy: number | null, work: (ctx: JobContext) => Promise<T>): JobView {
@@ -86,7 +87,12 @@ export class JobService {
       .then(() => work(ctx))
       .then((result) => {
         const cancelled = this.#cancel.has(id);
-        this.finish(id, cancelled ? 'cancelled' : 'succeeded', result, cancelled && this.#closing ? 'Stopped because Dockside was closing: work already saved is kept. Run it again to finish.' : null);
+        this.finish(
+          id,
+          cancelled ? 'cancelled' : 'succeeded',
+          result,
+          cancelled && this.#closing ? 'Stopped because Dockside was closing: work already saved is kept. Run it again to finish.' : null,
+        );
       })
       .catch((error: unknown) => {
         const message = error instanceof DomainError ? error.message : `Failed: ${(error as Error)?.message ?? String(error)}`;
@@ -117,7 +123,8 @@ export class JobService {
 
   cancel(id: number): JobView {
     const job = this.get(id);
-    if (job.status !== 'running' && job.status !== 'queued') throw new DomainError('conflict', `This job has already ${job.status === 'succeeded' ? 'finished' : job.status}`);
+    if (job.status !== 'running' && job.status !== 'queued')
+      throw new DomainError('conflict', `This job has already ${job.status === 'succeeded' ? 'finished' : job.status}`);
     this.#cancel.add(id);
     return job;
   }

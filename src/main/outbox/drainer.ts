@@ -76,7 +76,13 @@ export class OutboxDrainer {
     const report: DrainReport = { sent: 0, ok: 0, conflict: 0, error: 0, unreachable: null };
     if (!transport) return report;
     const now = this.deps.now();
-    const rows = this.#sql.due.all(upstream, now, this.deps.batchSize ?? 500) as { seq: number; op_id: string; op: string; payload: string; attempts: number }[];
+    const rows = this.#sql.due.all(upstream, now, this.deps.batchSize ?? 500) as {
+      seq: number;
+      op_id: string;
+      op: string;
+      payload: string;
+      attempts: number;
+    }[];
     if (rows.length === 0) return report;
     report.sent = rows.length;
     let results: RecordResult[];
@@ -145,7 +151,15 @@ export class OutboxDrainer {
     await this.#running;
   }
 
-  status(): { upstream: string; online: boolean; queued: number; stuck: number; lastSuccessAt: number | null; lastError: string | null; restingUntil: number | null }[] {
+  status(): {
+    upstream: string;
+    online: boolean;
+    queued: number;
+    stuck: number;
+    lastSuccessAt: number | null;
+    lastError: string | null;
+    restingUntil: number | null;
+  }[] {
     return Object.keys(this.deps.transports).map((upstream) => {
       const c = this.#sql.counts.get({ upstream }) as { queued: number; stuck: number };
       const rest = this.#restUntil.get(upstream) ?? null;
@@ -162,7 +176,9 @@ export class OutboxDrainer {
   }
 
   stuck(): { seq: number; upstream: string; op: string; attempts: number; lastError: string | null; createdAt: number }[] {
-    return (this.#sql.stuck.all() as { seq: number; upstream: string; op: string; attempts: number; last_error: string | null; created_at: number }[]).map((r) => ({
+    return (
+      this.#sql.stuck.all() as { seq: number; upstream: string; op: string; attempts: number; last_error: string | null; created_at: number }[]
+    ).map((r) => ({
       seq: r.seq,
       upstream: r.upstream,
       op: r.op,
@@ -185,7 +201,9 @@ export class OutboxDrainer {
 
 function statements(db: Database.Database) {
   return {
-    due: db.prepare("SELECT seq, op_id, op, payload, attempts FROM outbox WHERE upstream = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?"),
+    due: db.prepare(
+      "SELECT seq, op_id, op, payload, attempts FROM outbox WHERE upstream = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+    ),
     finish: db.prepare('UPDATE outbox SET status = ?, last_error = ?, updated_at = ? WHERE seq = ?'),
     failed: db.prepare('UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE seq = ?'),
     // Two counts through the partial indexes (schema.ts), not one pass over every record ever sent.
@@ -193,7 +211,9 @@ function statements(db: Database.Database) {
       "SELECT (SELECT count(*) FROM outbox WHERE upstream = @upstream AND status = 'pending') AS queued, (SELECT count(*) FROM outbox WHERE upstream = @upstream AND status = 'error') AS stuck",
     ),
     stuck: db.prepare("SELECT seq, upstream, op, attempts, last_error, created_at FROM outbox WHERE status = 'error' ORDER BY seq LIMIT 500"),
-    retry: db.prepare("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL WHERE seq = ? AND status = 'error'"),
+    retry: db.prepare(
+      "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL WHERE seq = ? AND status = 'error'",
+    ),
     discard: db.prepare("UPDATE outbox SET status = 'discarded', last_error = ?, updated_at = ? WHERE seq = ? AND status = 'error'"),
   };
 }

@@ -12,9 +12,7 @@ const inserts = new WeakMap<Database.Database, Database.Statement>();
 export function enqueue(db: Db, now: number, entry: { op: `${string}@${number}`; upstream: string; payload: unknown }): string {
   let insert = inserts.get(db.$client);
   if (!insert) {
-    insert = db.$client.prepare(
-      'INSERT INTO outbox (op_id, op, upstream, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    insert = db.$client.prepare('INSERT INTO outbox (op_id, op, upstream, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
     inserts.set(db.$client, insert);
   }
   const opId = randomUUID();

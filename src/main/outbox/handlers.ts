@@ -6,7 +6,13 @@ import { actorFromUser } from '../ipc/actor';
 import type { HandlerRegistry } from '../ipc/handlers';
 import type { OutboxDrainer } from './drainer';
 
-export function registerSyncHandlers(r: HandlerRegistry, sync: OutboxDrainer, db: Db, audit: AuditContext, readUpstreams: () => UpstreamStatus[]): void {
+export function registerSyncHandlers(
+  r: HandlerRegistry,
+  sync: OutboxDrainer,
+  db: Db,
+  audit: AuditContext,
+  readUpstreams: () => UpstreamStatus[],
+): void {
   r.add('sync/status', () => [...sync.status(), ...readUpstreams()])
     .add('sync/stuck', () => sync.stuck())
     .add('sync/retry', (req, ctx) => {

@@ -92,7 +92,8 @@ export class OutboxPruner {
       // Scans and every other call that arrived meanwhile run before the next batch.
       await new Promise<void>((resolve) => setTimeout(resolve, this.deps.pauseMs ?? OUTBOX_PRUNE_PAUSE_MS));
     }
-    if (report.deleted > 0) this.deps.log.info({ ...report, longestBatchMs: Math.round(report.longestBatchMs) }, 'pruned acknowledged outbox records');
+    if (report.deleted > 0)
+      this.deps.log.info({ ...report, longestBatchMs: Math.round(report.longestBatchMs) }, 'pruned acknowledged outbox records');
     return report;
   }
 }

@@ -43,7 +43,10 @@ const PAIRING_MS = 2 * 60_000;
 const isKeyboard = (d: HidDeviceInfo) => d.usagePage === 0x01 && d.usage === 0x06;
 const modeOf = (d: HidDeviceInfo): 'keyboard' | 'pos' => (d.usagePage === POS_USAGE_PAGE ? 'pos' : 'keyboard');
 const matches = (c: ScannerConfig, d: HidDeviceInfo) =>
-  c.vendorId === d.vendorId && c.productId === d.productId && (c.serialNumber === null || c.serialNumber === (d.serialNumber ?? null)) && c.mode === modeOf(d);
+  c.vendorId === d.vendorId &&
+  c.productId === d.productId &&
+  (c.serialNumber === null || c.serialNumber === (d.serialNumber ?? null)) &&
+  c.mode === modeOf(d);
 
 interface OpenDevice {
   info: HidDeviceInfo;

@@ -214,7 +214,8 @@ export class UpstreamHttp {
   private admit(): void {
     const b = this.breaker;
     if (b.state !== 'open') return;
-    if (this.#o.now() < b.openUntil) throw new UpstreamError(this.#o.name, 'breaker_open', `${this.#o.name} is resting after repeated failures`, undefined, b.openUntil);
+    if (this.#o.now() < b.openUntil)
+      throw new UpstreamError(this.#o.name, 'breaker_open', `${this.#o.name} is resting after repeated failures`, undefined, b.openUntil);
     b.state = 'half-open'; // one probe
   }
 
@@ -239,7 +240,11 @@ export class UpstreamHttp {
       return await pending;
     } catch (error) {
       if (tooLarge || error instanceof CancelError) {
-        throw new UpstreamError(this.#o.name, 'malformed', `${this.#o.name} sent an answer larger than ${Math.round(cap / 1024 / 1024)} MiB; it was not read`);
+        throw new UpstreamError(
+          this.#o.name,
+          'malformed',
+          `${this.#o.name} sent an answer larger than ${Math.round(cap / 1024 / 1024)} MiB; it was not read`,
+        );
       }
       throw error;
     }
@@ -276,12 +281,29 @@ export class UpstreamHttp {
       const said = own ? `: ${own.message}` : '';
       if (status === 503 || status === 502 || status === 504) {
         // Only a Retry-After sets a time here; a bare 503 is retried briefly, then rests the upstream (fail()).
-        return new UpstreamError(name, 'unavailable', `${name} is unavailable (${status})${said}`, status, after === null ? undefined : now + after, answer);
+        return new UpstreamError(
+          name,
+          'unavailable',
+          `${name} is unavailable (${status})${said}`,
+          status,
+          after === null ? undefined : now + after,
+          answer,
+        );
       }
-      if (status === 429) return new UpstreamError(name, 'rate_limited', `${name} asks us to slow down (429)`, status, now + (after ?? 5_000), answer);
-      if (status === 401 || status === 403) return new UpstreamError(name, 'credentials', `${name} refused the credentials (${status}): check them in Admin → Sync`, status, undefined, answer);
+      if (status === 429)
+        return new UpstreamError(name, 'rate_limited', `${name} asks us to slow down (429)`, status, now + (after ?? 5_000), answer);
+      if (status === 401 || status === 403)
+        return new UpstreamError(
+          name,
+          'credentials',
+          `${name} refused the credentials (${status}): check them in Admin → Sync`,
+          status,
+          undefined,
+          answer,
+        );
       if (status >= 500) return new UpstreamError(name, 'server', `${name} failed (${status})${said}`, status, undefined, answer);
-      if (status >= 300 && status < 400) return new UpstreamError(name, 'refused', `${name} answered with a redirect (${status}), which is not followed`, status, undefined, answer);
+      if (status >= 300 && status < 400)
+        return new UpstreamError(name, 'refused', `${name} answered with a redirect (${status}), which is not followed`, status, undefined, answer);
       return new UpstreamError(name, 'refused', `${name} refused the request (${status})${said}`, status, undefined, answer);
     }
     if (error instanceof RequestError && (error.code === 'ETIMEDOUT' || error.name === 'TimeoutError')) {

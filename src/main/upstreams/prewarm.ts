@@ -5,14 +5,38 @@ import type { ErpService } from './erp/service';
 import type { LeafTradeService } from './leaftrade/service';
 
 /** Admin → Sync "fetch and cache now": every configured read upstream, one after another; each says how many rows it cached or why not. */
-export function registerPrewarmHandler(r: HandlerRegistry, reads: { erp: ErpService; leaftrade: LeafTradeService; biotrack: BioTrackInventory }): void {
+export function registerPrewarmHandler(
+  r: HandlerRegistry,
+  reads: { erp: ErpService; leaftrade: LeafTradeService; biotrack: BioTrackInventory },
+): void {
   r.add('sync/prewarm', async () => {
     const sources: [string, () => Promise<{ rows: number; warning: string | null }>][] = [];
     if (reads.erp.configured()) {
-      for (const org of ERP_ORGS) sources.push([org, async () => { const x = await reads.erp.openOrders(org, true); return { rows: x.orders.length, warning: x.warning }; }]);
+      for (const org of ERP_ORGS)
+        sources.push([
+          org,
+          async () => {
+            const x = await reads.erp.openOrders(org, true);
+            return { rows: x.orders.length, warning: x.warning };
+          },
+        ]);
     }
-    if (reads.leaftrade.configured()) sources.push(['LeafTrade', async () => { const x = await reads.leaftrade.orders(true); return { rows: x.orders.length, warning: x.warning }; }]);
-    if (reads.biotrack.configured()) sources.push(['BioTrack', async () => { const x = await reads.biotrack.inventory(true); return { rows: x.items.length, warning: x.warning }; }]);
+    if (reads.leaftrade.configured())
+      sources.push([
+        'LeafTrade',
+        async () => {
+          const x = await reads.leaftrade.orders(true);
+          return { rows: x.orders.length, warning: x.warning };
+        },
+      ]);
+    if (reads.biotrack.configured())
+      sources.push([
+        'BioTrack',
+        async () => {
+          const x = await reads.biotrack.inventory(true);
+          return { rows: x.items.length, warning: x.warning };
+        },
+      ]);
     const out = [];
     for (const [source, run] of sources) {
       try {

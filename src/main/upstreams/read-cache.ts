@@ -34,7 +34,12 @@ export class ReadCache {
     return (this.#get.get(key) as { fetched_at: number } | undefined)?.fetched_at ?? null;
   }
 
-  async read<T>(key: string, upstream: string, fetch: () => Promise<T>, options: { refresh?: boolean; maxAgeMs?: number } = {}): Promise<CachedRead<T>> {
+  async read<T>(
+    key: string,
+    upstream: string,
+    fetch: () => Promise<T>,
+    options: { refresh?: boolean; maxAgeMs?: number } = {},
+  ): Promise<CachedRead<T>> {
     const cached = this.#get.get(key) as { fetched_at: number; value: string } | undefined;
     const maxAge = options.maxAgeMs ?? 5 * 60_000;
     if (cached && !options.refresh && this.now() - cached.fetched_at < maxAge) {

@@ -5,7 +5,16 @@ import type { ReadCache } from './read-cache';
 /** A read upstream's line on the Sync screen, from its client's breaker and its cache. */
 export function readUpstreamStatus(upstream: string, b: BreakerState, now: number, cachedAt: number | null): UpstreamStatus {
   const resting = b.state === 'open' && b.openUntil > now;
-  return { upstream, online: !resting && b.lastError === null, queued: 0, stuck: 0, lastSuccessAt: b.lastSuccessAt, lastError: b.lastError, restingUntil: resting ? b.openUntil : null, cachedAt };
+  return {
+    upstream,
+    online: !resting && b.lastError === null,
+    queued: 0,
+    stuck: 0,
+    lastSuccessAt: b.lastSuccessAt,
+    lastError: b.lastError,
+    restingUntil: resting ? b.openUntil : null,
+    cachedAt,
+  };
 }
 
 /**
@@ -23,7 +32,13 @@ export class CachedUpstreamRead<T> {
 
   async read(fetch: () => Promise<T>, refresh: boolean): Promise<{ value: T } & CachedCopy> {
     const read = await this.deps.cache.read(this.key, this.deps.upstream, fetch, { refresh });
-    return { value: read.value, fetchedAt: read.fetchedAt, fromCache: read.fromCache, ageSeconds: Math.round((this.deps.now() - read.fetchedAt) / 1000), warning: read.warning };
+    return {
+      value: read.value,
+      fetchedAt: read.fetchedAt,
+      fromCache: read.fromCache,
+      ageSeconds: Math.round((this.deps.now() - read.fetchedAt) / 1000),
+      warning: read.warning,
+    };
   }
 
   status(): UpstreamStatus {

@@ -60,14 +60,10 @@ export class UserService {
     });
   }
 
-  update(
-    input: { id: number; displayName?: string; role?: Role; disabled?: boolean },
-    actor: AuditActor,
-  ): UserRecord {
+  update(input: { id: number; displayName?: string; role?: Role; disabled?: boolean }, actor: AuditActor): UserRecord {
     const result = this.deps.db.transaction((tx) => {
       const before = this.find(tx, input.id);
-      const losesAdmin =
-        before.role === 'admin' && !before.disabled && ((input.role && input.role !== 'admin') || input.disabled === true);
+      const losesAdmin = before.role === 'admin' && !before.disabled && ((input.role && input.role !== 'admin') || input.disabled === true);
       if (input.disabled === true && before.id === actor.userId) {
         throw new DomainError('conflict', 'You cannot disable your own account');
       }

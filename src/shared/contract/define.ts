@@ -23,18 +23,13 @@ export interface ChannelSpec<Req extends z.ZodType = z.ZodType, Res = unknown> {
  * The double call lets TypeScript infer the request schema while the response type is given.
  */
 export function channel<Res>() {
-  return <Req extends z.ZodType>(spec: Omit<ChannelSpec<Req, Res>, 'response'>): ChannelSpec<Req, Res> =>
-    spec;
+  return <Req extends z.ZodType>(spec: Omit<ChannelSpec<Req, Res>, 'response'>): ChannelSpec<Req, Res> => spec;
 }
 
-type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void
-  ? I
-  : never;
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
 
 /** Merges per-capability channel maps into one; a name declared twice is a start-up error. */
-export function mergeChannels<const Parts extends readonly Record<string, ChannelSpec>[]>(
-  ...parts: Parts
-): UnionToIntersection<Parts[number]> {
+export function mergeChannels<const Parts extends readonly Record<string, ChannelSpec>[]>(...parts: Parts): UnionToIntersection<Parts[number]> {
   const merged: Record<string, ChannelSpec> = {};
   for (const part of parts) {
     for (const [name, spec] of Object.entries(part)) {

@@ -14,18 +14,14 @@ export const username = z
   .meta({ examples: ['dock1'] })
   .transform((s) => s.toLowerCase());
 
-export const displayName = z
-  .string()
-  .trim()
-  .min(1, 'Name is required')
-  .max(64, 'Name can have at most 64 characters');
+export const displayName = z.string().trim().min(1, 'Name is required').max(64, 'Name can have at most 64 characters');
 
-export const password = z
-  .string()
-  .min(8, 'Password needs at least 8 characters')
-  .max(256, 'Password can have at most 256 characters');
+export const password = z.string().min(8, 'Password needs at least 8 characters').max(256, 'Password can have at most 256 characters');
 
-export const pin = z.string().regex(/^\d{4,8}$/, 'PIN is 4 to 8 digits').meta({ examples: ['1234'] });
+export const pin = z
+  .string()
+  .regex(/^\d{4,8}$/, 'PIN is 4 to 8 digits')
+  .meta({ examples: ['1234'] });
 
 /** What a person types at login: a password or a station PIN. */
 export const secret = z.string().min(1, 'Enter your password or PIN').max(256, 'Too long');

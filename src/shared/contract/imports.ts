@@ -48,7 +48,10 @@ export interface ImportResult extends ImportTotals {
   cancelled: boolean;
 }
 
-const uploadId = z.string().uuid('Not an upload id').meta({ examples: ['6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b'] });
+const uploadId = z
+  .string()
+  .uuid('Not an upload id')
+  .meta({ examples: ['6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b'] });
 const mapping = z.strictObject({ parent: z.number().int().min(0).max(200), child: z.number().int().min(0).max(200) });
 
 export const importChannels = {

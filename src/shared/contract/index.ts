@@ -32,7 +32,22 @@ export * from './settings';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
-export const contract = mergeChannels(sessionChannels, userChannels, settingsChannels, bagChannels, billChannels, auditChannels, scannerChannels, jobChannels, importChannels, exportChannels, syncChannels, erpChannels, leafTradeChannels, bioTrackChannels);
+export const contract = mergeChannels(
+  sessionChannels,
+  userChannels,
+  settingsChannels,
+  bagChannels,
+  billChannels,
+  auditChannels,
+  scannerChannels,
+  jobChannels,
+  importChannels,
+  exportChannels,
+  syncChannels,
+  erpChannels,
+  leafTradeChannels,
+  bioTrackChannels,
+);
 
 export type Contract = typeof contract;
 export type ChannelName = keyof Contract;

@@ -27,11 +27,7 @@ export type BagFormat = z.infer<typeof bagFormatSchema>;
 /** Station settings: validated the same way when read from the database and when changed. */
 export const stationSettingsSchema = z.strictObject({
   stationName: z.string().trim().min(1, 'Station name is required').max(64, 'At most 64 characters'),
-  idleLockMinutes: z
-    .number({ error: 'Enter a number of minutes' })
-    .int('Whole minutes')
-    .min(1, 'At least 1 minute')
-    .max(240, 'At most 240 minutes'),
+  idleLockMinutes: z.number({ error: 'Enter a number of minutes' }).int('Whole minutes').min(1, 'At least 1 minute').max(240, 'At most 240 minutes'),
   kioskMode: z.boolean(),
   parentFormats: z.array(bagFormatSchema).min(1, 'At least one parent format').max(10, 'At most 10 parent formats'),
   childFormat: bagFormatSchema,

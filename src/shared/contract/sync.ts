@@ -25,7 +25,16 @@ export interface CachedCopy {
 }
 
 /** Names of the credentials the station keeps in its secret store. */
-export const CREDENTIAL_NAMES = ['erp.DD.username', 'erp.DD.password', 'erp.CBR.username', 'erp.CBR.password', 'leaftrade.token', 'biotrack.license', 'biotrack.username', 'biotrack.password'] as const;
+export const CREDENTIAL_NAMES = [
+  'erp.DD.username',
+  'erp.DD.password',
+  'erp.CBR.username',
+  'erp.CBR.password',
+  'leaftrade.token',
+  'biotrack.license',
+  'biotrack.username',
+  'biotrack.password',
+] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
 export interface StuckRecord {

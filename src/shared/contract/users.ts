@@ -15,8 +15,7 @@ export interface UserRecord {
   lastLoginAt: number | null;
 }
 
-const credentialsGiven = (v: { password?: string; pin?: string }) =>
-  v.password !== undefined || v.pin !== undefined;
+const credentialsGiven = (v: { password?: string; pin?: string }) => v.password !== undefined || v.pin !== undefined;
 const credentialsMessage = { message: 'Give a password, a PIN, or both', path: ['password'] };
 
 export const userChannels = {
@@ -43,9 +42,7 @@ export const userChannels = {
     summary: 'Rename, change role, disable or re-enable a user.',
   }),
   'users/reset-credentials': channel<UserRecord>()({
-    request: z
-      .strictObject({ id, password: password.optional(), pin: pin.optional() })
-      .refine(credentialsGiven, credentialsMessage),
+    request: z.strictObject({ id, password: password.optional(), pin: pin.optional() }).refine(credentialsGiven, credentialsMessage),
     access: ['admin'],
     summary: 'Set a new password and/or PIN for a user.',
   }),

@@ -75,9 +75,7 @@ async function main() {
     server.once('error', reject);
   });
   const { port } = server.address();
-  process.stdout.write(
-    `CAP_ERP_READY ${JSON.stringify({ port, rows: summary, node: process.version, cds: cds.version })}\n`,
-  );
+  process.stdout.write(`CAP_ERP_READY ${JSON.stringify({ port, rows: summary, node: process.version, cds: cds.version })}\n`);
 }
 
 function fail(message) {
@@ -227,8 +225,7 @@ function generateRows(count, seed, orderBase) {
         scheduled += r.int(0, 14) * DAY;
       }
       const status = st[i];
-      const production =
-        status === 'Cancelled' || r.chance(0.2) ? null : status === 'Completed' ? 'Shipped' : r.pick(PRODUCTION);
+      const production = status === 'Cancelled' || r.chance(0.2) ? null : status === 'Completed' ? 'Shipped' : r.pick(PRODUCTION);
       rows.push({
         OrderNo: `SO${orderNo}`,
         OrderRev: rev,

@@ -126,10 +126,7 @@ export async function startCapErp(options: StartCapErpOptions = {}): Promise<Cap
   try {
     port = await new Promise<number>((resolve, reject) => {
       let buffered = '';
-      const timer = setTimeout(
-        () => reject(new Error(`CAP server not ready after ${readyTimeoutMs} ms\n${describe()}`)),
-        readyTimeoutMs,
-      );
+      const timer = setTimeout(() => reject(new Error(`CAP server not ready after ${readyTimeoutMs} ms\n${describe()}`)), readyTimeoutMs);
       void exited.then(({ code, signal, error }) => {
         clearTimeout(timer);
         reject(

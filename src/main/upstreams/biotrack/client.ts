@@ -32,7 +32,13 @@ const isAnswer = (v: unknown): v is Answer => typeof v === 'object' && v !== nul
 
 /** Actions that only read: safe to send again after a lost answer. Everything else changes state. */
 function readsOnly(action: string): boolean {
-  return action === 'login' || action.startsWith('sync_') || action === 'inventory_qa_check' || action === 'inventory_qa_check_all' || action === 'inventory_check';
+  return (
+    action === 'login' ||
+    action.startsWith('sync_') ||
+    action === 'inventory_qa_check' ||
+    action === 'inventory_qa_check_all' ||
+    action === 'inventory_check'
+  );
 }
 
 /**
@@ -66,7 +72,8 @@ export class BioTrackClient {
       sleep: deps.sleep,
       lenientJson: true,
       // A JSON answer with success 0 on an HTTP error status is BioTrack saying no, not being down.
-      describeError: (answer) => (isAnswer(answer) && !succeeded(answer) ? { message: `BioTrack said: ${bioTrackErrorText(answer)}`, refused: true } : null),
+      describeError: (answer) =>
+        isAnswer(answer) && !succeeded(answer) ? { message: `BioTrack said: ${bioTrackErrorText(answer)}`, refused: true } : null,
     });
   }
 
@@ -75,7 +82,15 @@ export class BioTrackClient {
     const payload = { API: '4.0', ...(this.deps.training ? { training: 1 } : {}), nonce: randomBytes(16).toString('hex'), ...body };
     let answer: unknown;
     try {
-      answer = (await this.http.request({ method: 'POST', url: this.deps.url, body: JSON.stringify(payload), headers: { 'content-type': 'text/JSON' }, idempotent: readsOnly(action) })).data;
+      answer = (
+        await this.http.request({
+          method: 'POST',
+          url: this.deps.url,
+          body: JSON.stringify(payload),
+          headers: { 'content-type': 'text/JSON' },
+          idempotent: readsOnly(action),
+        })
+      ).data;
     } catch (error) {
       // An HTTP 400/500 carrying BioTrack's own answer is handled like the same answer on a 200.
       if (error instanceof UpstreamError && error.kind === 'refused' && isAnswer(error.answer)) return error.answer;
@@ -89,10 +104,22 @@ export class BioTrackClient {
     const [license, username, password] = ['biotrack.license', 'biotrack.username', 'biotrack.password'].map((k) => this.deps.secrets.get(k));
     if (!license || !username || !password) throw new UpstreamError('biotrack', 'credentials', 'No BioTrack credentials: enter them in Admin → Sync');
     // BioTrack's license_number is the company's 9-digit UBI, not the facility licence.
-    if (!/^\d{9}$/.test(license)) throw new UpstreamError('biotrack', 'credentials', 'The BioTrack company id (license_number) must be the 9-digit UBI: correct it in Admin → Sync');
+    if (!/^\d{9}$/.test(license))
+      throw new UpstreamError(
+        'biotrack',
+        'credentials',
+        'The BioTrack company id (license_number) must be the 9-digit UBI: correct it in Admin → Sync',
+      );
     const a = await this.post({ action: 'login', license_number: license, username, password });
     if (!succeeded(a) || typeof a.sessionid !== 'string' || a.sessionid === '') {
-      throw new UpstreamError('biotrack', 'credentials', `BioTrack refused the login: ${succeeded(a) ? 'no session id in the answer' : bioTrackErrorText(a)}`, undefined, undefined, a);
+      throw new UpstreamError(
+        'biotrack',
+        'credentials',
+        `BioTrack refused the login: ${succeeded(a) ? 'no session id in the answer' : bioTrackErrorText(a)}`,
+        undefined,
+        undefined,
+        a,
+      );
     }
     return (this.#session = a.sessionid);
   }

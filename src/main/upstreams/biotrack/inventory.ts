@@ -19,7 +19,8 @@ function num(v: unknown): number | null {
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' ? String(v) : null);
 /** `deleted` is 0/1 or "0"/"1". */
 const deleted = (v: unknown) => v === 1 || v === '1' || v === true;
-const rows = (v: unknown): Answer[] => (Array.isArray(v) ? v.filter((r): r is Answer => typeof r === 'object' && r !== null && !Array.isArray(r)) : []);
+const rows = (v: unknown): Answer[] =>
+  Array.isArray(v) ? v.filter((r): r is Answer => typeof r === 'object' && r !== null && !Array.isArray(r)) : [];
 
 /**
  * This facility's inventory with rooms and its latest lab results. A BioTrack company can have
@@ -33,14 +34,17 @@ export class BioTrackInventory {
   constructor(private readonly deps: { client: BioTrackClient | null; cache: ReadCache; now: () => number; location: () => string }) {
     // Cached per location: another facility's copy is not this one's stock.
     const key = () => `biotrack:inventory:${deps.location()}`;
-    this.#read = deps.client ? new CachedUpstreamRead({ cache: deps.cache, key, upstream: 'biotrack', breaker: deps.client.http.breaker, now: deps.now }) : null;
+    this.#read = deps.client
+      ? new CachedUpstreamRead({ cache: deps.cache, key, upstream: 'biotrack', breaker: deps.client.http.breaker, now: deps.now })
+      : null;
   }
 
   async inventory(refresh = false): Promise<InventoryReport> {
     const client = this.deps.client;
     if (!client || !this.#read) throw new DomainError('unavailable', 'BioTrack is not configured for this station');
     const location = this.deps.location();
-    if (!/^\d{6}$/.test(location)) throw new DomainError('unavailable', "Set this station's BioTrack location (the facility's 6-digit licence) in Admin → Sync");
+    if (!/^\d{6}$/.test(location))
+      throw new DomainError('unavailable', "Set this station's BioTrack location (the facility's 6-digit licence) in Admin → Sync");
     const { value, ...copy } = await this.#read.read(() => fetchInventory(client, location), refresh);
     return { location, items: value, ...copy };
   }
@@ -58,7 +62,11 @@ export async function fetchInventory(client: BioTrackClient, location: string): 
   const here = (r: Answer) => String(r.location ?? '') === location && !deleted(r.deleted);
   const rooms = await client.call('sync_inventory_room', { download: 1 });
   // Room ids are per facility: only this one's rooms name this one's items.
-  const roomName = new Map(rows(rooms.inventory_room).filter((r) => r.location === undefined || here(r)).map((r) => [String(r.roomid), text(r.name)]));
+  const roomName = new Map(
+    rows(rooms.inventory_room)
+      .filter((r) => r.location === undefined || here(r))
+      .map((r) => [String(r.roomid), text(r.name)]),
+  );
   const inventory = rows((await client.call('sync_inventory', { download: 1 })).inventory).filter(here);
   const ids = [...new Set(inventory.map((i) => text(i.id)).filter((id): id is string => id !== null))];
 

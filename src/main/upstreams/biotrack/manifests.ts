@@ -96,7 +96,8 @@ export async function listManifests(client: BioTrackClient): Promise<ManifestSta
   const byId = new Map<string, ManifestState>();
   for (const m of list(a.manifest)) {
     const id = String(m.manifestid ?? '');
-    if (ID.test(id)) byId.set(id, { manifestId: id, location: String(m.location ?? ''), deleted: flag(m.deleted), fulfilled: flag(m.fulfilled), stops: [] });
+    if (ID.test(id))
+      byId.set(id, { manifestId: id, location: String(m.location ?? ''), deleted: flag(m.deleted), fulfilled: flag(m.fulfilled), stops: [] });
   }
   const stop = (m: ManifestState, n: number) => {
     let s = m.stops.find((x) => x.stopNumber === n);
@@ -121,9 +122,18 @@ export async function manifestState(client: BioTrackClient, manifestId: string):
 
 /** A live manifest from this location with exactly these stops and items: the one an ambiguous create made, if it did. */
 export async function findManifest(client: BioTrackClient, m: ManifestRequest): Promise<ManifestState | null> {
-  const want = m.stops.map((s) => `${s.stopNumber}|${s.vendorLicense}|${[...s.barcodes].sort().join(',')}`).sort().join(';');
+  const want = m.stops
+    .map((s) => `${s.stopNumber}|${s.vendorLicense}|${[...s.barcodes].sort().join(',')}`)
+    .sort()
+    .join(';');
   const matches = (await listManifests(client)).filter(
-    (x) => !x.deleted && x.location === m.location && x.stops.map((s) => `${s.stopNumber}|${s.licenseNumber}|${[...s.items].sort().join(',')}`).sort().join(';') === want,
+    (x) =>
+      !x.deleted &&
+      x.location === m.location &&
+      x.stops
+        .map((s) => `${s.stopNumber}|${s.licenseNumber}|${[...s.items].sort().join(',')}`)
+        .sort()
+        .join(';') === want,
   );
   return matches.at(-1) ?? null;
 }
@@ -133,7 +143,12 @@ export async function findManifest(client: BioTrackClient, m: ManifestRequest): 
  * BioTrack (the job crashed or lost the answer), so look before creating. After an ambiguous
  * failure of this try, look again: a manifest found is the one this try made.
  */
-export async function createManifestOnce(client: BioTrackClient, m: ManifestRequest, now: number, maybeSent = false): Promise<{ manifestId: string; recovered: boolean }> {
+export async function createManifestOnce(
+  client: BioTrackClient,
+  m: ManifestRequest,
+  now: number,
+  maybeSent = false,
+): Promise<{ manifestId: string; recovered: boolean }> {
   if (maybeSent) {
     const found = await findManifest(client, m);
     if (found) return { manifestId: found.manifestId, recovered: true };

@@ -75,7 +75,18 @@ export class ODataClient {
     },
   ) {
     for (const org of ERP_ORGS) {
-      this.#http.set(org, new UpstreamHttp({ name: `erp-${org}`, baseUrl: deps.baseUrl, now: deps.now, log: deps.log, readTimeoutMs: deps.readTimeoutMs, sleep: deps.sleep, describeError: odataErrorText }));
+      this.#http.set(
+        org,
+        new UpstreamHttp({
+          name: `erp-${org}`,
+          baseUrl: deps.baseUrl,
+          now: deps.now,
+          log: deps.log,
+          readTimeoutMs: deps.readTimeoutMs,
+          sleep: deps.sleep,
+          describeError: odataErrorText,
+        }),
+      );
     }
   }
 
@@ -148,7 +159,13 @@ export class ODataClient {
     return `reports/${encodeURIComponent(org)}/${encodeURIComponent(entitySet)}${query ? `?${query}` : ''}`;
   }
 
-  private async readAll<T extends Record<string, unknown>>(org: ErpOrg, entitySet: string, q: ODataQuery, key: string[], seen: Map<string, T>): Promise<void> {
+  private async readAll<T extends Record<string, unknown>>(
+    org: ErpOrg,
+    entitySet: string,
+    q: ODataQuery,
+    key: string[],
+    seen: Map<string, T>,
+  ): Promise<void> {
     const http = this.#http.get(org)!;
     const pageSize = q.pageSize ?? 500;
     const headers = { ...this.auth(org), prefer: `odata.maxpagesize=${pageSize}` };

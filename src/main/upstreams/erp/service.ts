@@ -11,7 +11,10 @@ import { odataString, type ODataClient } from './odata';
 const NUMERIC = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 const odataNumber = z.union([z.number(), z.string().regex(NUMERIC).transform(Number)]);
 /** Edm.Date is YYYY-MM-DD; a DateTimeOffset is cut to its date. */
-const odataDate = z.string().regex(/^\d{4}-\d{2}-\d{2}/).transform((s) => s.slice(0, 10));
+const odataDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}/)
+  .transform((s) => s.slice(0, 10));
 
 const orderRow = z.object({
   OrderNo: z.string().min(1),
@@ -40,11 +43,20 @@ export const CLOSED_STATUSES = ['Completed', 'Cancelled'];
 export class ErpService {
   readonly #reads = new Map<ErpOrg, CachedUpstreamRead<ErpOpenOrder[]>>();
 
-  constructor(
-    private readonly deps: { odata: ODataClient | null; cache: ReadCache; now: () => number; log: Logger },
-  ) {
+  constructor(private readonly deps: { odata: ODataClient | null; cache: ReadCache; now: () => number; log: Logger }) {
     const odata = deps.odata;
-    if (odata) for (const org of ERP_ORGS) this.#reads.set(org, new CachedUpstreamRead({ cache: deps.cache, key: `erp:${org}:open-orders`, upstream: `erp-${org}`, breaker: odata.breaker(org), now: deps.now }));
+    if (odata)
+      for (const org of ERP_ORGS)
+        this.#reads.set(
+          org,
+          new CachedUpstreamRead({
+            cache: deps.cache,
+            key: `erp:${org}:open-orders`,
+            upstream: `erp-${org}`,
+            breaker: odata.breaker(org),
+            now: deps.now,
+          }),
+        );
   }
 
   async openOrders(org: ErpOrg, refresh = false): Promise<OpenOrders> {
@@ -56,7 +68,15 @@ export class ErpService {
   }
 
   private async fetchOpenOrders(odata: ODataClient, org: ErpOrg): Promise<ErpOpenOrder[]> {
-    const open = this.validRows(org, await odata.query(org, 'SalesOrders', { filter: CLOSED_STATUSES.map((s) => `OrderStatus ne ${odataString(s)}`).join(' and '), select: SELECT }, KEY));
+    const open = this.validRows(
+      org,
+      await odata.query(
+        org,
+        'SalesOrders',
+        { filter: CLOSED_STATUSES.map((s) => `OrderStatus ne ${odataString(s)}`).join(' and '), select: SELECT },
+        KEY,
+      ),
+    );
     const newestOpen = new Map<string, OrderRow>();
     for (const r of open) if ((newestOpen.get(r.OrderNo)?.OrderRev ?? -Infinity) < r.OrderRev) newestOpen.set(r.OrderNo, r);
 
@@ -65,7 +85,11 @@ export class ErpService {
       await odata.query(
         org,
         'SalesOrders',
-        { filter: CLOSED_STATUSES.map((s) => `OrderStatus eq ${odataString(s)}`).join(' or '), select: ['OrderNo', 'OrderRev', 'OrderStatus'], anyOf: { field: 'OrderNo', values: [...newestOpen.keys()] } },
+        {
+          filter: CLOSED_STATUSES.map((s) => `OrderStatus eq ${odataString(s)}`).join(' or '),
+          select: ['OrderNo', 'OrderRev', 'OrderStatus'],
+          anyOf: { field: 'OrderNo', values: [...newestOpen.keys()] },
+        },
         KEY,
       ),
     );
@@ -74,19 +98,17 @@ export class ErpService {
 
     return [...newestOpen.values()]
       .filter((r) => r.OrderRev > (newestClosed.get(r.OrderNo) ?? -Infinity))
-      .map(
-        (r): ErpOpenOrder => ({
-          orderNo: r.OrderNo,
-          orderRev: r.OrderRev,
-          customer: r.Customer ?? '',
-          orderStatus: r.OrderStatus ?? '',
-          // Some ERP rows carry the text 'null' for "no production status".
-          productionStatus: r.ProductionStatus === 'null' || r.ProductionStatus === undefined ? null : r.ProductionStatus,
-          dateScheduled: r.DateScheduled ?? null,
-          etaDate: r.EtaDate ?? null,
-          qty: r.Qty ?? null,
-        }),
-      )
+      .map((r): ErpOpenOrder => ({
+        orderNo: r.OrderNo,
+        orderRev: r.OrderRev,
+        customer: r.Customer ?? '',
+        orderStatus: r.OrderStatus ?? '',
+        // Some ERP rows carry the text 'null' for "no production status".
+        productionStatus: r.ProductionStatus === 'null' || r.ProductionStatus === undefined ? null : r.ProductionStatus,
+        dateScheduled: r.DateScheduled ?? null,
+        etaDate: r.EtaDate ?? null,
+        qty: r.Qty ?? null,
+      }))
       .sort((a, b) => (a.dateScheduled ?? '9999').localeCompare(b.dateScheduled ?? '9999') || a.orderNo.localeCompare(b.orderNo));
   }
 

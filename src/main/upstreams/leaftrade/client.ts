@@ -28,8 +28,25 @@ const MAX_PAGES = 500;
 export class LeafTradeClient {
   readonly http: UpstreamHttp;
 
-  constructor(private readonly deps: { baseUrl: string; secrets: SecretStore; now: () => number; log: Logger; readTimeoutMs?: number; sleep?: (ms: number) => Promise<void> }) {
-    this.http = new UpstreamHttp({ name: 'leaftrade', baseUrl: deps.baseUrl, now: deps.now, log: deps.log, readTimeoutMs: deps.readTimeoutMs, sleep: deps.sleep, describeError: djangoErrorText });
+  constructor(
+    private readonly deps: {
+      baseUrl: string;
+      secrets: SecretStore;
+      now: () => number;
+      log: Logger;
+      readTimeoutMs?: number;
+      sleep?: (ms: number) => Promise<void>;
+    },
+  ) {
+    this.http = new UpstreamHttp({
+      name: 'leaftrade',
+      baseUrl: deps.baseUrl,
+      now: deps.now,
+      log: deps.log,
+      readTimeoutMs: deps.readTimeoutMs,
+      sleep: deps.sleep,
+      describeError: djangoErrorText,
+    });
   }
 
   private auth(): Record<string, string> {
@@ -59,7 +76,6 @@ export class LeafTradeClient {
     return [...byId.values()];
   }
 }
-
 
 /** Django REST framework errors: `{"detail": "…"}`. */
 function djangoErrorText(answer: unknown): { message: string; refused: boolean } | null {

@@ -10,7 +10,15 @@ export class LeafTradeService {
   readonly #read: CachedUpstreamRead<WholesaleOrder[]> | null;
 
   constructor(private readonly deps: { client: LeafTradeClient | null; cache: ReadCache; now: () => number }) {
-    this.#read = deps.client ? new CachedUpstreamRead({ cache: deps.cache, key: 'leaftrade:approved-orders', upstream: 'leaftrade', breaker: deps.client.http.breaker, now: deps.now }) : null;
+    this.#read = deps.client
+      ? new CachedUpstreamRead({
+          cache: deps.cache,
+          key: 'leaftrade:approved-orders',
+          upstream: 'leaftrade',
+          breaker: deps.client.http.breaker,
+          now: deps.now,
+        })
+      : null;
   }
 
   async orders(refresh = false): Promise<WholesaleOrders> {
@@ -18,16 +26,14 @@ export class LeafTradeService {
     if (!client || !this.#read) throw new DomainError('unavailable', 'LeafTrade is not configured for this station');
     const { value, ...copy } = await this.#read.read(
       async () =>
-        (await client.approvedOrders()).map(
-          (o): WholesaleOrder => ({
-            id: o.id,
-            invoice: o.invoice_id,
-            deliveryDate: o.delivery_date,
-            totalGross: o.total_gross === null ? null : String(o.total_gross),
-            store: o.dispensary_location?.dispensary?.name ?? o.dispensary_location?.name ?? null,
-            city: o.dispensary_location?.address?.city ?? null,
-          }),
-        ),
+        (await client.approvedOrders()).map((o): WholesaleOrder => ({
+          id: o.id,
+          invoice: o.invoice_id,
+          deliveryDate: o.delivery_date,
+          totalGross: o.total_gross === null ? null : String(o.total_gross),
+          store: o.dispensary_location?.dispensary?.name ?? o.dispensary_location?.name ?? null,
+          city: o.dispensary_location?.address?.city ?? null,
+        })),
       refresh,
     );
     return { orders: value, ...copy };

@@ -14,7 +14,12 @@ export async function uploadFile(file: File, onProgress: (fraction: number) => v
   let uploadId: string | undefined;
   for (let at = 0; at === 0 || at < file.size; at += CHUNK) {
     const bytes = new Uint8Array(await file.slice(at, at + CHUNK).arrayBuffer());
-    const r = await call('imports/upload', { ...(uploadId ? { uploadId } : {}), name: file.name, chunk: toBase64(bytes), last: at + CHUNK >= file.size });
+    const r = await call('imports/upload', {
+      ...(uploadId ? { uploadId } : {}),
+      name: file.name,
+      chunk: toBase64(bytes),
+      last: at + CHUNK >= file.size,
+    });
     if (!r.ok) throw new Error(reason(r.error));
     uploadId = r.value.uploadId;
     onProgress(Math.min(1, (at + CHUNK) / Math.max(1, file.size)));
