@@ -41,7 +41,7 @@ await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' });
 const inProcess = await measure('router in process settings/get', () => t.admin.call('settings/get', {}));
 const overWs = await measure('websocket settings/get', () => ws.invoke('settings/get', {}));
 
-ws.close();
+await ws.close();
 await host.close();
 await t.close();
 
