@@ -1,3 +1,4 @@
+import type { UpstreamStatus } from '../../shared/contract/sync';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Logger } from '../platform/logger';
@@ -151,15 +152,7 @@ export class OutboxDrainer {
     await this.#running;
   }
 
-  status(): {
-    upstream: string;
-    online: boolean;
-    queued: number;
-    stuck: number;
-    lastSuccessAt: number | null;
-    lastError: string | null;
-    restingUntil: number | null;
-  }[] {
+  status(): UpstreamStatus[] {
     return Object.keys(this.deps.transports).map((upstream) => {
       const c = this.#sql.counts.get({ upstream }) as { queued: number; stuck: number };
       const rest = this.#restUntil.get(upstream) ?? null;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import got, { CancelError, HTTPError, RequestError, type Got } from 'got';
+import type { SecretStore } from '../credentials/store';
 import type { Logger } from '../platform/logger';
 import { extractEmbeddedJson } from './embedded-json';
 
@@ -40,6 +41,16 @@ export interface UpstreamHttpOptions {
    * upstream understood and said no: not retried, not counted against the breaker.
    */
   describeError?: (answer: unknown, status: number) => { message: string; refused: boolean } | null;
+  /** Waits between retries; tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What every upstream client is built from: its credentials, the clock, a logger, and how it waits. */
+export interface UpstreamClientDeps {
+  secrets: SecretStore;
+  now: () => number;
+  log: Logger;
+  readTimeoutMs?: number;
   /** Waits between retries; tests pass a fake. */
   sleep?: (ms: number) => Promise<void>;
 }

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../platform/logger';
-import type { SecretStore } from '../../credentials/store';
-import { UpstreamError, UpstreamHttp } from '../http';
+import { UpstreamError, UpstreamHttp, type UpstreamClientDeps } from '../http';
 
 export type Answer = Record<string, unknown>;
 
@@ -52,17 +50,7 @@ export class BioTrackClient {
   readonly http: UpstreamHttp;
   #session: string | null = null;
 
-  constructor(
-    private readonly deps: {
-      url: string;
-      secrets: SecretStore;
-      now: () => number;
-      log: Logger;
-      readTimeoutMs?: number;
-      training?: boolean;
-      sleep?: (ms: number) => Promise<void>;
-    },
-  ) {
+  constructor(private readonly deps: UpstreamClientDeps & { url: string; training?: boolean }) {
     this.http = new UpstreamHttp({
       name: 'biotrack',
       baseUrl: deps.url,

@@ -1,7 +1,5 @@
-import type { Logger } from '../../platform/logger';
-import type { SecretStore } from '../../credentials/store';
 import { ERP_ORGS, type ErpOrg } from '../../../shared/contract/erp';
-import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse } from '../http';
+import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse, type UpstreamClientDeps } from '../http';
 
 export { ERP_ORGS, type ErpOrg };
 
@@ -64,16 +62,7 @@ function preferenceApplied(headers: UpstreamResponse<unknown>['headers']): boole
 export class ODataClient {
   readonly #http = new Map<ErpOrg, UpstreamHttp>();
 
-  constructor(
-    private readonly deps: {
-      baseUrl: string;
-      secrets: SecretStore;
-      now: () => number;
-      log: Logger;
-      readTimeoutMs?: number;
-      sleep?: (ms: number) => Promise<void>;
-    },
-  ) {
+  constructor(private readonly deps: UpstreamClientDeps & { baseUrl: string }) {
     for (const org of ERP_ORGS) {
       this.#http.set(
         org,

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { Logger } from '../../platform/logger';
-import type { SecretStore } from '../../credentials/store';
-import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse } from '../http';
+import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse, type UpstreamClientDeps } from '../http';
 
 /** What Dockside reads of a LeafTrade order (line items are unconfirmed and not read). */
 const orderSchema = z.object({
@@ -28,16 +26,7 @@ const MAX_PAGES = 500;
 export class LeafTradeClient {
   readonly http: UpstreamHttp;
 
-  constructor(
-    private readonly deps: {
-      baseUrl: string;
-      secrets: SecretStore;
-      now: () => number;
-      log: Logger;
-      readTimeoutMs?: number;
-      sleep?: (ms: number) => Promise<void>;
-    },
-  ) {
+  constructor(private readonly deps: UpstreamClientDeps & { baseUrl: string }) {
     this.http = new UpstreamHttp({
       name: 'leaftrade',
       baseUrl: deps.baseUrl,
