@@ -153,11 +153,19 @@ export async function addPerson(
 export async function wedgeScan(page: Page, code: string): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   const keys = [...code].map((ch) => ({ key: ch, text: ch })).concat({ key: 'Enter', text: '\r' });
+  // Each key carries the time a scanner would have sent it (8 ms apart), as the OS stamps a real
+  // device's keys on arrival: a loaded machine may handle them late, but their timing is the
+  // scanner's, so the wedge detector's verdict does not depend on how busy the test machine is.
+  const start = Date.now() / 1000;
   await Promise.all(
-    keys.flatMap(({ key, text }) => [
-      cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key, text, ...(key === 'Enter' ? { code: 'Enter', windowsVirtualKeyCode: 13 } : {}) }),
-      cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key, ...(key === 'Enter' ? { code: 'Enter', windowsVirtualKeyCode: 13 } : {}) }),
-    ]),
+    keys.flatMap(({ key, text }, i) => {
+      const timestamp = start + i * 0.008;
+      const enter = key === 'Enter' ? { code: 'Enter', windowsVirtualKeyCode: 13 } : {};
+      return [
+        cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key, text, timestamp, ...enter }),
+        cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key, timestamp: timestamp + 0.002, ...enter }),
+      ];
+    }),
   );
   await cdp.detach();
 }
