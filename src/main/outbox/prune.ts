@@ -16,7 +16,11 @@ export const OUTBOX_PRUNE_EVERY_MS = 10 * 60_000;
  */
 export const OUTBOX_PRUNE_BATCH = 100;
 
-/** Rest between batches, so the disk and the main thread are mostly free while a backlog is pruned. */
+/**
+ * Rest between batches: at least this, and four times as long as the last batch took, so a prune
+ * takes a fifth of the main thread and of the disk at most, however slow the disk is that day.
+ * A month's backlog (the first prune after an upgrade) then takes minutes; nobody waits for it.
+ */
 export const OUTBOX_PRUNE_PAUSE_MS = 10;
 
 export interface PruneReport {
@@ -88,11 +92,12 @@ export class OutboxPruner {
     while (!this.#stopped) {
       const t0 = performance.now();
       const deleted = this.#delete.run(cutoff, batchSize).changes;
-      batchMs.push(performance.now() - t0);
+      const took = performance.now() - t0;
+      batchMs.push(took);
       deletedAll += deleted;
       if (deleted < batchSize) break;
       // Scans and every other call that arrived meanwhile run before the next batch.
-      await new Promise<void>((resolve) => setTimeout(resolve, this.deps.pauseMs ?? OUTBOX_PRUNE_PAUSE_MS));
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(this.deps.pauseMs ?? OUTBOX_PRUNE_PAUSE_MS, 4 * took)));
     }
     batchMs.sort((a, b) => a - b);
     const report: PruneReport = {
