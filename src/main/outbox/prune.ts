@@ -18,10 +18,12 @@ export const OUTBOX_PRUNE_BATCH = 100;
 
 /**
  * Rest between batches: at least this, and four times as long as the last batch took, so a prune
- * takes a fifth of the main thread and of the disk at most, however slow the disk is that day.
- * A month's backlog (the first prune after an upgrade) then takes minutes; nobody waits for it.
+ * takes a fifth of the main thread at most, however slow the disk is that day. The floor keeps the
+ * write rate low too: every batch's pages pass through the WAL and the checkpointer into the
+ * database file, and at 10 ms that traffic alone made the scans' own fsyncs stall (bench/scan.ts,
+ * link_during_prune_p99_ms). A month's backlog, the first prune after an upgrade, takes minutes.
  */
-export const OUTBOX_PRUNE_PAUSE_MS = 10;
+export const OUTBOX_PRUNE_PAUSE_MS = 50;
 
 export interface PruneReport {
   deleted: number;
