@@ -10,20 +10,18 @@ import { silentLogger } from '../src/main/platform/logger';
 import { ODataClient } from '../src/main/upstreams/erp/odata';
 import { startCapErp } from '../tests/independent/odata-cap/server';
 import { withAdmin } from '../tests/support/station';
+import { fixedSecrets } from '../tests/support/secrets';
 
 const ROWS = Number(process.env.BENCH_ERP_ROWS ?? 2400);
 const RUNS = 7;
 const erp = await startCapErp({ rowsPerOrg: ROWS });
 const auth = `Basic ${Buffer.from(`${erp.users.DD.username}:${erp.users.DD.password}`).toString('base64')}`;
-const secrets = new Map([
-  ['erp.DD.username', erp.users.DD.username],
-  ['erp.DD.password', erp.users.DD.password],
-]);
+const secrets = { 'erp.DD.username': erp.users.DD.username, 'erp.DD.password': erp.users.DD.password };
 const client = new ODataClient({
   baseUrl: erp.url,
   now: Date.now,
   log: silentLogger,
-  secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+  secrets: fixedSecrets(secrets),
 });
 const select = ['OrderNo', 'OrderRev', 'Customer', 'OrderStatus', 'ProductionStatus', 'DateScheduled', 'EtaDate', 'Qty'];
 

@@ -6,6 +6,7 @@ import { BioTrackClient } from '../../src/main/upstreams/biotrack/client';
 import { fetchInventory } from '../../src/main/upstreams/biotrack/inventory';
 import { createManifestOnce, findManifest, listManifests } from '../../src/main/upstreams/biotrack/manifests';
 import * as bunk from './bunk-2014-answers';
+import { fixedSecrets } from '../support/secrets';
 
 /**
  * Contract test: our BioTrack client against answers in the shapes of the public BioTrack mock
@@ -54,14 +55,12 @@ async function replay(script: Partial<Record<string, (call: Record<string, unkno
       }),
   );
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/biotrack/v2013/serverjson.asp`;
-  const secrets = new Map(
-    Object.entries({ 'biotrack.license': bunk.BUNK_UBI, 'biotrack.username': 'user@example.com', 'biotrack.password': 'password' }),
-  );
+  const secrets = { 'biotrack.license': bunk.BUNK_UBI, 'biotrack.username': 'user@example.com', 'biotrack.password': 'password' };
   const client = new BioTrackClient({
     url,
     now: Date.now,
     log: silentLogger,
-    secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+    secrets: fixedSecrets(secrets),
   });
   return { client, requests, secrets };
 }

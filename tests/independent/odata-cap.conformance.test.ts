@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/main/platform/logger';
 import { ODataClient } from '../../src/main/upstreams/erp/odata';
 import { withAdmin } from '../support/station';
 import { startCapErp, type CapErp } from './odata-cap/server';
+import { fixedSecrets } from '../support/secrets';
 
 type Row = Record<string, unknown>;
 let erp: CapErp;
@@ -74,15 +75,12 @@ describe('ERP client against SAP CAP (an independent OData v4 server)', () => {
   });
 
   it('gets a total of $top across the server pages, and long order lists in several short GETs', async () => {
-    const secrets = new Map([
-      ['erp.DD.username', erp.users.DD.username],
-      ['erp.DD.password', erp.users.DD.password],
-    ]);
+    const secrets = { 'erp.DD.username': erp.users.DD.username, 'erp.DD.password': erp.users.DD.password };
     const client = new ODataClient({
       baseUrl: erp.url,
       now: Date.now,
       log: silentLogger,
-      secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+      secrets: fixedSecrets(secrets),
     });
     expect(await client.query('DD', 'SalesOrders', { select: ['OrderNo', 'OrderRev'], top: 250 }, ['OrderNo', 'OrderRev'])).toHaveLength(250);
     const truth = await erp.rows('DD');
@@ -100,7 +98,7 @@ describe('ERP client against SAP CAP (an independent OData v4 server)', () => {
         baseUrl: erp.url,
         now: Date.now,
         log: silentLogger,
-        secrets: { get: (k) => (k.endsWith('username') ? user : password), set() {}, delete() {}, names: () => [] },
+        secrets: fixedSecrets({ 'erp.DD.username': user, 'erp.DD.password': password }),
       });
     await expect(client('dd-reports', 'nope').query('DD', 'SalesOrders', { top: 1 }, ['OrderNo', 'OrderRev'])).rejects.toMatchObject({
       kind: 'credentials',

@@ -13,6 +13,7 @@ import {
 import { startBioTrackSimulator, type BioTrackSimulator } from '../../src/simulators/biotrack';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { withAdmin } from '../support/station';
+import { fixedSecrets } from '../support/secrets';
 
 afterEach(releaseAll);
 
@@ -34,21 +35,19 @@ async function setup() {
 }
 
 function clientFor(sim: BioTrackSimulator, overrides: Record<string, string> = {}) {
-  const secrets = new Map(
-    Object.entries({
-      'biotrack.license': sim.credentials.license,
-      'biotrack.username': sim.credentials.username,
-      'biotrack.password': sim.credentials.password,
-      ...overrides,
-    }),
-  );
+  const secrets = {
+    'biotrack.license': sim.credentials.license,
+    'biotrack.username': sim.credentials.username,
+    'biotrack.password': sim.credentials.password,
+    ...overrides,
+  };
   return new BioTrackClient({
     url: sim.url,
     now: Date.now,
     log: silentLogger,
     readTimeoutMs: 1000,
     sleep: async () => {},
-    secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+    secrets: fixedSecrets(secrets),
   });
 }
 

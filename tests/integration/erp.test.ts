@@ -4,6 +4,7 @@ import { MAX_URL_LENGTH, ODataClient, odataQueryString, odataString } from '../.
 import { expectedOpenOrders, startErpSimulator, type ErpOrder } from '../../src/simulators/odata-erp';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { withAdmin } from '../support/station';
+import { fixedSecrets } from '../support/secrets';
 
 afterEach(releaseAll);
 
@@ -26,16 +27,13 @@ async function setup(options: { readTimeoutMs?: number; ordersPerOrg?: number } 
 }
 
 function clientFor(sim: { url: string; users: Record<'DD' | 'CBR', { username: string; password: string }> }) {
-  const secrets = new Map<string, string>([
-    ['erp.DD.username', sim.users.DD.username],
-    ['erp.DD.password', sim.users.DD.password],
-  ]);
+  const secrets = { 'erp.DD.username': sim.users.DD.username, 'erp.DD.password': sim.users.DD.password };
   return new ODataClient({
     baseUrl: sim.url,
     now: Date.now,
     log: silentLogger,
     sleep: async () => {},
-    secrets: { get: (k) => secrets.get(k) ?? null, set() {}, delete() {}, names: () => [] },
+    secrets: fixedSecrets(secrets),
   });
 }
 
