@@ -10,7 +10,8 @@ import type { JobContext } from '../jobs/service';
 import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
 import type { SettingsService } from '../settings/service';
 import { emptyTotals, FileChecker } from './checking';
-import { openSheet, type Upload } from './uploads';
+import { openSheet } from './sheet';
+import type { Upload } from './uploads';
 
 export const IMPORT_BATCH_ROWS = 5000;
 

@@ -5,7 +5,8 @@ import type { LinkFactsReader } from '../bags/link-rules';
 import type { SettingsService } from '../settings/service';
 import { checkAgainstDatabase, countVerdict, emptyTotals, FileChecker } from './checking';
 import { SeenChildren } from './seen';
-import { openSheet, type Upload } from './uploads';
+import { openSheet } from './sheet';
+import type { Upload } from './uploads';
 
 const PREVIEW_ROWS = 20;
 const PREVIEW_ERRORS = 100;
