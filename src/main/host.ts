@@ -13,7 +13,7 @@ import { DEMO_USERS } from './app/demo';
 import { createStation } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
-import { testControl } from './host/test-control';
+import { TestClock, testControl } from './host/test-control';
 import { InjectedFailures } from './ipc/router';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   }
   const simBus = values['hid-sim'] ? new SimulatedHidBus() : null;
   const injectedFailures = testMode ? new InjectedFailures() : null;
+  const testClock = testMode ? new TestClock() : null;
 
   // Demo with no upstream configured: the bag-tracking simulator stands in, on loopback.
   let bagsUpstream = values['bags-upstream'] ?? process.env.DOCKSIDE_BAGS_UPSTREAM;
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     },
     syncIntervalMs,
     injectedFailures: injectedFailures ?? undefined,
+    clock: testClock ?? undefined,
   });
   // The demo's ERP simulator has known users: fill them in unless someone already set others.
   if (erpSimulator) {
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     rendererDir: path.join(here, '../renderer'),
     port,
     logger,
-    testControl: injectedFailures ? testControl({ bus: simBus, failures: injectedFailures }) : undefined,
+    testControl: injectedFailures && testClock ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock }) : undefined,
   });
 
   // Tests and scripts wait for this exact line.

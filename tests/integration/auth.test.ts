@@ -124,6 +124,30 @@ describe('idle lock', () => {
     expect((await w.call('auth/activity', {})).ok).toBe(true);
   });
 
+  it('background calls (polling sync and session status) do not push the lock back; reported input does', async () => {
+    const t = await withAdmin();
+    const w = await t.signedIn('dispatcher', 'dock5');
+    const v = await t.signedIn('dispatcher', 'dock6');
+    await t.admin.ok('settings/update', { idleLockMinutes: 1 });
+    await w.ok('auth/activity', {});
+    await v.ok('auth/activity', {});
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(5_000);
+      await w.ok('sync/status', {});
+      await w.ok('session/status', {});
+    }
+    t.clock.advance(31_000);
+    const locked = t.station.auth.lockIdleSessions().map((s) => s.id);
+    expect(locked).toContain(w.session.id);
+    expect(locked).toContain(v.session.id);
+
+    await v.ok('auth/unlock', { secret: 'password-123' });
+    t.clock.advance(50_000);
+    await v.ok('auth/activity', {});
+    t.clock.advance(50_000);
+    expect(t.station.auth.lockIdleSessions().map((s) => s.id)).not.toContain(v.session.id);
+  });
+
   it('the router locks on the next call even between timer ticks', async () => {
     const t = await withAdmin();
     t.clock.advance(11 * 60_000); // default 10 minutes

@@ -7,6 +7,6 @@ export function registerAuthHandlers(r: HandlerRegistry, auth: AuthService): voi
     .add('auth/login', (req, { session }) => auth.login(session, req))
     .add('auth/logout', (_req, { session }) => auth.logout(session))
     .add('auth/unlock', (req, { session }) => auth.unlock(session, req))
-    .add('auth/activity', () => null)
+    .add('auth/activity', (_req, { session }) => auth.touch(session))
     .add('auth/change-password', (req, { session }) => auth.changePassword(session, req));
 }

@@ -157,9 +157,14 @@ export class AuthService {
     return null;
   }
 
-  /** The person did something: push the idle lock back. */
-  touch(session: Session): void {
+  /**
+   * A person did something (keys, pointer, a scan), as the renderer reports it: push the idle lock
+   * back. Nothing else counts — background polling and pushes must not keep a shared station
+   * signed in as the last person.
+   */
+  touch(session: Session): null {
     session.lastActivityAt = this.deps.now();
+    return null;
   }
 
   /** Called by the idle timer and the router; audits each lock. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { InjectedFailures } from '../ipc/router';
+import type { Clock } from '../platform/clock';
 import type { SimulatedHidBus } from '../scanners/simulated';
 import { keyboardReportsFor } from '../scanners/simulated';
 
@@ -27,6 +28,26 @@ const command = z.discriminatedUnion('action', [
 ]);
 
 const failure = z.strictObject({ channel: z.string().min(1).max(80), count: z.number().int().min(1).max(100) });
+const advance = z.strictObject({
+  ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3_600_000),
+});
+
+/** Test host only: the wall clock plus an offset that POST /__test/clock moves forward. */
+export class TestClock implements Clock {
+  #offset = 0;
+
+  now(): number {
+    return Date.now() + this.#offset;
+  }
+
+  advance(ms: number): void {
+    this.#offset += ms;
+  }
+}
 
 function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
   let body = '';
@@ -43,11 +64,21 @@ function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
 /**
  * Test host only (DOCKSIDE_TEST=1): the HID bus when --hid-sim is on, and POST /__test/fail
  * {channel, count}, which makes the next calls of a channel fail inside main as a database error
- * would — so e2e tests prove one failure cannot freeze a screen.
+ * would — so e2e tests prove one failure cannot freeze a screen — and POST /__test/clock {ms},
+ * which moves the station's clock forward (idle lock, leases) without waiting.
  */
-export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures }) {
+export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }) {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
   return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.url === '/__test/clock' && req.method === 'POST') {
+      readJson(req, (value) => {
+        const parsed = advance.safeParse(value);
+        if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
+        opts.clock.advance(parsed.data.ms);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+      });
+      return true;
+    }
     if (req.url === '/__test/fail' && req.method === 'POST') {
       readJson(req, (value) => {
         const parsed = failure.safeParse(value);

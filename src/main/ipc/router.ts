@@ -107,7 +107,6 @@ export function createRouter(deps: RouterDeps): Router {
           log.info({ channel, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'invalid payload');
           return fail(invalid(parsed.error));
         }
-        if (spec.access !== 'public' && !spec.whileLocked) deps.auth.touch(session);
         const value = await handlers.get(channel)!(parsed.data, { session, user });
         return { ok: true, value };
       } catch (error) {

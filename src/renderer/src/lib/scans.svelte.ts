@@ -1,5 +1,6 @@
 import type { ScanSource } from '../../../shared/contract/bags';
 import { on } from './client';
+import { reportActivity } from './session.svelte';
 import { ui } from './ui.svelte';
 import { DEFAULT_WEDGE, WedgeDetector } from './wedge';
 
@@ -22,6 +23,8 @@ export function useScanHandler(h: ScanHandler): () => void {
 }
 
 export function deliverScan(code: string, source: ScanSource, device?: string): void {
+  // A USB scanner's scan arrives without a key or pointer event in this window: it is input too.
+  reportActivity();
   if (handler) handler(code, source, device);
   else scanBus.unused = `Scanned ${code} — open Scan or Bills to use it`;
 }

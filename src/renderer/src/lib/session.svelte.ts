@@ -31,13 +31,16 @@ onConnection((connected) => {
   if (connected) void session.refresh();
 });
 
-/** Tell main the person is here, at most every 30 s, so the idle lock waits. */
+/**
+ * Tell main the person is here (a key, the pointer, the wheel, a scan), at most every 10 s, so the
+ * idle lock waits. Only a person's input counts: main ignores polling when it decides who is idle.
+ */
 let lastActivitySent = 0;
 export function reportActivity(): void {
   const info = session.info;
   if (!info?.user || info.locked) return;
   const now = Date.now();
-  if (now - lastActivitySent < 30_000) return;
+  if (now - lastActivitySent < 10_000) return;
   lastActivitySent = now;
   void call('auth/activity', {}).then((r) => {
     if (!r.ok && r.error.code === 'locked') void session.refresh();
