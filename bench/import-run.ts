@@ -75,7 +75,7 @@ async function station(): Promise<Record<string, number>> {
   const preview = await t.admin.ok('imports/preview', { uploadId: uploadId! });
   const previewS = (performance.now() - t0) / 1000;
   t0 = performance.now();
-  const job = await t.admin.ok('imports/start', { uploadId: uploadId!, mapping: preview.mapping });
+  const job = await t.admin.ok('imports/start', { uploadId: uploadId!, mapping: preview.mapping! });
   const done = await waitForJob(t.admin, job.id, 600_000);
   const importS = (performance.now() - t0) / 1000;
   const result = done.result as { linked: number };

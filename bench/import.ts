@@ -15,25 +15,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../tests/support/station';
+import { writeBagCsv } from './bag-csv';
 
-const CHILDREN = 30;
 const sizes = (process.env.BENCH_IMPORT_ROWS ?? '80000,1000000').split(',').map(Number);
-
-/** Parent and child columns, 30 children a parent, written as a stream. */
-async function writeCsv(file: string, rows: number): Promise<void> {
-  const out = fs.createWriteStream(file);
-  out.write('Parent Bag,Child Bag\r\n');
-  let buf = '';
-  for (let i = 0; i < rows; i++) {
-    buf += `SB${String(Math.floor(i / CHILDREN)).padStart(5, '0')},C${String(i).padStart(9, '0')}\r\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await new Promise<void>((r) => out.once('close', () => r()));
-}
 
 function run(side: 'raw' | 'station', file: string, rows: number): Record<string, number> {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/import-run.ts', side, file, String(rows)], {
@@ -47,7 +31,7 @@ const results: Record<string, number>[] = [];
 for (const rows of sizes) {
   const dir = tempDir('dockside-bench-import-');
   const file = path.join(dir, `bags-${rows}.csv`);
-  await writeCsv(file, rows);
+  await writeBagCsv(file, rows);
   const fileMb = fs.statSync(file).size / 1e6;
   const raw = run('raw', file, rows);
   const imp = run('station', file, rows);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportResult } from '../../src/shared/contract/imports';
+import { IMPORT_BATCH_ROWS } from '../../src/main/imports/commit';
 import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile, uploadFile, waitForJob, xlsx } from '../support/imports';
 import { withAdmin } from '../support/station';
@@ -13,8 +14,9 @@ const bagData = (t: Awaited<ReturnType<typeof withAdmin>>) => [count(t, 'bags'),
 describe('import', () => {
   it('previews, then imports in batches with audit and outbox rows; the same file again changes nothing', async () => {
     const t = await withAdmin();
-    const rows = bagRows(400, 30); // 12,000 rows: three batches
-    rows.splice(5, 0, ['SB1234', 'C-BAD-PARENT'], ['SB00001', '']);
+    const rows = bagRows(400, 30); // 12,000 rows
+    rows.splice(5, 0, ['=SB1234', 'C-BAD-PARENT'], ['SB00001', '']);
+    const batches = 12_000 / IMPORT_BATCH_ROWS;
     const file = csv(rows);
     const { preview, job, result } = await importFile(t.admin, 'bags.csv', file);
     expect(preview).toMatchObject({
@@ -24,8 +26,12 @@ describe('import', () => {
       totals: { rows: 12_002, linked: 12_000, rejected: 2 },
     });
     expect(preview.errors).toEqual([
-      { line: 6, reason: 'Parent: SB1234 is not a valid parent id: expected SB + 5 digits' },
+      { line: 6, reason: 'Parent “=SB1234” looks like a spreadsheet formula' },
       { line: 7, reason: 'Child is empty' },
+    ]);
+    expect(preview.reasons).toEqual([
+      { kind: 'rejected', reason: 'Looks like a spreadsheet formula', rows: 1, lines: [6] },
+      { kind: 'rejected', reason: 'Child is empty', rows: 1, lines: [7] },
     ]);
     expect(preview.rows[0]).toEqual({ line: 2, parent: 'SB00000', child: 'C0000000', status: 'link', reason: null });
     expect(job.status).toBe('succeeded');
@@ -35,17 +41,17 @@ describe('import', () => {
       rejected: 2,
       parentsCreated: 400,
       childrenCreated: 12_000,
-      batchesCommitted: 3,
+      batchesCommitted: batches,
       cancelled: false,
     });
     expect(count(t, 'bag_links')).toBe(12_000);
-    expect((await t.admin.ok('audit/list', { action: 'bags.imported' })).rows).toHaveLength(3);
-    expect(count(t, "outbox WHERE op = 'import_links@1'")).toBe(3);
+    expect((await t.admin.ok('audit/list', { action: 'bags.imported', limit: 100 })).rows).toHaveLength(batches);
+    expect(count(t, "outbox WHERE op = 'import_links@1'")).toBe(batches);
 
     const report = await t.admin.ok('imports/rejected-report', { jobId: job.id });
     expect(report.fileName).toBe('bags-rejected.csv');
     expect(Buffer.from(report.base64, 'base64').toString('utf8')).toBe(
-      '\uFEFFLine,Parent,Child,Reason\r\n6,SB1234,C-BAD-PARENT,Parent: SB1234 is not a valid parent id: expected SB + 5 digits\r\n7,SB00001,,Child is empty\r\n',
+      '\uFEFFLine,Parent,Child,Reason\r\n6,=SB1234,C-BAD-PARENT,Parent “=SB1234” looks like a spreadsheet formula\r\n7,SB00001,,Child is empty\r\n',
     );
 
     const before = bagData(t);
@@ -87,15 +93,23 @@ describe('import', () => {
         ['SB00001', 'Z-1'],
       ]),
     );
-    expect(await t.admin.call('imports/preview', { uploadId })).toMatchObject({
-      ok: false,
-      error: { message: expect.stringContaining('has no parent and child columns. Columns found: A, B') },
+    const asked = await t.admin.ok('imports/preview', { uploadId });
+    expect(asked).toMatchObject({
+      mapping: null,
+      headerLine: 1,
+      needs:
+        'No column is named Parent or Child (the header row has A, B): choose which column holds the parent bag and which the child bag, or pick another header row.',
+      columns: [
+        { index: 0, name: 'A', samples: ['SB00001'], numeric: false },
+        { index: 1, name: 'B', samples: ['Z-1'], numeric: false },
+      ],
     });
     const p = await t.admin.ok('imports/preview', { uploadId, mapping: { parent: 0, child: 1 } });
     expect(p.totals.linked).toBe(1);
+    expect(p.needs).toBeNull();
     expect(await t.admin.call('imports/preview', { uploadId, mapping: { parent: 1, child: 1 } })).toMatchObject({
       ok: false,
-      error: { message: 'Choose two different columns for parent and child' },
+      error: { message: 'Invalid request — mapping: Choose two different columns for parent and child' },
     });
   });
 
@@ -104,13 +118,13 @@ describe('import', () => {
     const file = csv(bagRows(1000, 30)); // 30,000 rows, six batches
     const uploadId = await uploadFile(t.admin, 'big.csv', file);
     const preview = await t.admin.ok('imports/preview', { uploadId });
-    const job = await t.admin.ok('imports/start', { uploadId, mapping: preview.mapping });
+    const job = await t.admin.ok('imports/start', { uploadId, mapping: preview.mapping! });
     await t.admin.ok('jobs/cancel', { jobId: job.id });
     const done = await waitForJob(t.admin, job.id);
     expect(done.status).toBe('cancelled');
     const r = done.result as { linked: number; batchesCommitted: number; cancelled: boolean };
     expect(r.cancelled).toBe(true);
-    expect(r.linked).toBe(r.batchesCommitted * 5000);
+    expect(r.linked).toBe(r.batchesCommitted * IMPORT_BATCH_ROWS);
     expect(count(t, 'bag_links')).toBe(r.linked);
     expect(r.linked).toBeLessThan(30_000);
 
@@ -163,16 +177,34 @@ describe('bad input gets a clear message and writes nothing', () => {
   });
   it('an empty file', () => refused('empty.csv', Buffer.alloc(0), /empty/));
   it('an empty sheet', async () => refused('empty.xlsx', await xlsx([]), /has no rows: the sheet is empty/));
-  it('a header and no rows', async () => refused('header.xlsx', await xlsx([['Parent', 'Child']]), /has a header row but no bag rows/));
+
+  /** Not a dead end: the preview says what to choose and writes nothing. */
+  async function needsChoice(name: string, bytes: Buffer, needs: string) {
+    const t = await withAdmin();
+    const before = bagData(t);
+    const uploadId = await uploadFile(t.admin, name, bytes);
+    expect((await t.admin.ok('imports/preview', { uploadId })).needs).toBe(needs);
+    expect(bagData(t)).toEqual(before);
+    return { t, uploadId, before };
+  }
+  it('a header and no rows: started anyway, the job fails and writes nothing', async () => {
+    const { t, uploadId, before } = await needsChoice(
+      'header.xlsx',
+      await xlsx([['Parent', 'Child']]),
+      'There are no bag rows below the header row (row 1): pick another header row or sheet.',
+    );
+    const job = await t.admin.ok('imports/start', { uploadId, mapping: { parent: 0, child: 1 } });
+    expect(await waitForJob(t.admin, job.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/has a header row but no bag rows/) });
+    expect(bagData(t)).toEqual(before);
+  });
   it('missing columns', () =>
-    refused(
+    needsChoice(
       'cols.csv',
       csv([
         ['Name', 'Weight'],
-        ['x', '1'],
+        ['x', 'kg'],
       ]),
-      /no parent and child columns. Columns found: Name, Weight/,
-      'rejects every row',
+      'No column is named Parent or Child (the header row has Name, Weight): choose which column holds the parent bag and which the child bag, or pick another header row.',
     ));
   it('a CSV line too long to be a record', () =>
     refused('huge.csv', Buffer.from(`Parent,Child\nSB00001,"${'x'.repeat(1_100_000)}"\n`), /cannot be read as CSV/));

@@ -21,15 +21,15 @@ describe('router under failure', () => {
     expect((await t.admin.ok('settings/get', {})).stationName).toBeTruthy();
   });
 
-  it('an error while touching the session (idle timer bookkeeping) answers "internal" too', async () => {
+  it('an error while checking for idle sessions answers "internal" too', async () => {
     const t = await withAdmin();
-    const auth = t.station.auth as unknown as { touch: (s: unknown) => void };
-    const real = auth.touch.bind(auth);
-    auth.touch = () => {
+    const auth = t.station.auth as unknown as { lockIdleSessions: () => unknown };
+    const real = auth.lockIdleSessions.bind(auth);
+    auth.lockIdleSessions = () => {
       throw new Error('SQLITE_BUSY');
     };
     await expect(t.admin.call('bags/current', {})).resolves.toMatchObject({ ok: false, error: { code: 'internal' } });
-    auth.touch = real;
+    auth.lockIdleSessions = real;
     await expect(t.admin.call('bags/current', {})).resolves.toMatchObject({ ok: true });
   });
 

@@ -12,7 +12,7 @@ describe('closing the station', () => {
     const t = await withAdmin();
     const uploadId = await uploadFile(t.admin, 'big.csv', csv(bagRows(400, 100)));
     const preview = await t.admin.ok('imports/preview', { uploadId });
-    const job = await t.admin.ok('imports/start', { uploadId, mapping: preview.mapping });
+    const job = await t.admin.ok('imports/start', { uploadId, mapping: preview.mapping! });
     await t.close(); // must not reject, and must leave the job finished, not "running"
     const again = await makeStation({ dataDir: t.dataDir });
     const w = again.window();

@@ -52,7 +52,7 @@ export async function importFile(
 ): Promise<{ preview: ImportPreview; job: JobView; result: ImportResult }> {
   const uploadId = await uploadFile(w, name, bytes);
   const preview = await w.ok('imports/preview', { uploadId, ...(mapping ? { mapping } : {}) });
-  const started = await w.ok('imports/start', { uploadId, mapping: preview.mapping });
+  const started = await w.ok('imports/start', { uploadId, mapping: preview.mapping! });
   const job = await waitForJob(w, started.id);
   return { preview, job, result: job.result as ImportResult };
 }

@@ -31,18 +31,26 @@ export function compileFormats(parents: BagFormat[], child: BagFormat): Compiled
   };
 }
 
-/** Trims, upper-cases, and decides: parent, child, or refused with a reason a person can act on. */
-export function classifyCode(raw: string, formats: CompiledFormats): Classified {
+/** Trims and upper-cases an id, or says why it cannot be one (empty, control characters, too long). */
+export function normaliseId(raw: string): { ok: true; code: string } | { ok: false; reason: string } {
   const trimmed = raw.trim();
-  if (trimmed === '') return { ok: false, code: null, reason: 'Empty scan: nothing was read' };
+  if (trimmed === '') return { ok: false, reason: 'Empty scan: nothing was read' };
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
-    return { ok: false, code: null, reason: 'The scan contains control characters: check the scanner’s settings' };
+    return { ok: false, reason: 'The scan contains control characters: check the scanner’s settings' };
   }
   const code = trimmed.toUpperCase();
   if (code.length > MAX_ID_LENGTH) {
-    return { ok: false, code: null, reason: `Too long: ${code.length} characters (a bag id has at most ${MAX_ID_LENGTH})` };
+    return { ok: false, reason: `Too long: ${code.length} characters (a bag id has at most ${MAX_ID_LENGTH})` };
   }
+  return { ok: true, code };
+}
+
+/** Trims, upper-cases, and decides: parent, child, or refused with a reason a person can act on. */
+export function classifyCode(raw: string, formats: CompiledFormats): Classified {
+  const id = normaliseId(raw);
+  if (!id.ok) return { ok: false, code: null, reason: id.reason };
+  const { code } = id;
   if (formats.parents.some((p) => p.re.test(code))) return { ok: true, code, kind: 'parent' };
   const nearParent = formats.parents.find((p) => p.prefix.length > 0 && code.startsWith(p.prefix));
   if (nearParent) {

@@ -1,26 +1,29 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify';
-import type { ImportMapping, ImportResult } from '../../shared/contract/imports';
+import type { ImportResult } from '../../shared/contract/imports';
 import { DomainError } from '../../shared/envelope';
 import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
 import { checkLink, checkParent, type LinkFactsReader, type ParentFacts } from '../bags/link-rules';
 import type { Db } from '../db/open';
 import type { JobContext } from '../jobs/service';
 import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
-import type { SettingsService } from '../settings/service';
-import { emptyTotals, FileChecker } from './checking';
-import { openSheet } from './sheet';
-import type { Upload } from './uploads';
+import { emptyTotals } from './checking';
+import type { ImportWorkers } from './worker/pool';
+import type { CheckedBatch, WorkerTask } from './worker/protocol';
 
-export const IMPORT_BATCH_ROWS = 5000;
+/**
+ * Rows a transaction commits. Small, and the commit yields between transactions, so a scan's own
+ * commit waits for one of these at most (a few milliseconds), never for the whole import.
+ */
+export const IMPORT_BATCH_ROWS = 1000;
 
 export interface CommitDeps {
   db: Db;
-  settings: SettingsService;
   audit: AuditContext;
   facts: LinkFactsReader;
   now: () => number;
+  workers: ImportWorkers;
 }
 
 interface Row {
@@ -29,20 +32,23 @@ interface Row {
   child: string;
 }
 
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
 /**
- * The commit: rows are checked again (the database may have changed since the preview) by the
- * same link rules as a scan, and written IMPORT_BATCH_ROWS at a time, each batch one transaction
- * with its audit and outbox rows. A cancel or a crash keeps whole batches only; re-importing skips
- * what is there. Rejected rows go to a CSV report beside the job.
+ * The commit. The import worker reads and checks the file (cells, id shapes) and sends rows in
+ * batches; here on the main thread they are checked again against the database by the same link
+ * rules as a scan (it may have changed since the preview) and written IMPORT_BATCH_ROWS at a time,
+ * each batch one transaction with its audit and outbox rows, yielding between batches. A cancel or
+ * a crash keeps whole batches only; re-importing skips what is there. Rejected rows go to a CSV
+ * report beside the job.
  */
 export async function commitImport(
   deps: CommitDeps,
   ctx: JobContext,
-  job: { upload: Upload; mapping: ImportMapping; actor: AuditActor; rowsTotal: number | null; reportPath: string },
+  job: { task: WorkerTask; actor: AuditActor; rowsTotal: number | null; reportPath: string },
 ): Promise<ImportResult> {
-  const { upload, mapping, actor, rowsTotal } = job;
-  const { rows } = await openSheet(upload, mapping);
-  const checker = new FileChecker(deps.settings);
+  const { actor, rowsTotal } = job;
+  const upload = job.task.upload;
   const totals = emptyTotals();
   const result: ImportResult = { ...totals, fileName: upload.name, parentsCreated: 0, childrenCreated: 0, batchesCommitted: 0, cancelled: false };
   const report = stringify({ header: true, columns: ['Line', 'Parent', 'Child', 'Reason'], record_delimiter: 'windows', bom: true });
@@ -118,31 +124,33 @@ export async function commitImport(
     batch = [];
   };
 
-  try {
-    reading: for await (const read of rows) {
-      for (const row of read) {
-        totals.rows++;
-        const v = checker.check(row, mapping);
-        if (v.kind === 'empty') totals.empty++;
-        else if (v.kind === 'duplicate') totals.duplicates++;
-        else if (v.kind === 'rejected') reject({ line: row.line, parent: v.parent, child: v.child }, v.reason);
-        else batch.push({ line: row.line, parent: v.parent, child: v.child });
-        if (batch.length >= IMPORT_BATCH_ROWS) {
-          flush();
-          ctx.progress({ rowsDone: totals.rows, rowsTotal });
-          if (ctx.cancelled()) {
-            result.cancelled = true;
-            break reading;
-          }
-        }
-      }
-      // Between read batches: IPC and other work get their turn.
-      await new Promise((r) => setImmediate(r));
+  const run = deps.workers.run<{ rows: number }>(job.task, async (b: CheckedBatch) => {
+    if (result.cancelled) return;
+    totals.rows += b.rows;
+    totals.empty += b.empty;
+    for (const r of b.rejected) reject(r, r.reason);
+    for (let i = 0; i < b.lines.length; i++) {
+      batch.push({ line: b.lines[i], parent: b.parents[i], child: b.children[i] });
+      if (batch.length < IMPORT_BATCH_ROWS) continue;
+      flush();
+      // Between transactions: scans and other calls get their turn.
+      await nextTurn();
+      if (ctx.cancelled()) break;
     }
+    if (ctx.cancelled()) {
+      result.cancelled = true;
+      await run.stop();
+      return;
+    }
+    ctx.progress({ rowsDone: totals.rows, rowsTotal });
+  });
+  try {
+    await run.done;
     if (!result.cancelled) flush();
     if (totals.rows === 0) throw new DomainError('invalid', `${upload.name} has a header row but no bag rows`);
     ctx.progress({ rowsDone: totals.rows, rowsTotal: result.cancelled ? rowsTotal : totals.rows });
   } finally {
+    await run.stop();
     report.end();
     await new Promise<void>((r) => reportFile.once('close', () => r()));
   }

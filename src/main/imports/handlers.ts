@@ -7,11 +7,15 @@ export function registerImportHandlers(r: HandlerRegistry, imports: ImportServic
   const totals = new Map<string, number>();
   r.add('imports/upload', (req) => imports.upload(req))
     .add('imports/preview', async (req) => {
-      const p = await imports.preview(req.uploadId, req.mapping);
+      const { uploadId, ...options } = req;
+      const p = await imports.preview(uploadId, options);
       totals.set(req.uploadId, p.totals.rows);
       return p;
     })
-    .add('imports/start', (req, ctx) => imports.start(req.uploadId, req.mapping, actorFromUser(ctx), totals.get(req.uploadId) ?? null))
+    .add('imports/start', (req, ctx) => {
+      const { uploadId, ...options } = req;
+      return imports.start(uploadId, options, actorFromUser(ctx), totals.get(uploadId) ?? null);
+    })
     .add('imports/rejected-report', (req, ctx) => {
       if (!ctx.user) throw new Error('rejected-report call without a user');
       return imports.rejectedReport(req.jobId, ctx.user);

@@ -1,17 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExportedFile } from '../../shared/contract/bills';
-import type { ImportMapping, ImportPreview } from '../../shared/contract/imports';
+import type { ImportMapping, ImportPreview, ImportReadOptions } from '../../shared/contract/imports';
 import type { JobView } from '../../shared/contract/jobs';
 import { DomainError } from '../../shared/envelope';
 import type { AuditActor, AuditContext } from '../audit/record';
 import { LinkFactsReader } from '../bags/link-rules';
 import type { Db } from '../db/open';
 import type { JobService } from '../jobs/service';
+import type { Logger } from '../platform/logger';
 import type { SettingsService } from '../settings/service';
+import type { ImportRules } from './checking';
 import { commitImport } from './commit';
-import { previewImport } from './preview';
-import { UploadStore } from './uploads';
+import { UploadStore, type Upload } from './uploads';
+import { ImportWorkers } from './worker/pool';
+import type { WorkerTask } from './worker/protocol';
 
 export { IMPORT_BATCH_ROWS } from './commit';
 
@@ -23,6 +26,11 @@ export interface ImportServiceDeps {
   now: () => number;
   /** Where uploads and rejected-row reports live (the station's data folder). */
   filesDir: string;
+  /** The station's database file: the import worker reads it on a connection of its own. */
+  dbPath: string;
+  /** The import worker's entry (out/main/import-worker.js when built; the .ts source otherwise). */
+  workerScript: string;
+  log: Logger;
 }
 
 /**
@@ -34,28 +42,60 @@ export class ImportService {
   readonly #uploads: UploadStore;
   readonly #reports: string;
   readonly #facts: LinkFactsReader;
+  readonly #workers: ImportWorkers;
 
   constructor(private readonly deps: ImportServiceDeps) {
     this.#uploads = new UploadStore(deps.filesDir);
     this.#reports = path.join(deps.filesDir, 'reports');
     fs.mkdirSync(this.#reports, { recursive: true });
     this.#facts = new LinkFactsReader(deps.db.$client);
+    this.#workers = new ImportWorkers(deps.workerScript, deps.log);
+  }
+
+  #rules(): ImportRules {
+    const s = this.deps.settings.get();
+    return {
+      parentFormats: s.parentFormats,
+      childFormat: s.childFormat,
+      enforceFormats: (s as { importEnforceFormats?: boolean }).importEnforceFormats === true,
+    };
+  }
+
+  #task(kind: WorkerTask['kind'], upload: Upload, options: WorkerTask['options']): WorkerTask {
+    if (this.deps.dbPath === ':memory:') throw new DomainError('unavailable', 'Imports need the station database on disk');
+    return { kind, dbPath: this.deps.dbPath, tmpDir: path.join(this.deps.filesDir, 'tmp'), upload, options, rules: this.#rules() };
   }
 
   upload(input: { uploadId?: string; name: string; chunk: string; last: boolean }): Promise<{ uploadId: string; bytes: number }> {
     return this.#uploads.upload(input);
   }
 
-  preview(uploadId: string, given?: ImportMapping): Promise<ImportPreview> {
-    return previewImport({ settings: this.deps.settings, facts: this.#facts, filesDir: this.deps.filesDir }, this.#uploads.get(uploadId), given);
+  /** Reads the whole file in the import worker and says what importing it would do; writes nothing. */
+  async preview(uploadId: string, options: ImportReadOptions & { mapping?: ImportMapping } = {}): Promise<ImportPreview> {
+    const run = this.#workers.run<ImportPreview>(this.#task('preview', this.#uploads.get(uploadId), options));
+    const r = await run.done;
+    if (r.stopped) throw new DomainError('unavailable', 'The preview was stopped: the station is closing');
+    return r.value;
   }
 
-  start(uploadId: string, mapping: ImportMapping, actor: AuditActor, rowsTotal: number | null = null): JobView {
+  start(uploadId: string, options: ImportReadOptions & { mapping: ImportMapping }, actor: AuditActor, rowsTotal: number | null = null): JobView {
     const upload = this.#uploads.get(uploadId);
-    const { db, settings, audit, now } = this.deps;
+    const task = this.#task('check', upload, options);
+    const { db, audit, now } = this.deps;
+    const { mapping } = options;
     return this.deps.jobs.start('import', { uploadId, fileName: upload.name, mapping }, actor.userId, (ctx) =>
-      commitImport({ db, settings, audit, now, facts: this.#facts }, ctx, { upload, mapping, actor, rowsTotal, reportPath: this.reportPath(ctx.id) }),
+      commitImport({ db, audit, now, facts: this.#facts, workers: this.#workers }, ctx, {
+        task,
+        actor,
+        rowsTotal,
+        reportPath: this.reportPath(ctx.id),
+      }),
     );
+  }
+
+  /** Stops reading files (the station is closing). */
+  close(): Promise<void> {
+    return this.#workers.close();
   }
 
   private reportPath(jobId: number): string {
