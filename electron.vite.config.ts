@@ -23,8 +23,8 @@ export default defineConfig({
         input: {
           index: path.resolve('src/main/index.ts'),
           host: path.resolve('src/main/host.ts'),
-          // Reads and checks spreadsheets off the main thread (imports/worker).
-          'import-worker': path.resolve('src/main/imports/worker/entry.ts'),
+          // Worker threads: imports read and checked, exports written, off the main thread.
+          worker: path.resolve('src/main/app/worker.ts'),
         },
       },
     },

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     syncIntervalMs,
     injectedFailures: injectedFailures ?? undefined,
     clock: testClock ?? undefined,
-    importWorkerScript: path.join(here, 'import-worker.js'),
+    workerScript: path.join(here, 'worker.js'),
   });
   // The demo's ERP simulator has known users: fill them in unless someone already set others.
   if (erpSimulator) {

@@ -36,7 +36,7 @@ async function start(): Promise<void> {
   const station = await createStation({
     dataDir,
     migrationsDir: path.join(here, 'migrations'),
-    importWorkerScript: path.join(here, 'import-worker.js'),
+    workerScript: path.join(here, 'worker.js'),
     logger,
     demo: process.env.DOCKSIDE_DEMO === '1',
     initialAdmin: initialAdminFromEnv(process.env),

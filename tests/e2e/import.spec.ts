@@ -11,14 +11,18 @@ async function smallWorkbook(): Promise<string> {
   const ws = wb.addWorksheet('Truck 9');
   ws.addRow(['Parent Bag', 'Child Bag', 'Notes']);
   for (let i = 1; i <= 10; i++) ws.addRow(['SB40001', `T9-${String(i).padStart(3, '0')}`, '']);
-  ws.addRow(['SB4000', 'T9-011', 'typo in parent']);
-  ws.addRow(['SB40001', 12345, 'number, not text']);
+  ws.addRow(['SB40001', 12345, 'a number: read as the id 12345']);
+  ws.addRow(['SB40001', new Date(Date.UTC(2026, 10, 2)), 'a date, not an id']);
+  ws.addRow(['', 'T9-099', 'no parent']);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-xlsx-')), 'truck-9.xlsx');
   await wb.xlsx.writeFile(file);
   return file;
 }
 
-test('a biller imports a small XLSX: preview with two bad rows, progress, result, rejected-rows report', async ({ page, station }) => {
+test('a biller imports a small XLSX: preview with a number note and two bad rows, progress, result, rejected-rows report', async ({
+  page,
+  station,
+}) => {
   const file = await smallWorkbook();
   // Progress comes as job/progress events: the screen asks for a job's state once, never in a loop.
   const jobReads: string[] = [];
@@ -32,23 +36,28 @@ test('a biller imports a small XLSX: preview with two bad rows, progress, result
     .getByRole('button', { name: /Import/ })
     .click();
 
-  await page.getByLabel('Choose a spreadsheet (.xlsx or .csv) with a parent and a child column').setInputFiles(file);
+  await page.getByText('Choose a spreadsheet…').click({ trial: true }); // a big visible button
+  await page.getByLabel('Choose a spreadsheet…').setInputFiles(file);
   const preview = page.getByLabel('Preview');
-  await expect(preview).toContainText('truck-9.xlsx — nothing is written until you import');
-  await expect(page.getByTestId('total-rows')).toHaveText('12');
-  await expect(page.getByTestId('total-link')).toHaveText('10');
+  await expect(preview.getByRole('heading', { name: 'truck-9.xlsx' })).toBeVisible();
+  await expect(page.getByTestId('total-rows')).toHaveText('13');
+  await expect(page.getByTestId('total-link')).toHaveText('11');
   await expect(page.getByTestId('total-rejected')).toHaveText('2');
+  await expect(page.getByTestId('import-note')).toContainText('1 Child Bag cells are numbers in the spreadsheet: they are read as whole-number ids.');
   const rejected = page.getByRole('table', { name: 'Rejected rows' });
-  await expect(rejected).toContainText('Row 12');
-  await expect(rejected).toContainText('SB4000 is not a valid parent id: expected SB + 5 digits');
-  await expect(rejected).toContainText('Child column holds a number (12345), not text');
-  await expect(page.getByLabel('Parent column')).toHaveValue('0');
+  await expect(rejected).toContainText('Row 13');
+  await expect(rejected).toContainText('Child column holds a date (2026-11-02), not an id');
+  await expect(rejected).toContainText('Parent is empty');
+  const reasons = page.getByRole('table', { name: 'Reasons' });
+  await expect(reasons.getByRole('row', { name: /Parent is empty/ })).toContainText('14');
+  await expect(page.getByLabel('Parent bag column')).toHaveValue('0');
+  await expect(page.getByLabel('Header row')).toHaveValue('1');
   await screenshot(page, 'import-preview');
 
-  await page.getByRole('button', { name: 'Import 10 links' }).click();
+  await page.getByRole('button', { name: 'Import 11 links' }).click();
   await expect(page.getByRole('progressbar', { name: 'Import progress' })).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('import-result')).toContainText(
-    'Imported 10 links from truck-9.xlsx: 1 new parent, 10 new children; 0 already there, 0 duplicates, 2 rejected.',
+    'Imported 11 links from truck-9.xlsx: 1 new parent, 11 new children; 0 already there, 0 duplicates, 2 rejected.',
   );
   await screenshot(page, 'import-done');
 
@@ -57,8 +66,8 @@ test('a biller imports a small XLSX: preview with two bad rows, progress, result
   const report = await download;
   expect(report.suggestedFilename()).toBe('truck-9-rejected.csv');
   const text = Buffer.concat(await (await report.createReadStream()).toArray()).toString('utf8');
-  expect(text).toContain('12,SB4000,T9-011,Parent: SB4000 is not a valid parent id: expected SB + 5 digits');
-  expect(text).toContain('13,SB40001,,"Child column holds a number (12345), not text');
+  expect(text).toContain('13,SB40001,,Child column holds a date (2026-11-02), not an id');
+  expect(text).toContain('14,,T9-099,Parent is empty');
 
   // The bags are there: search finds them.
   await page

@@ -18,7 +18,7 @@ import { registerExportHandlers } from '../exports/handlers';
 import { ExportService } from '../exports/service';
 import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
-import { SOURCE_ENTRY as IMPORT_WORKER_SOURCE } from '../imports/worker/pool';
+import { SOURCE_WORKER, WorkerPool } from '../platform/workers';
 import { HandlerRegistry } from '../ipc/handlers';
 import { JobService } from '../jobs/service';
 import { registerJobHandlers } from '../jobs/handlers';
@@ -88,8 +88,8 @@ export interface StationConfig {
   sleep?: (ms: number) => Promise<void>;
   /** Test host only: calls made to fail inside the router. */
   injectedFailures?: InjectedFailures;
-  /** The import worker's script: out/main/import-worker.js when built; the TypeScript source by default. */
-  importWorkerScript?: string;
+  /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
+  workerScript?: string;
 }
 
 export interface Station {
@@ -166,6 +166,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     // An in-memory station (tests, benches) keeps its files in a temp folder that close() removes.
     const tempFilesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : null;
     const filesDir = tempFilesDir ?? config.dataDir;
+    const workers = new WorkerPool(config.workerScript ?? SOURCE_WORKER, logger.child({ module: 'workers' }));
     const imports = new ImportService({
       db,
       settings,
@@ -174,10 +175,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       now,
       filesDir,
       dbPath: databasePath(config.dataDir),
-      workerScript: config.importWorkerScript ?? IMPORT_WORKER_SOURCE,
-      log: logger.child({ module: 'imports' }),
+      workers,
     });
-    const exports = new ExportService({ db, jobs, settings, filesDir, now });
+    const exports = new ExportService({ db, jobs, settings, filesDir, now, dbPath: databasePath(config.dataDir), workers });
     const scanners = new ScannerService({
       hid: config.hid ?? { ok: false, reason: 'No USB HID access configured for this station' },
       now,
@@ -323,7 +323,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         scanners.stop();
         await outboxPruner.stop();
         await jobs.stop();
-        await imports.close();
+        await workers.close();
         await sync.stop();
         await checkpointer?.stop();
         database.close();

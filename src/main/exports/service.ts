@@ -1,85 +1,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
-import ExcelJS from 'exceljs';
-import { stringify } from 'csv-stringify';
-import type Database from 'better-sqlite3';
 import type { ExportKind, FileChunk } from '../../shared/contract/exports';
 import type { JobView } from '../../shared/contract/jobs';
 import { DomainError } from '../../shared/envelope';
 import type { Db } from '../db/open';
 import type { JobContext, JobService } from '../jobs/service';
+import type { WorkerPool } from '../platform/workers';
 import type { SettingsService } from '../settings/service';
-import { neutraliseFormula } from './table-file';
-
-const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '');
-
-interface ExportSpec {
-  /** Fixed header order; `text` columns are written as text cells (ids keep leading zeros). */
-  columns: { header: string; key: string; text: boolean; width?: number; map?: (v: unknown) => string | number | null }[];
-  count: string;
-  select: string;
-}
-
-const SPECS: Record<ExportKind, ExportSpec> = {
-  bags: {
-    columns: [
-      { header: 'Bag', key: 'code', text: true, width: 20 },
-      { header: 'Kind', key: 'kind', text: true },
-      { header: 'Parent', key: 'parent', text: true, width: 16 },
-      { header: 'Bill', key: 'bill', text: true },
-      { header: 'Created at', key: 'created_at', text: true, width: 24, map: iso },
-      { header: 'Created by', key: 'created_by', text: true },
-      { header: 'Origin', key: 'origin', text: true },
-    ],
-    count: 'SELECT count(*) AS n FROM bags',
-    select: `SELECT b.id AS _id, b.code, b.kind, p.code AS parent, bl.number AS bill, b.created_at, u.username AS created_by, b.origin
-      FROM bags b LEFT JOIN bag_links l ON l.child_id = b.id LEFT JOIN bags p ON p.id = l.parent_id
-      LEFT JOIN bill_parents bp ON bp.parent_id = coalesce(l.parent_id, b.id) LEFT JOIN bills bl ON bl.id = bp.bill_id
-      LEFT JOIN users u ON u.id = b.created_by WHERE b.id > ? ORDER BY b.id LIMIT ?`,
-  },
-  bills: {
-    columns: [
-      { header: 'Bill', key: 'number', text: true },
-      { header: 'Status', key: 'status', text: true },
-      { header: 'Parents', key: 'parents', text: false },
-      { header: 'Children', key: 'children', text: false },
-      { header: 'Weight (kg)', key: 'weight', text: false },
-      { header: 'Note', key: 'note', text: true, width: 24 },
-      { header: 'Created at', key: 'created_at', text: true, width: 24, map: iso },
-      { header: 'Finalized at', key: 'finalized_at', text: true, width: 24, map: iso },
-    ],
-    count: 'SELECT count(*) AS n FROM bills',
-    select: `SELECT bl.id AS _id, bl.number, bl.status, bl.note, bl.created_at, bl.finalized_at,
-      (SELECT count(*) FROM bill_parents bp WHERE bp.bill_id = bl.id) AS parents,
-      coalesce(bl.total_children, (SELECT count(*) FROM bill_parents bp JOIN bag_links l ON l.parent_id = bp.parent_id WHERE bp.bill_id = bl.id)) AS children,
-      bl.kg_per_child
-      FROM bills bl WHERE bl.id > ? ORDER BY bl.id LIMIT ?`,
-  },
-  audit: {
-    columns: [
-      { header: 'When', key: 'at', text: true, width: 24, map: iso },
-      { header: 'User', key: 'username', text: true },
-      { header: 'Action', key: 'action', text: true, width: 22 },
-      { header: 'Entity', key: 'entity', text: true },
-      { header: 'Id', key: 'entity_id', text: true, width: 16 },
-      { header: 'Detail', key: 'detail', text: true, width: 30 },
-      { header: 'Before', key: 'before', text: true, width: 40 },
-      { header: 'After', key: 'after', text: true, width: 40 },
-    ],
-    count: 'SELECT count(*) AS n FROM audit_log',
-    select: 'SELECT id AS _id, at, username, action, entity, entity_id, detail, before, after FROM audit_log WHERE id > ? ORDER BY id LIMIT ?',
-  },
-};
+import type { ExportTask } from './write';
 
 const MIME = { csv: 'text/csv', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' };
 const CHUNK = 1024 * 1024;
 
-/** Streams a table to a file row by row: millions of bags never sit in memory at once. */
+/** Exports as jobs: the worker writes the file (exports/write.ts); here, the job and the download in chunks. */
 export class ExportService {
   readonly #dir: string;
 
-  constructor(private readonly deps: { db: Db; jobs: JobService; settings: SettingsService; filesDir: string; now: () => number }) {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      jobs: JobService;
+      settings: SettingsService;
+      filesDir: string;
+      now: () => number;
+      dbPath: string;
+      workers: WorkerPool;
+    },
+  ) {
     this.#dir = path.join(deps.filesDir, 'exports');
     fs.mkdirSync(this.#dir, { recursive: true });
   }
@@ -87,83 +34,33 @@ export class ExportService {
   start(what: ExportKind, format: 'csv' | 'xlsx', userId: number | null): JobView {
     const stamp = new Date(this.deps.now()).toISOString().slice(0, 10);
     const fileName = `dockside-${what}-${stamp}.${format}`;
-    return this.deps.jobs.start('export', { what, format, fileName }, userId, (ctx) => this.run(ctx, what, format, fileName));
+    return this.deps.jobs.start('export', { what, format, fileName }, userId, (ctx) =>
+      this.run(ctx, {
+        kind: 'export',
+        subject: fileName,
+        dbPath: this.deps.dbPath,
+        what,
+        format,
+        file: path.join(this.#dir, `${ctx.id}.${format}`),
+        kgPerChild: this.deps.settings.get().kgPerChild,
+      }),
+    );
   }
 
-  private async run(
-    ctx: JobContext,
-    what: ExportKind,
-    format: 'csv' | 'xlsx',
-    fileName: string,
-  ): Promise<{ fileName: string; rows: number; bytes: number }> {
-    const spec = SPECS[what];
-    const db: Database.Database = this.deps.db.$client;
-    const total = (db.prepare(spec.count).get() as { n: number }).n;
-    const file = path.join(this.#dir, `${ctx.id}.${format}`);
-    const kgPerChild = this.deps.settings.get().kgPerChild;
-    const value = (row: Record<string, unknown>, c: ExportSpec['columns'][number]) => {
-      if (what === 'bills' && c.key === 'weight') return Math.round(Number(row.children) * Number(row.kg_per_child ?? kgPerChild) * 1000) / 1000;
-      const v = c.map ? c.map(row[c.key]) : (row[c.key] as string | number | null);
-      return v === null || v === undefined ? null : v;
-    };
-    let rows = 0;
-    // Keyset pages, each read whole before the next await: an iterator left open across an
-    // await would make every other statement on this connection (scans!) fail as "busy".
-    const page = db.prepare(spec.select);
-    function* pages(): Generator<Record<string, unknown>[]> {
-      let after = 0;
-      for (;;) {
-        const batch = page.all(after, 5000) as Record<string, unknown>[];
-        if (batch.length === 0) return;
-        yield batch;
-        after = batch.at(-1)!._id as number;
-      }
+  private async run(ctx: JobContext, task: ExportTask): Promise<{ fileName: string; rows: number; bytes: number }> {
+    const run = this.deps.workers.run<{ fileName: string; rows: number; bytes: number }>(task, {
+      onProgress: (p) => {
+        ctx.progress(p);
+        if (ctx.cancelled()) void run.stop();
+      },
+    });
+    const r = await run.done;
+    if (r.stopped) {
+      // Cancelled (or the station is closing): no half-written file is left to download.
+      fs.rmSync(task.file, { force: true });
+      return { fileName: task.subject, rows: 0, bytes: 0 };
     }
-    if (format === 'csv') {
-      const out = fs.createWriteStream(file);
-      const csv = stringify({ header: true, columns: spec.columns.map((c) => c.header), bom: true, record_delimiter: 'windows' });
-      csv.pipe(out);
-      for (const batch of pages()) {
-        for (const row of batch) {
-          const record = spec.columns.map((c) => {
-            const v = value(row, c);
-            return v === null ? '' : c.text ? neutraliseFormula(String(v)) : String(v);
-          });
-          if (!csv.write(record)) await once(csv, 'drain');
-        }
-        rows += batch.length;
-        ctx.progress({ rowsDone: rows, rowsTotal: total });
-      }
-      csv.end();
-      await once(out, 'close');
-    } else {
-      const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: true });
-      const ws = wb.addWorksheet(what);
-      ws.columns = spec.columns.map((c) => ({
-        header: c.header,
-        key: c.key,
-        width: c.width ?? Math.max(12, c.header.length + 2),
-        style: c.text ? { numFmt: '@' } : {},
-      }));
-      ws.getRow(1).font = { bold: true };
-      for (const batch of pages()) {
-        for (const row of batch) {
-          const values: Record<string, unknown> = {};
-          for (const c of spec.columns) {
-            const v = value(row, c);
-            values[c.key] = v === null ? null : c.text ? String(v) : v;
-          }
-          ws.addRow(values).commit();
-        }
-        rows += batch.length;
-        ctx.progress({ rowsDone: rows, rowsTotal: total });
-        await new Promise((r) => setImmediate(r));
-      }
-      ws.commit();
-      await wb.commit();
-    }
-    ctx.progress({ rowsDone: rows, rowsTotal: rows });
-    return { fileName, rows, bytes: fs.statSync(file).size };
+    return r.value;
   }
 
   chunk(jobId: number, offset: number, viewer: { id: number; role: string }): FileChunk {

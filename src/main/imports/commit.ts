@@ -9,8 +9,8 @@ import type { Db } from '../db/open';
 import type { JobContext } from '../jobs/service';
 import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
 import { emptyTotals } from './checking';
-import type { ImportWorkers } from './worker/pool';
-import type { CheckedBatch, WorkerTask } from './worker/protocol';
+import type { WorkerPool } from '../platform/workers';
+import type { CheckedBatch, ImportTask } from './tasks';
 
 /**
  * Rows a transaction commits. Small, and the commit yields between transactions, so a scan's own
@@ -23,7 +23,7 @@ export interface CommitDeps {
   audit: AuditContext;
   facts: LinkFactsReader;
   now: () => number;
-  workers: ImportWorkers;
+  workers: WorkerPool;
 }
 
 interface Row {
@@ -45,7 +45,7 @@ const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 export async function commitImport(
   deps: CommitDeps,
   ctx: JobContext,
-  job: { task: WorkerTask; actor: AuditActor; rowsTotal: number | null; reportPath: string },
+  job: { task: ImportTask; actor: AuditActor; rowsTotal: number | null; reportPath: string },
 ): Promise<ImportResult> {
   const { actor, rowsTotal } = job;
   const upload = job.task.upload;
@@ -117,32 +117,44 @@ export async function commitImport(
   });
 
   let batch: Row[] = [];
+  // An import's batches commit without their own fsync (synchronous=NORMAL: still atomic, and
+  // never corrupting; only the newest batches could be lost to a power cut, and importing again
+  // redoes them). The next scan's commit, and the job's own end, fsync everything before them, so
+  // a scan never waits behind an import's disk flush. Switched back before anything else runs.
+  const client = deps.db.$client;
   const flush = () => {
     if (batch.length === 0) return;
-    commit.immediate(batch);
+    client.pragma('synchronous = NORMAL');
+    try {
+      commit.immediate(batch);
+    } finally {
+      client.pragma('synchronous = FULL');
+    }
     result.batchesCommitted++;
     batch = [];
   };
 
-  const run = deps.workers.run<{ rows: number }>(job.task, async (b: CheckedBatch) => {
-    if (result.cancelled) return;
-    totals.rows += b.rows;
-    totals.empty += b.empty;
-    for (const r of b.rejected) reject(r, r.reason);
-    for (let i = 0; i < b.lines.length; i++) {
-      batch.push({ line: b.lines[i], parent: b.parents[i], child: b.children[i] });
-      if (batch.length < IMPORT_BATCH_ROWS) continue;
-      flush();
-      // Between transactions: scans and other calls get their turn.
-      await nextTurn();
-      if (ctx.cancelled()) break;
-    }
-    if (ctx.cancelled()) {
-      result.cancelled = true;
-      await run.stop();
-      return;
-    }
-    ctx.progress({ rowsDone: totals.rows, rowsTotal });
+  const run = deps.workers.run<{ rows: number }, CheckedBatch>(job.task, {
+    onBatch: async (b) => {
+      if (result.cancelled) return;
+      totals.rows += b.rows;
+      totals.empty += b.empty;
+      for (const r of b.rejected) reject(r, r.reason);
+      for (let i = 0; i < b.lines.length; i++) {
+        batch.push({ line: b.lines[i], parent: b.parents[i], child: b.children[i] });
+        if (batch.length < IMPORT_BATCH_ROWS) continue;
+        flush();
+        // Between transactions: scans and other calls get their turn.
+        await nextTurn();
+        if (ctx.cancelled()) break;
+      }
+      if (ctx.cancelled()) {
+        result.cancelled = true;
+        await run.stop();
+        return;
+      }
+      ctx.progress({ rowsDone: totals.rows, rowsTotal });
+    },
   });
   try {
     await run.done;

@@ -8,13 +8,12 @@ import type { AuditActor, AuditContext } from '../audit/record';
 import { LinkFactsReader } from '../bags/link-rules';
 import type { Db } from '../db/open';
 import type { JobService } from '../jobs/service';
-import type { Logger } from '../platform/logger';
 import type { SettingsService } from '../settings/service';
 import type { ImportRules } from './checking';
 import { commitImport } from './commit';
 import { UploadStore, type Upload } from './uploads';
-import { ImportWorkers } from './worker/pool';
-import type { WorkerTask } from './worker/protocol';
+import type { WorkerPool } from '../platform/workers';
+import type { ImportTask } from './tasks';
 
 export { IMPORT_BATCH_ROWS } from './commit';
 
@@ -28,9 +27,8 @@ export interface ImportServiceDeps {
   filesDir: string;
   /** The station's database file: the import worker reads it on a connection of its own. */
   dbPath: string;
-  /** The import worker's entry (out/main/import-worker.js when built; the .ts source otherwise). */
-  workerScript: string;
-  log: Logger;
+  /** Reads and checks files off the main thread. */
+  workers: WorkerPool;
 }
 
 /**
@@ -42,14 +40,12 @@ export class ImportService {
   readonly #uploads: UploadStore;
   readonly #reports: string;
   readonly #facts: LinkFactsReader;
-  readonly #workers: ImportWorkers;
 
   constructor(private readonly deps: ImportServiceDeps) {
     this.#uploads = new UploadStore(deps.filesDir);
     this.#reports = path.join(deps.filesDir, 'reports');
     fs.mkdirSync(this.#reports, { recursive: true });
     this.#facts = new LinkFactsReader(deps.db.$client);
-    this.#workers = new ImportWorkers(deps.workerScript, deps.log);
   }
 
   #rules(): ImportRules {
@@ -61,9 +57,17 @@ export class ImportService {
     };
   }
 
-  #task(kind: WorkerTask['kind'], upload: Upload, options: WorkerTask['options']): WorkerTask {
+  #task(kind: ImportTask['kind'], upload: Upload, options: ImportTask['options']): ImportTask {
     if (this.deps.dbPath === ':memory:') throw new DomainError('unavailable', 'Imports need the station database on disk');
-    return { kind, dbPath: this.deps.dbPath, tmpDir: path.join(this.deps.filesDir, 'tmp'), upload, options, rules: this.#rules() };
+    return {
+      kind,
+      subject: upload.name,
+      dbPath: this.deps.dbPath,
+      tmpDir: path.join(this.deps.filesDir, 'tmp'),
+      upload,
+      options,
+      rules: this.#rules(),
+    };
   }
 
   upload(input: { uploadId?: string; name: string; chunk: string; last: boolean }): Promise<{ uploadId: string; bytes: number }> {
@@ -72,7 +76,7 @@ export class ImportService {
 
   /** Reads the whole file in the import worker and says what importing it would do; writes nothing. */
   async preview(uploadId: string, options: ImportReadOptions & { mapping?: ImportMapping } = {}): Promise<ImportPreview> {
-    const run = this.#workers.run<ImportPreview>(this.#task('preview', this.#uploads.get(uploadId), options));
+    const run = this.deps.workers.run<ImportPreview>(this.#task('import-preview', this.#uploads.get(uploadId), options));
     const r = await run.done;
     if (r.stopped) throw new DomainError('unavailable', 'The preview was stopped: the station is closing');
     return r.value;
@@ -80,22 +84,17 @@ export class ImportService {
 
   start(uploadId: string, options: ImportReadOptions & { mapping: ImportMapping }, actor: AuditActor, rowsTotal: number | null = null): JobView {
     const upload = this.#uploads.get(uploadId);
-    const task = this.#task('check', upload, options);
+    const task = this.#task('import-check', upload, options);
     const { db, audit, now } = this.deps;
     const { mapping } = options;
     return this.deps.jobs.start('import', { uploadId, fileName: upload.name, mapping }, actor.userId, (ctx) =>
-      commitImport({ db, audit, now, facts: this.#facts, workers: this.#workers }, ctx, {
+      commitImport({ db, audit, now, facts: this.#facts, workers: this.deps.workers }, ctx, {
         task,
         actor,
         rowsTotal,
         reportPath: this.reportPath(ctx.id),
       }),
     );
-  }
-
-  /** Stops reading files (the station is closing). */
-  close(): Promise<void> {
-    return this.#workers.close();
   }
 
   private reportPath(jobId: number): string {

@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import Database from 'better-sqlite3';
+import ExcelJS from 'exceljs';
+import { stringify } from 'csv-stringify';
+import type { ExportKind } from '../../shared/contract/exports';
+import type { workerSide } from '../platform/workers';
+import { neutraliseFormula } from './table-file';
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '');
+
+interface ExportSpec {
+  /** Fixed header order; `text` columns are written as text cells (ids keep leading zeros). */
+  columns: { header: string; key: string; text: boolean; width?: number; map?: (v: unknown) => string | number | null }[];
+  count: string;
+  select: string;
+}
+
+const SPECS: Record<ExportKind, ExportSpec> = {
+  bags: {
+    columns: [
+      { header: 'Bag', key: 'code', text: true, width: 20 },
+      { header: 'Kind', key: 'kind', text: true },
+      { header: 'Parent', key: 'parent', text: true, width: 16 },
+      { header: 'Bill', key: 'bill', text: true },
+      { header: 'Created at', key: 'created_at', text: true, width: 24, map: iso },
+      { header: 'Created by', key: 'created_by', text: true },
+      { header: 'Origin', key: 'origin', text: true },
+    ],
+    count: 'SELECT count(*) AS n FROM bags',
+    select: `SELECT b.id AS _id, b.code, b.kind, p.code AS parent, bl.number AS bill, b.created_at, u.username AS created_by, b.origin
+      FROM bags b LEFT JOIN bag_links l ON l.child_id = b.id LEFT JOIN bags p ON p.id = l.parent_id
+      LEFT JOIN bill_parents bp ON bp.parent_id = coalesce(l.parent_id, b.id) LEFT JOIN bills bl ON bl.id = bp.bill_id
+      LEFT JOIN users u ON u.id = b.created_by WHERE b.id > ? ORDER BY b.id LIMIT ?`,
+  },
+  bills: {
+    columns: [
+      { header: 'Bill', key: 'number', text: true },
+      { header: 'Status', key: 'status', text: true },
+      { header: 'Parents', key: 'parents', text: false },
+      { header: 'Children', key: 'children', text: false },
+      { header: 'Weight (kg)', key: 'weight', text: false },
+      { header: 'Note', key: 'note', text: true, width: 24 },
+      { header: 'Created at', key: 'created_at', text: true, width: 24, map: iso },
+      { header: 'Finalized at', key: 'finalized_at', text: true, width: 24, map: iso },
+    ],
+    count: 'SELECT count(*) AS n FROM bills',
+    select: `SELECT bl.id AS _id, bl.number, bl.status, bl.note, bl.created_at, bl.finalized_at,
+      (SELECT count(*) FROM bill_parents bp WHERE bp.bill_id = bl.id) AS parents,
+      coalesce(bl.total_children, (SELECT count(*) FROM bill_parents bp JOIN bag_links l ON l.parent_id = bp.parent_id WHERE bp.bill_id = bl.id)) AS children,
+      bl.kg_per_child
+      FROM bills bl WHERE bl.id > ? ORDER BY bl.id LIMIT ?`,
+  },
+  audit: {
+    columns: [
+      { header: 'When', key: 'at', text: true, width: 24, map: iso },
+      { header: 'User', key: 'username', text: true },
+      { header: 'Action', key: 'action', text: true, width: 22 },
+      { header: 'Entity', key: 'entity', text: true },
+      { header: 'Id', key: 'entity_id', text: true, width: 16 },
+      { header: 'Detail', key: 'detail', text: true, width: 30 },
+      { header: 'Before', key: 'before', text: true, width: 40 },
+      { header: 'After', key: 'after', text: true, width: 40 },
+    ],
+    count: 'SELECT count(*) AS n FROM audit_log',
+    select: 'SELECT id AS _id, at, username, action, entity, entity_id, detail, before, after FROM audit_log WHERE id > ? ORDER BY id LIMIT ?',
+  },
+};
+
+/** An export as the worker writes it: a table of the station's database to a file. */
+export interface ExportTask {
+  kind: 'export';
+  /** The file name people download. */
+  subject: string;
+  dbPath: string;
+  what: ExportKind;
+  format: 'csv' | 'xlsx';
+  /** Where to write it. */
+  file: string;
+  kgPerChild: number;
+}
+
+/**
+ * In the worker: streams a table to a file row by row (millions of bags never sit in memory at
+ * once), reading on a read-only connection of its own, so formatting never holds the main thread.
+ */
+export async function runExportTask(
+  task: ExportTask,
+  side: Pick<ReturnType<typeof workerSide>, 'progress'>,
+): Promise<{ fileName: string; rows: number; bytes: number }> {
+  const { what, format, file, kgPerChild, subject: fileName } = task;
+  const db = new Database(task.dbPath, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  try {
+    const spec = SPECS[what];
+    const total = (db.prepare(spec.count).get() as { n: number }).n;
+    const value = (row: Record<string, unknown>, c: ExportSpec['columns'][number]) => {
+      if (what === 'bills' && c.key === 'weight') return Math.round(Number(row.children) * Number(row.kg_per_child ?? kgPerChild) * 1000) / 1000;
+      const v = c.map ? c.map(row[c.key]) : (row[c.key] as string | number | null);
+      return v === null || v === undefined ? null : v;
+    };
+    let rows = 0;
+    // Keyset pages, each read whole before the next await: an iterator left open across an
+    // await would make every other statement on this connection (scans!) fail as "busy".
+    const page = db.prepare(spec.select);
+    function* pages(): Generator<Record<string, unknown>[]> {
+      let after = 0;
+      for (;;) {
+        const batch = page.all(after, 5000) as Record<string, unknown>[];
+        if (batch.length === 0) return;
+        yield batch;
+        after = batch.at(-1)!._id as number;
+      }
+    }
+    if (format === 'csv') {
+      const out = fs.createWriteStream(file);
+      const csv = stringify({ header: true, columns: spec.columns.map((c) => c.header), bom: true, record_delimiter: 'windows' });
+      csv.pipe(out);
+      for (const batch of pages()) {
+        for (const row of batch) {
+          const record = spec.columns.map((c) => {
+            const v = value(row, c);
+            return v === null ? '' : c.text ? neutraliseFormula(String(v)) : String(v);
+          });
+          if (!csv.write(record)) await once(csv, 'drain');
+        }
+        rows += batch.length;
+        side.progress(rows, total);
+      }
+      csv.end();
+      await once(out, 'close');
+    } else {
+      const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: true });
+      const ws = wb.addWorksheet(what);
+      ws.columns = spec.columns.map((c) => ({
+        header: c.header,
+        key: c.key,
+        width: c.width ?? Math.max(12, c.header.length + 2),
+        style: c.text ? { numFmt: '@' } : {},
+      }));
+      ws.getRow(1).font = { bold: true };
+      for (const batch of pages()) {
+        for (const row of batch) {
+          const values: Record<string, unknown> = {};
+          for (const c of spec.columns) {
+            const v = value(row, c);
+            values[c.key] = v === null ? null : c.text ? String(v) : v;
+          }
+          ws.addRow(values).commit();
+        }
+        rows += batch.length;
+        side.progress(rows, total);
+        await new Promise((r) => setImmediate(r));
+      }
+      ws.commit();
+      await wb.commit();
+    }
+    side.progress(rows, rows);
+    return { fileName, rows, bytes: fs.statSync(file).size };
+  } finally {
+    db.close();
+  }
+}
