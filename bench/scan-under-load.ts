@@ -6,7 +6,8 @@
  *   - idle: 200 scans with nothing else running (the baseline of this run);
  *   - preview: scans while a biller's 1,000,000-row CSV (uploaded in 1 MiB chunks first) is
  *     previewed — the preview reads and checks the whole file;
- *   - import: scans while that file is imported as a job.
+ *   - import: scans while that file is imported as a job;
+ *   - export: scans while every bag (history and import) is exported to XLSX as a job.
  * Each scan is timed from when it was due, not from when the loop got round to sending it, so a
  * blocked event loop counts in full. Rows per second count the import job alone.
  *
@@ -104,6 +105,15 @@ const finished = await done;
 const importS = (performance.now() - importStarted) / 1000;
 const result = finished.result as { linked: number } | null;
 if (finished.status !== 'succeeded' || result?.linked !== ROWS) throw new Error(`import: ${finished.status} ${JSON.stringify(finished.result)}`);
+
+const exportStarted = performance.now();
+const exportJob = await biller.ok('exports/start', { what: 'bags', format: 'xlsx' });
+const exported = waitForJob(biller, exportJob.id, 900_000);
+const duringExport = await scanWhile(exported, 1);
+const exportDone = await exported;
+const exportS = (performance.now() - exportStarted) / 1000;
+if (exportDone.status !== 'succeeded') throw new Error(`export: ${exportDone.status} ${exportDone.error}`);
+const exportRows = (exportDone.result as { rows: number }).rows;
 await t.close();
 
 const phase = (name: string, xs: number[]) =>
@@ -114,7 +124,10 @@ console.log(`history: ${HISTORY.toLocaleString('en-US')} bags; file: ${ROWS.toLo
 phase('idle', idle);
 phase('preview', duringPreview);
 phase('import', duringImport);
-console.log(`preview took ${previewS.toFixed(1)} s; import job ${importS.toFixed(1)} s`);
+phase('export', duringExport);
+console.log(
+  `preview took ${previewS.toFixed(1)} s; import job ${importS.toFixed(1)} s; XLSX export of ${exportRows.toLocaleString('en-US')} bags ${exportS.toFixed(1)} s`,
+);
 const figures = {
   idle_p95_ms: ms(pct(idle, 95)),
   preview_p95_ms: ms(pct(duringPreview, 95)),
@@ -125,6 +138,8 @@ const figures = {
   import_p50_ms: ms(pct(duringImport, 50)),
   preview_max_ms: ms(Math.max(...duringPreview)),
   import_max_ms: ms(Math.max(...duringImport)),
+  export_p95_ms: ms(pct(duringExport, 95)),
+  export_max_ms: ms(Math.max(...duringExport)),
   preview_scans: duringPreview.length,
   import_scans: duringImport.length,
   preview_s: +previewS.toFixed(1),
