@@ -122,7 +122,9 @@ async function main(): Promise<void> {
     rendererDir: path.join(here, '../renderer'),
     port,
     logger,
-    testControl: injectedFailures ? testControl({ bus: simBus, failures: injectedFailures }) : undefined,
+    testControl: injectedFailures
+      ? testControl({ bus: simBus, failures: injectedFailures, lockNow: () => station.auth.lockIdleSessions(0) })
+      : undefined,
   });
 
   // Tests and scripts wait for this exact line.

@@ -183,6 +183,12 @@ export async function failNext(station: StationProcess, channel: string, count =
   if (!res.ok) throw new Error(`fail control: ${res.status} ${await res.text()}`);
 }
 
+/** Test host only: locks every signed-in window now, as the idle timer does after the station's idle time. */
+export async function lockNow(station: StationProcess): Promise<void> {
+  const res = await fetch(`${station.url}/__test/lock`, { method: 'POST' });
+  if (!res.ok) throw new Error(`lock control: ${res.status} ${await res.text()}`);
+}
+
 /**
  * Readable from a metre away: text at least `minFontPx` and a WCAG contrast ratio of at least
  * `minContrast` against the nearest background colour behind it (7 is WCAG's AAA for body text).

@@ -162,9 +162,8 @@ export class AuthService {
     session.lastActivityAt = this.deps.now();
   }
 
-  /** Called by the idle timer and the router; audits each lock. */
-  lockIdleSessions(): Session[] {
-    const idleMs = this.deps.settings.get().idleLockMinutes * 60_000;
+  /** Called by the idle timer and the router (and with 0 by the test host's lock control); audits each lock. */
+  lockIdleSessions(idleMs = this.deps.settings.get().idleLockMinutes * 60_000): Session[] {
     const locked = this.deps.sessions.lockIdle(idleMs);
     for (const s of locked) {
       const row = s.userId === null ? undefined : this.userById(s.userId);

@@ -41,13 +41,20 @@ function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
 }
 
 /**
- * Test host only (DOCKSIDE_TEST=1): the HID bus when --hid-sim is on, and POST /__test/fail
+ * Test host only (DOCKSIDE_TEST=1): the HID bus when --hid-sim is on; POST /__test/fail
  * {channel, count}, which makes the next calls of a channel fail inside main as a database error
- * would — so e2e tests prove one failure cannot freeze a screen.
+ * would — so e2e tests prove one failure cannot freeze a screen; and POST /__test/lock, which
+ * locks every signed-in window at once as the idle timer does after the station's idle time, so
+ * a test sees the lock screen without waiting minutes.
  */
-export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures }) {
+export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; lockNow: () => void }) {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
   return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.url === '/__test/lock' && req.method === 'POST') {
+      opts.lockNow();
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+      return true;
+    }
     if (req.url === '/__test/fail' && req.method === 'POST') {
       readJson(req, (value) => {
         const parsed = failure.safeParse(value);
