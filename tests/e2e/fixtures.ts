@@ -183,6 +183,17 @@ export async function failNext(station: StationProcess, channel: string, count =
   if (!res.ok) throw new Error(`fail control: ${res.status} ${await res.text()}`);
 }
 
+/** Test host only: moves the station's clock forward (POST /__test/clock); the idle lock sees the time pass at once. */
+export async function advanceClock(station: StationProcess, ms: number): Promise<void> {
+  const res = await fetch(`${station.url}/__test/clock`, { method: 'POST', body: JSON.stringify({ ms }) });
+  if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
+}
+
+/** Locks every signed-in window as the idle timer would: the clock moves past the longest idle time there is (240 minutes). */
+export async function lockNow(station: StationProcess): Promise<void> {
+  await advanceClock(station, 241 * 60_000);
+}
+
 /**
  * Readable from a metre away: text at least `minFontPx` and a WCAG contrast ratio of at least
  * `minContrast` against the nearest background colour behind it (7 is WCAG's AAA for body text).

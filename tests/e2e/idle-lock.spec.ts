@@ -1,10 +1,4 @@
-import { expect, setUpFirstAdmin, test, type StationProcess } from './fixtures';
-
-/** Moves the test host's clock forward (POST /__test/clock): the idle lock sees the time pass at once. */
-async function advanceClock(station: StationProcess, ms: number): Promise<void> {
-  const res = await fetch(`${station.url}/__test/clock`, { method: 'POST', body: JSON.stringify({ ms }) });
-  if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
-}
+import { advanceClock, expect, setUpFirstAdmin, test } from './fixtures';
 
 test.describe('idle lock', () => {
   test('locks a window left alone for the set time while its sync chip keeps polling', async ({ page, station }) => {

@@ -28,13 +28,13 @@ test('sync status: online, then offline with changes waiting when the upstream i
   sim.faults.retryAfterS = 600;
   await wedgeScan(page, 'SB50001');
   await wedgeScan(page, 'SYNC-1');
-  await expect(chip).toContainText('Sync: offline (bags)', { timeout: 15_000 });
+  await expect(chip).toContainText('Sync: offline (Bag hub)', { timeout: 15_000 });
   await expect(chip).toContainText('3 waiting');
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Admin/ }).click();
   await page.getByRole('tab', { name: 'Sync' }).click();
   const row = page.locator('tr[data-upstream="bags"]');
   await expect(row).toContainText('Offline until');
-  await expect(row).toContainText('bags is unavailable (503)');
+  await expect(row).toContainText('Bag hub is unavailable (503)');
   await screenshot(page, 'sync-offline');
 
   sim.faults.unavailable = 0;
@@ -45,15 +45,15 @@ test('sync status: online, then offline with changes waiting when the upstream i
 
   // ERP: the demo's OData simulator, credentials already set; cache both instances now.
   const creds = page.getByRole('table', { name: 'Credentials' });
-  await expect(creds).toContainText('erp.DD.password');
-  await expect(creds.locator('tr', { hasText: 'erp.CBR.username' })).toContainText('Set');
+  await expect(creds).toContainText('ERP DD — password');
+  await expect(creds.locator('tr', { hasText: 'ERP CBR — user name' })).toContainText('Set');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
   await expect(page.getByRole('status')).toHaveText(
-    'DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 51 rows cached',
+    'ERP DD: 112 rows cached · ERP CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 51 rows cached',
   );
 
   // BioTrack shows one facility's stock: the location entered here decides which.
-  const location = page.getByLabel("BioTrack location (this facility's 6-digit licence)");
+  const location = page.getByLabel('BioTrack location (6-digit licence)');
   await expect(location).toHaveValue('990010');
   await location.fill('99001');
   await page.getByRole('button', { name: 'Save location' }).click();
@@ -63,19 +63,16 @@ test('sync status: online, then offline with changes waiting when the upstream i
   await expect(page.getByRole('status')).toHaveText('BioTrack location set to 990020');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
   await expect(page.getByRole('status')).toHaveText(
-    'DD: 112 rows cached · CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 6 rows cached',
+    'ERP DD: 112 rows cached · ERP CBR: 112 rows cached · LeafTrade: 90 rows cached · BioTrack: 6 rows cached',
   );
   await screenshot(page, 'sync-biotrack-location');
 
-  await page.getByLabel('New value for erp.DD.password').fill('wrong-password');
-  await page
-    .getByRole('row', { name: /erp\.DD\.password/ })
-    .getByRole('button', { name: 'Save' })
-    .click();
-  await expect(page.getByRole('status')).toHaveText('Saved erp.DD.password');
+  await page.getByLabel('New value for ERP DD — password').fill('wrong-password');
+  await page.locator('tr[data-credential="erp.DD.password"]').getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved ERP DD — password');
   await page.getByRole('button', { name: 'Fetch and cache upstream data now' }).click();
   // Refused upstream: the cached copy stands in, and says why.
-  await expect(page.getByRole('alert')).toContainText('DD: erp-DD refused the credentials (401)');
+  await expect(page.getByRole('alert')).toContainText('ERP DD refused the credentials (401)');
   await expect(page.locator('tr[data-upstream="erp-DD"]')).toContainText('refused the credentials', { timeout: 10_000 });
   await expect(page.locator('tr[data-upstream="erp-CBR"]')).toContainText('Online');
   await screenshot(page, 'sync-online');

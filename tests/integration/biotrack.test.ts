@@ -133,7 +133,7 @@ describe('BioTrack inventory', () => {
     await t.admin.ok('biotrack/inventory', {});
     sim.faults.unavailable = 10;
     t.clock.advance(30 * 60_000);
-    expect(await t.admin.ok('biotrack/inventory', {})).toMatchObject({ fromCache: true, ageSeconds: 1801, warning: 'biotrack is unavailable (503)' });
+    expect(await t.admin.ok('biotrack/inventory', {})).toMatchObject({ fromCache: true, ageSeconds: 1801, warning: 'BioTrack is unavailable (503)' });
     expect(t.waits).toEqual([250, 500]); // two retries on the test's clock: 1800.75 s
   });
 

@@ -109,19 +109,19 @@ describe('ERP (OData v4) open orders', () => {
     sim.faults.unavailable = 10;
     const down = await t.admin.ok('erp/open-orders', { org: 'DD' });
     expect(t.waits).toEqual([250, 500]); // two retries, on the test's clock
-    expect(down).toMatchObject({ fromCache: true, fetchedAt: first.fetchedAt, ageSeconds: 661, warning: 'erp-DD is unavailable (503)' }); // 660.75 s
+    expect(down).toMatchObject({ fromCache: true, fetchedAt: first.fetchedAt, ageSeconds: 661, warning: 'ERP DD is unavailable (503)' }); // 660.75 s
     expect(down.orders).toHaveLength(first.orders.length);
 
     sim.faults.unavailable = 0;
     t.clock.advance(60_000); // past the 503 rest
     sim.faults.malformed = 1; // a 200 with garbage is not retried
-    expect((await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true })).warning).toBe('erp-DD answered with something that is not JSON');
+    expect((await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true })).warning).toBe('ERP DD answered with something that is not JSON');
 
     sim.faults.malformed = 0;
     t.clock.advance(31_000); // the failed probe reopened the breaker for 30 s
     sim.faults.latencyMs = 3000; // longer than the 1 s read timeout
     const slow = await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true });
-    expect(slow).toMatchObject({ fromCache: true, warning: 'erp-DD did not answer in time' });
+    expect(slow).toMatchObject({ fromCache: true, warning: 'ERP DD did not answer in time' });
 
     sim.faults.latencyMs = 0;
     t.clock.advance(31_000);
@@ -136,7 +136,7 @@ describe('ERP (OData v4) open orders', () => {
     for (let i = 0; i < 5; i++) await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true });
     const calls = sim.requests.length;
     const r = await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true });
-    expect(r.warning).toBe('erp-DD is resting after repeated failures');
+    expect(r.warning).toBe('ERP DD is resting after repeated failures');
     expect(sim.requests.length).toBe(calls);
   });
 
@@ -145,20 +145,20 @@ describe('ERP (OData v4) open orders', () => {
     sim.faults.unavailable = 10;
     expect(await t.admin.call('erp/open-orders', { org: 'DD' })).toMatchObject({
       ok: false,
-      error: { code: 'unavailable', message: 'erp-DD is unavailable (503), and nothing is saved on this station yet' },
+      error: { code: 'unavailable', message: 'ERP DD is unavailable (503), and nothing is saved on this station yet' },
     });
     await t.admin.ok('sync/set-credential', { name: 'erp.CBR.password', value: 'wrong' });
     expect(await t.admin.call('erp/open-orders', { org: 'CBR' })).toMatchObject({
       ok: false,
-      error: { message: expect.stringContaining('erp-CBR refused the credentials (401)') },
+      error: { message: expect.stringContaining('ERP CBR refused the credentials (401)') },
     });
   });
 
   it('prewarm fetches every instance; credentials are write-only and audited without their value', async () => {
     const { sim, t } = await setup();
     expect(await t.admin.ok('sync/prewarm', {})).toEqual([
-      { source: 'DD', rows: expectedOpenOrders(sim.data.DD).length, error: null },
-      { source: 'CBR', rows: expectedOpenOrders(sim.data.CBR).length, error: null },
+      { source: 'erp-DD', rows: expectedOpenOrders(sim.data.DD).length, error: null },
+      { source: 'erp-CBR', rows: expectedOpenOrders(sim.data.CBR).length, error: null },
     ]);
     const creds = await t.admin.ok('sync/credentials', {});
     expect(creds).toEqual(expect.arrayContaining([{ name: 'erp.DD.password', set: true }]));

@@ -59,7 +59,7 @@ describe('LeafTrade through the station cache', () => {
     expect(await t.admin.ok('leaftrade/orders', { refresh: true })).toMatchObject({
       fromCache: true,
       ageSeconds: 121,
-      warning: 'leaftrade is unavailable (503)',
+      warning: 'LeafTrade is unavailable (503)',
     });
     expect(t.waits).toEqual([1000, 250, 500]); // then two retries on the test's clock: 120.75 s
     sim.faults.unavailable = 0;
@@ -67,10 +67,10 @@ describe('LeafTrade through the station cache', () => {
     sim.faults.malformed = 1;
     expect(await t.admin.ok('leaftrade/orders', { refresh: true })).toMatchObject({
       fromCache: true,
-      warning: 'leaftrade answered with something that is not JSON',
+      warning: 'LeafTrade answered with something that is not JSON',
     });
     const status = (await t.admin.ok('sync/status', {})).find((u) => u.upstream === 'leaftrade');
-    expect(status).toMatchObject({ online: false, lastError: 'leaftrade answered with something that is not JSON' });
+    expect(status).toMatchObject({ online: false, lastError: 'LeafTrade answered with something that is not JSON' });
   });
 
   it('a wrong or missing token is a clear error', async () => {
@@ -78,7 +78,7 @@ describe('LeafTrade through the station cache', () => {
     await t.admin.ok('sync/set-credential', { name: 'leaftrade.token', value: 'nope' });
     expect(await t.admin.call('leaftrade/orders', {})).toMatchObject({
       ok: false,
-      error: { code: 'unavailable', message: expect.stringContaining('leaftrade refused the credentials (401)') },
+      error: { code: 'unavailable', message: expect.stringContaining('LeafTrade refused the credentials (401)') },
     });
     await t.admin.ok('sync/set-credential', { name: 'leaftrade.token', value: '' });
     expect(await t.admin.call('leaftrade/orders', {})).toMatchObject({

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import got, { CancelError, HTTPError, RequestError, type Got } from 'got';
 import type { SecretStore } from '../credentials/store';
 import type { Logger } from '../platform/logger';
+import { upstreamLabel } from '../../shared/contract/sync';
 import { extractEmbeddedJson } from './embedded-json';
 
 /**
@@ -133,10 +134,14 @@ export function followLink(upstream: string, link: string, requestUrl: string, b
   try {
     resolved = new URL(link, requestUrl);
   } catch {
-    throw new UpstreamError(upstream, 'malformed', `${upstream} sent a next-page link that is not a URL`);
+    throw new UpstreamError(upstream, 'malformed', `${upstreamLabel(upstream)} sent a next-page link that is not a URL`);
   }
   if (resolved.origin !== new URL(baseUrl).origin) {
-    throw new UpstreamError(upstream, 'malformed', `${upstream} sent a next-page link to another server (${resolved.origin}); it was not followed`);
+    throw new UpstreamError(
+      upstream,
+      'malformed',
+      `${upstreamLabel(upstream)} sent a next-page link to another server (${resolved.origin}); it was not followed`,
+    );
   }
   return resolved.href;
 }
@@ -226,7 +231,13 @@ export class UpstreamHttp {
     const b = this.breaker;
     if (b.state !== 'open') return;
     if (this.#o.now() < b.openUntil)
-      throw new UpstreamError(this.#o.name, 'breaker_open', `${this.#o.name} is resting after repeated failures`, undefined, b.openUntil);
+      throw new UpstreamError(
+        this.#o.name,
+        'breaker_open',
+        `${upstreamLabel(this.#o.name)} is resting after repeated failures`,
+        undefined,
+        b.openUntil,
+      );
     b.state = 'half-open'; // one probe
   }
 
@@ -254,7 +265,7 @@ export class UpstreamHttp {
         throw new UpstreamError(
           this.#o.name,
           'malformed',
-          `${this.#o.name} sent an answer larger than ${Math.round(cap / 1024 / 1024)} MiB; it was not read`,
+          `${upstreamLabel(this.#o.name)} sent an answer larger than ${Math.round(cap / 1024 / 1024)} MiB; it was not read`,
         );
       }
       throw error;
@@ -265,7 +276,7 @@ export class UpstreamHttp {
     try {
       return (this.#o.lenientJson ? extractEmbeddedJson(text) : JSON.parse(text)) as T;
     } catch {
-      throw new UpstreamError(this.#o.name, 'malformed', `${this.#o.name} answered with something that is not JSON`);
+      throw new UpstreamError(this.#o.name, 'malformed', `${upstreamLabel(this.#o.name)} answered with something that is not JSON`);
     }
   }
 
@@ -282,6 +293,8 @@ export class UpstreamHttp {
 
   private classify(error: unknown): UpstreamError {
     const name = this.#o.name;
+    // Messages name the upstream as people know it; the error keeps its key.
+    const who = upstreamLabel(name);
     const now = this.#o.now();
     if (error instanceof HTTPError) {
       const status = error.response.statusCode;
@@ -295,33 +308,32 @@ export class UpstreamHttp {
         return new UpstreamError(
           name,
           'unavailable',
-          `${name} is unavailable (${status})${said}`,
+          `${who} is unavailable (${status})${said}`,
           status,
           after === null ? undefined : now + after,
           answer,
         );
       }
-      if (status === 429)
-        return new UpstreamError(name, 'rate_limited', `${name} asks us to slow down (429)`, status, now + (after ?? 5_000), answer);
+      if (status === 429) return new UpstreamError(name, 'rate_limited', `${who} asks us to slow down (429)`, status, now + (after ?? 5_000), answer);
       if (status === 401 || status === 403)
         return new UpstreamError(
           name,
           'credentials',
-          `${name} refused the credentials (${status}): check them in Admin → Sync`,
+          `${who} refused the credentials (${status}): check them in Admin → Sync`,
           status,
           undefined,
           answer,
         );
-      if (status >= 500) return new UpstreamError(name, 'server', `${name} failed (${status})${said}`, status, undefined, answer);
+      if (status >= 500) return new UpstreamError(name, 'server', `${who} failed (${status})${said}`, status, undefined, answer);
       if (status >= 300 && status < 400)
-        return new UpstreamError(name, 'refused', `${name} answered with a redirect (${status}), which is not followed`, status, undefined, answer);
-      return new UpstreamError(name, 'refused', `${name} refused the request (${status})${said}`, status, undefined, answer);
+        return new UpstreamError(name, 'refused', `${who} answered with a redirect (${status}), which is not followed`, status, undefined, answer);
+      return new UpstreamError(name, 'refused', `${who} refused the request (${status})${said}`, status, undefined, answer);
     }
     if (error instanceof RequestError && (error.code === 'ETIMEDOUT' || error.name === 'TimeoutError')) {
-      return new UpstreamError(name, 'timeout', `${name} did not answer in time`);
+      return new UpstreamError(name, 'timeout', `${who} did not answer in time`);
     }
     const code = error instanceof RequestError ? error.code : undefined;
-    return new UpstreamError(name, 'network', `${name} cannot be reached${code ? ` (${code})` : ''}`);
+    return new UpstreamError(name, 'network', `${who} cannot be reached${code ? ` (${code})` : ''}`);
   }
 
   private readErrorAnswer(text: string): unknown {

@@ -37,6 +37,48 @@ export const CREDENTIAL_NAMES = [
 ] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
+/*
+ * What people call the upstreams, credentials and outbox changes on screen. The keys stay the
+ * stable identifiers (in the database, logs, audit rows and tests); only the screen shows these.
+ */
+const UPSTREAM_LABELS: Record<string, string> = {
+  bags: 'Bag hub',
+  'erp-DD': 'ERP DD',
+  'erp-CBR': 'ERP CBR',
+  leaftrade: 'LeafTrade',
+  biotrack: 'BioTrack',
+};
+
+/** An upstream's name for people ("ERP DD" for `erp-DD`); an unknown key is shown as it is. */
+export function upstreamLabel(key: string): string {
+  return UPSTREAM_LABELS[key] ?? key;
+}
+
+export const CREDENTIAL_LABELS: Record<CredentialName, string> = {
+  'erp.DD.username': 'ERP DD — user name',
+  'erp.DD.password': 'ERP DD — password',
+  'erp.CBR.username': 'ERP CBR — user name',
+  'erp.CBR.password': 'ERP CBR — password',
+  'leaftrade.token': 'LeafTrade — token',
+  'biotrack.license': 'BioTrack — company UBI',
+  'biotrack.username': 'BioTrack — user name',
+  'biotrack.password': 'BioTrack — password',
+};
+
+const CHANGE_LABELS: Record<string, string> = {
+  bag_created: 'New bag',
+  bag_deleted: 'Bag deleted',
+  link_child: 'Child put on a parent',
+  unlink_child: 'Child taken off a parent',
+  import_links: 'Imported links',
+  bill_finalized: 'Bill finalized',
+};
+
+/** An outbox change for people ("New bag" for `bag_created@1`); an unknown one is shown as it is. */
+export function changeLabel(op: string): string {
+  return CHANGE_LABELS[op.replace(/@\d+$/, '')] ?? op;
+}
+
 export interface StuckRecord {
   seq: number;
   upstream: string;
@@ -72,6 +114,7 @@ export const syncChannels = {
     access: ['admin'],
     summary: 'Try every upstream now instead of waiting for the next round.',
   }),
+  /** `source` is the upstream's key (erp-DD, leaftrade, biotrack), as in sync/status. */
   'sync/prewarm': channel<{ source: string; rows: number | null; error: string | null }[]>()({
     request: empty,
     access: ['admin'],

@@ -17,7 +17,8 @@ export function fieldErrors(error: AppError | null): Record<string, string> {
  */
 export function formMessage(error: AppError | null): string | null {
   if (!error) return null;
-  const count = error.issues?.length ?? 0;
+  // Fields, not issues: a field can break two rules ("too short" and "letters only") and shows one.
+  const count = Object.keys(fieldErrors(error)).length;
   if (error.code === 'invalid' && count > 0) return count === 1 ? 'Check the field marked in red.' : `Check the ${count} fields marked in red.`;
   return plainMessage(error);
 }

@@ -1,6 +1,12 @@
 export const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** A time later today, to the minute: "until 14:05". */
+export const hourMinute = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 export const dateTime = (ms: number | null) => (ms === null ? '—' : new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }));
 export const kg = (n: number) => `${n.toLocaleString(undefined, { maximumFractionDigits: 3 })} kg`;
+
+/** Today's times without the date, other days with it: what was added this shift reads short. */
+export const timeOrDateTime = (ms: number) =>
+  new Date(ms).toDateString() === new Date().toDateString() ? new Date(ms).toLocaleTimeString([], { timeStyle: 'short' }) : dateTime(ms);
 
 /** A date field's day (yyyy-mm-dd) as the first and last millisecond of that day, station time. */
 export const dayStart = (day: string) => new Date(`${day}T00:00:00`).getTime();
