@@ -248,10 +248,9 @@ for (const size of SIZES) {
       await signInToShell(page, station, 'billing', 'dockside-billing');
       await nav(page, /Import/);
       await checkScreen(page, 'data');
-      // The import panel is being rewritten: only "choose a file, wait for its preview" is assumed.
-      await page.locator('input[type="file"]').first().setInputFiles(smallCsv());
-      await expect(page.getByText('truck-4 north dock.csv').first()).toBeVisible();
-      await expect(page.getByText('SB4000 is not a valid parent id').first()).toBeVisible();
+      await page.getByLabel('Choose a spreadsheet…').setInputFiles(smallCsv());
+      await expect(page.getByRole('heading', { name: 'truck-4 north dock.csv' })).toBeVisible();
+      await expect(page.getByText('T4-001 is on SB40004 earlier in the file').first()).toBeVisible();
       await checkScreen(page, 'import-preview');
       await checkWithSevenDigitTotals(page, 'import-preview-millions');
 
