@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { CappedText, isBuiltinDateFormat, isDateFormatCode, isoDateCell, serialToIso, unescapeOoxml } from '../../src/main/imports/sheets/cells';
+import {
+  CappedText,
+  TOO_LONG as TOO_LONG_CELL,
+  isBuiltinDateFormat,
+  isDateFormatCode,
+  isoDateCell,
+  serialToIso,
+  unescapeOoxml,
+} from '../../src/main/imports/sheets/cells';
 import { CsvRecords, detectDelimiter } from '../../src/main/imports/sheets/csv';
+import { SharedStrings } from '../../src/main/imports/sheets/shared-strings';
 import { columnOf } from '../../src/main/imports/sheets/xlsx';
 import { resolveTarget } from '../../src/main/imports/sheets/workbook';
 import { MAX_CELL_CHARS, type SourceRow } from '../../src/main/imports/sheets/types';
@@ -208,6 +217,20 @@ describe('cells', () => {
     expect(resolveTarget('xl/workbook.xml', '/xl/worksheets/sheet1.xml')).toBe('xl/worksheets/sheet1.xml');
     expect(resolveTarget('xl/workbook.xml', '../xl/./worksheets/My%20Sheet.xml')).toBe('xl/worksheets/My Sheet.xml');
     expect(resolveTarget('', 'xl/workbook.xml')).toBe('xl/workbook.xml');
+  });
+});
+
+describe('shared strings store', () => {
+  it('gives back every string, across pages and offset blocks, with the over-long ones as problems', () => {
+    const store = new SharedStrings();
+    // 1.2 million strings: past one block of offsets, over many 1 MiB pages, some multi-byte, some empty.
+    const text = (i: number) => (i % 97 === 0 ? '' : i % 13 === 0 ? `é東${i}€` : `C${i}`.padEnd(i % 40, 'x'));
+    for (let i = 0; i < 1_200_000; i++) store.add(i === 5 ? TOO_LONG_CELL : text(i));
+    store.add('y'.repeat(MAX_CELL_CHARS));
+    expect(store.size).toBe(1_200_001);
+    for (let i = 0; i < 1_200_000; i += i < 5000 ? 1 : 7) expect(store.get(i)).toBe(i === 5 ? TOO_LONG_CELL : text(i));
+    expect(store.get(1_200_000)).toBe('y'.repeat(MAX_CELL_CHARS));
+    expect([store.get(-1), store.get(1_200_001), store.get(1.5), store.get(NaN)]).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 
