@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectFile } from '../../src/main/imports/sheets';
 import { releaseAll } from '../support/cleanup';
 import { allRows, eventually, fileOf, openFiles, refusal, refusals } from '../support/sheets';
-import { entrySizes, oleFile, patchEntry, repeated, sheetPart, workbookParts, zipBuffer, type Parts } from '../support/workbooks';
+import { entrySizes, oleFile, patchEntry, repeated, sheetPart, storedZip, workbookParts, zipBuffer, type Parts } from '../support/workbooks';
 
 /**
  * Hostile and broken files, small on disk: each is refused with its sentence, by inspectFile and
@@ -56,14 +56,16 @@ describe('zip bombs and their kin, refused before inflating', () => {
     );
   });
 
-  it('a zip of more than 10,000 files', async () => {
-    const parts = book();
-    for (let i = 0; i < 10_000; i++) parts[`customXml/item${i}.xml`] = '';
+  it('a zip of more than 10,000 files, in a ZIP64 end record as past 65,535', async () => {
+    const parts = book() as Record<string, string>;
+    for (let i = 0; i < 70_000; i++) parts[`customXml/item${i}.xml`] = '';
     await refusedWith(
       'many.xlsx',
-      await zipBuffer(parts, { store: true }),
-      'many.xlsx holds 10,005 files inside (an Excel workbook holds a few dozen; Dockside reads at most 10,000): it is not an ordinary spreadsheet. Open it in Excel and save the sheet you need as a new .xlsx or .csv file',
+      storedZip(parts),
+      'many.xlsx holds 70,005 files inside (an Excel workbook holds a few dozen; Dockside reads at most 10,000): it is not an ordinary spreadsheet. Open it in Excel and save the sheet you need as a new .xlsx or .csv file',
     );
+    const few = { ...book(), 'customXml/item0.xml': '' } as Record<string, string>;
+    expect(await allRows(fileOf('few.xlsx', storedZip(few)), 'few.xlsx')).toHaveLength(2); // the hand-made zip itself reads
   });
 
   it('shared strings too big to hold', async () => {
