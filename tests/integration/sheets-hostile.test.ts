@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectFile } from '../../src/main/imports/sheets';
 import { releaseAll } from '../support/cleanup';
@@ -160,6 +161,16 @@ describe('files that are not workbooks', () => {
     );
     await refusedWith('bags.xlsx', Buffer.from('Parent,Child\nSB00001,C1\n'), 'bags.xlsx is named .xlsx but is not an Excel file: it may be damaged');
     await refusedWith('nothing.csv', Buffer.alloc(0), 'nothing.csv is empty', 'csv');
+  });
+
+  it('a file gone from the disk, or a folder', async () => {
+    const gone = fileOf('gone.xlsx', 'x') + '.missing';
+    expect(await refusals(gone, 'gone.xlsx')).toEqual([
+      'gone.xlsx could not be read from the disk: upload it again',
+      'gone.xlsx could not be read from the disk: upload it again',
+    ]);
+    const folder = path.dirname(gone);
+    expect(await refusal(inspectFile(folder, 'folder.csv'))).toBe('folder.csv could not be read from the disk: upload it again');
   });
 
   it('a workbook read as CSV, and CSV read as a workbook', async () => {

@@ -10,6 +10,7 @@
  * Electron and no database: it runs in a worker thread.
  */
 import path from 'node:path';
+import { DomainError } from '../../../shared/envelope';
 import { detectDelimiter, detectEncoding, readCsvRows, readSample } from './csv';
 import { refusals } from './messages';
 import { sniff } from './sniff';
@@ -22,21 +23,33 @@ export { MAX_CSV_RECORD_CHARS } from './csv';
 export { MAX_RATIO, MAX_SHARED_STRINGS_BYTES, MAX_SHEET_BYTES, MAX_UNPACKED_BYTES, MAX_ZIP_ENTRIES, RATIO_CHECKED_FROM } from './zip';
 
 /**
+ * Failures the reading code did not put into words (the disk refusing a read, a file gone before
+ * it was read) get a sentence too: a person never sees an error's own text.
+ */
+function asRefusal(error: unknown, name: string): DomainError {
+  return error instanceof DomainError ? error : refusals.unreadable(name);
+}
+
+/**
  * What the file is and what it holds. XLSX: every sheet in workbook order with the rows it holds
  * (one streaming pass per sheet). CSV: one sheet named after the file (rows not counted), its
  * delimiter (from the first 64 KiB) and its encoding (a pass over the file's bytes).
  */
 export async function inspectFile(file: string, name: string): Promise<FileInfo> {
-  const sniffed = await sniff(file, name);
-  if (sniffed.kind === 'xlsx') return inspectXlsx(file, name);
-  const encoding = await detectEncoding(file, name, sniffed);
-  const { sample, complete } = await readSample(file, encoding);
-  return {
-    kind: 'csv',
-    sheets: [{ index: 0, name: path.parse(name).name || name, rows: null }],
-    delimiter: detectDelimiter(sample, complete),
-    encoding,
-  };
+  try {
+    const sniffed = await sniff(file, name);
+    if (sniffed.kind === 'xlsx') return await inspectXlsx(file, name);
+    const encoding = await detectEncoding(file, name, sniffed);
+    const { sample, complete } = await readSample(file, encoding);
+    return {
+      kind: 'csv',
+      sheets: [{ index: 0, name: path.parse(name).name || name, rows: null }],
+      delimiter: detectDelimiter(sample, complete),
+      encoding,
+    };
+  } catch (error) {
+    throw asRefusal(error, name);
+  }
 }
 
 /**
@@ -45,17 +58,21 @@ export async function inspectFile(file: string, name: string): Promise<FileInfo>
  * Excel shows. The bytes are sniffed again, so a file is never read as what it is not.
  */
 export async function* readRows(file: string, name: string, opts: ReadOptions): AsyncGenerator<SourceRow[]> {
-  const sniffed = await sniff(file, name);
-  if (sniffed.kind !== opts.kind) throw sniffed.kind === 'xlsx' ? refusals.notCsv(name) : refusals.notXlsx(name);
-  if (sniffed.kind === 'xlsx') {
-    yield* readXlsxRows(file, name, opts.sheet);
-    return;
+  try {
+    const sniffed = await sniff(file, name);
+    if (sniffed.kind !== opts.kind) throw sniffed.kind === 'xlsx' ? refusals.notCsv(name) : refusals.notXlsx(name);
+    if (sniffed.kind === 'xlsx') {
+      yield* readXlsxRows(file, name, opts.sheet);
+      return;
+    }
+    const encoding = opts.encoding ?? (await detectEncoding(file, name, sniffed));
+    let delimiter = opts.delimiter;
+    if (!delimiter) {
+      const { sample, complete } = await readSample(file, encoding);
+      delimiter = detectDelimiter(sample, complete);
+    }
+    yield* readCsvRows(file, name, encoding, delimiter);
+  } catch (error) {
+    throw asRefusal(error, name);
   }
-  const encoding = opts.encoding ?? (await detectEncoding(file, name, sniffed));
-  let delimiter = opts.delimiter;
-  if (!delimiter) {
-    const { sample, complete } = await readSample(file, encoding);
-    delimiter = detectDelimiter(sample, complete);
-  }
-  yield* readCsvRows(file, name, encoding, delimiter);
 }

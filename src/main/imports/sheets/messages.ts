@@ -23,6 +23,7 @@ export const refusals = {
   notWorkbook: (name: string) => refuse(`${name} is a zip file but not an Excel workbook: choose an .xlsx or .csv file`),
   binaryWorkbook: (name: string) => refuse(`${name} is an Excel binary workbook (.xlsb): save it as .xlsx or .csv and try again`),
   openDocument: (name: string) => refuse(`${name} is an OpenDocument file (LibreOffice, OpenOffice): save it as .xlsx or .csv and try again`),
+  unreadable: (name: string) => refuse(`${name} could not be read from the disk: upload it again`),
   damaged: (name: string) => refuse(`${name} is damaged or not a complete Excel file: open it in Excel and save it again`),
   notCsv: (name: string) => refuse(`${name} is an Excel file, not a CSV file: read it as .xlsx`),
   notXlsx: (name: string) => refuse(`${name} is a text (CSV) file, not an Excel file: read it as CSV`),
