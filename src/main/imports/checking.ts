@@ -2,7 +2,7 @@ import type { ImportMapping, ImportRowStatus, ImportTotals } from '../../shared/
 import type { BagFormat } from '../../shared/contract/settings';
 import { classifyCode, compileFormats, normaliseId, type CompiledFormats } from '../bags/formats';
 import { checkLink, type LinkFactsReader, type LinkRule } from '../bags/link-rules';
-import type { RawCell, SourceRow } from './source';
+import type { RawCell, SourceRow } from './sheets';
 
 export type Verdict =
   | { kind: 'empty' }

@@ -1,7 +1,7 @@
 import type { Delimiter, ImportColumn, ImportMapping, ImportReadOptions } from '../../shared/contract/imports';
 import { DomainError } from '../../shared/envelope';
 import { guessMapping } from './mapping';
-import { inspectFile, readRows, type FileInfo, type FileKind, type RawCell, type SourceRow } from './source';
+import { inspectFile, readRows, type FileInfo, type FileKind, type RawCell, type SourceRow } from './sheets';
 import type { Upload } from './uploads';
 
 /** Rows looked at to find the header row and to show the person the top of the sheet. */
@@ -81,7 +81,13 @@ export async function openSheet(upload: Upload, options: ImportReadOptions & { m
   const delimiter = info.kind === 'csv' ? (options.delimiter ?? info.delimiter ?? ',') : null;
   if (options.sheet !== undefined && !info.sheets.some((s) => s.index === options.sheet))
     throw new DomainError('invalid', `${upload.name} has no sheet ${options.sheet + 1}: choose one of its ${info.sheets.length} sheets`);
-  const open = (sheet: number) => readRows(upload.path, upload.name, { kind: info.kind, sheet, ...(delimiter ? { delimiter } : {}) });
+  const open = (sheet: number) =>
+    readRows(upload.path, upload.name, {
+      kind: info.kind,
+      sheet,
+      ...(delimiter ? { delimiter } : {}),
+      ...(info.encoding ? { encoding: info.encoding } : {}),
+    });
   const headerLine = options.headerLine;
   if (headerLine !== undefined && headerLine > MAX_HEADER_LINE)
     throw new DomainError('invalid', `The header row must be within the first ${MAX_HEADER_LINE.toLocaleString('en-US')} rows`);
@@ -93,8 +99,11 @@ export async function openSheet(upload: Upload, options: ImportReadOptions & { m
   let batches: AsyncGenerator<SourceRow[]> | undefined;
   let head: SourceRow[] = [];
   if (sheet === undefined) {
-    const candidates = info.sheets.filter((s) => s.rows !== 0);
-    if (candidates.length === 0) throw new DomainError('invalid', `${upload.name} has no rows: every sheet is empty`);
+    const candidates = info.sheets.filter((s) => s.rows !== 0 && !s.problem);
+    if (candidates.length === 0) {
+      const problem = info.sheets.find((s) => s.problem)?.problem;
+      throw new DomainError('invalid', problem ?? `${upload.name} has no rows: every sheet is empty`);
+    }
     for (const s of candidates) {
       const b = open(s.index);
       const h = await readHead(b, enough);

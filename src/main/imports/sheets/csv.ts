@@ -122,7 +122,7 @@ export class CsvRecords {
     if (to <= from) return;
     this.recordChars += to - from;
     if (this.recordChars > MAX_CSV_RECORD_CHARS) {
-      if (this.state === QUOTED) throw refusals.csvQuoteNeverClosed(this.name, this.line);
+      if (this.state === QUOTED) throw refusals.csvQuotedTooLong(this.name, this.line, MAX_CSV_RECORD_CHARS);
       throw refusals.csvLineTooLong(this.name, this.line, MAX_CSV_RECORD_CHARS);
     }
     if (!this.field.tooLong) this.field.add(from === 0 && to === s.length ? s : s.slice(from, to));

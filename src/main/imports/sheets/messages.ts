@@ -65,6 +65,10 @@ export const refusals = {
   // CSV.
   csvLineTooLong: (name: string, line: number, limit: number) =>
     refuse(`${name} has a line longer than ${n(limit)} characters (line ${n(line)}): it is not a list of rows. Check that it is the right file`),
+  csvQuotedTooLong: (name: string, line: number, limit: number) =>
+    refuse(
+      `${name} has a quoted field on line ${n(line)} that runs past ${n(limit)} characters: a quote (") is probably never closed. Fix the quotes in a text editor, or save the file from Excel again`,
+    ),
   csvQuoteNeverClosed: (name: string, line: number) =>
     refuse(`${name} has a quote (") on line ${n(line)} that is never closed: fix the quotes in a text editor, or save the file from Excel again`),
 };
