@@ -66,7 +66,7 @@ test('a biller imports a small XLSX: preview with a number note and two bad rows
   const report = await download;
   expect(report.suggestedFilename()).toBe('truck-9-rejected.csv');
   const text = Buffer.concat(await (await report.createReadStream()).toArray()).toString('utf8');
-  expect(text).toContain('13,SB40001,,Child column holds a date (2026-11-02), not an id');
+  expect(text).toContain('13,SB40001,,"Child column holds a date (2026-11-02), not an id"');
   expect(text).toContain('14,,T9-099,Parent is empty');
 
   // The bags are there: search finds them.
