@@ -11,12 +11,22 @@ import {
 } from './cells';
 import { refusals } from './messages';
 import { loadSharedStrings, type SharedStrings } from './shared-strings';
-import { BATCH_ROWS, MAX_COLUMNS, type FileInfo, type RawCell, type SheetInfo, type SourceRow } from './types';
+import { BATCH_CELLS, MAX_COLUMNS, nextBatch, waitingCells, type FileInfo, type RawCell, type SheetInfo, type SourceRow } from './types';
 import { openWorkbook, scanChunks, type SheetEntry, type Workbook } from './workbook';
 import type { XmlHandler, XmlTag } from './xml';
 
+/** A sheet of wide rows is scanned this much at a time, so rows are handed on before many pile up. */
+const WIDE_SLICE_CHARS = 4096;
 /** A cell's address, type and style, read in one pass over its tag. */
 const CELL_ATTRIBUTES = ['r', 't', 's'];
+/**
+ * Cells a sheet may hand on, counting the empty ones left of each row's last value. Real cells
+ * cost 15 bytes of XML or more (Excel writes ~40), so a sheet within MAX_SHEET_BYTES holds 13–20
+ * million as Excel writes them; but a row of one value at column XFD is 40 bytes and 16,384 cells,
+ * and 200,000 such rows would be 3 billion cells to build and look through. At this limit such a
+ * file is refused after ~2,000 rows, in about 1.5 s and 260 MB.
+ */
+export const MAX_SHEET_CELLS = 32_000_000;
 /** Excel's longest sheet. */
 const MAX_ROW_NUMBER = 1_048_576;
 
@@ -62,8 +72,12 @@ class SheetRowsHandler implements XmlHandler {
   private readonly inline = new StringItem();
   private readonly attributes: (string | undefined)[] = [undefined, undefined, undefined];
 
+  /** Cells handed on so far, the empty ones left of each row's last value included. */
+  private cellsRead = 0;
+
   constructor(
     private readonly book: Workbook,
+    private readonly sheet: SheetEntry,
     private readonly strings: SharedStrings,
   ) {}
 
@@ -121,7 +135,10 @@ class SheetRowsHandler implements XmlHandler {
       }
     } else if (name === 'row' && this.inRow) {
       this.inRow = false;
-      if (this.cells.length) this.rows.push({ line: this.line, cells: this.cells });
+      if (!this.cells.length) return;
+      this.rows.push({ line: this.line, cells: this.cells });
+      this.cellsRead += this.cells.length;
+      if (this.cellsRead > MAX_SHEET_CELLS) throw refusals.tooManyCells(this.book.name, this.sheet.name, MAX_SHEET_CELLS);
     } else if (name === 'sheetData') {
       this.inData = false;
     }
@@ -137,7 +154,11 @@ class SheetRowsHandler implements XmlHandler {
     const cell = this.cellValue();
     if (cell === null) return;
     const cells = this.cells;
-    while (cells.length < this.column) cells.push(null);
+    if (cells.length < this.column) {
+      const from = cells.length;
+      cells.length = this.column;
+      cells.fill(null, from);
+    }
     cells[this.column] = cell;
   }
 
@@ -240,16 +261,21 @@ function chooseSheet(book: Workbook, index: number | undefined): SheetEntry {
   return sheet;
 }
 
-/** One sheet's rows in batches of BATCH_ROWS, streamed: the shared strings are in memory, the sheet never is. */
+/** One sheet's rows in batches (nextBatch), streamed: the shared strings are in memory, the sheet never is. */
 export async function* readXlsxRows(path: string, name: string, index: number | undefined): AsyncGenerator<SourceRow[]> {
   const book = await openWorkbook(path, name);
   try {
     const sheet = chooseSheet(book, index);
-    const handler = new SheetRowsHandler(book, await loadSharedStrings(book));
-    for await (const _ of scanChunks(book, sheet.part!, handler, name)) {
-      while (handler.rows.length >= BATCH_ROWS) yield handler.rows.splice(0, BATCH_ROWS);
+    const handler = new SheetRowsHandler(book, sheet, await loadSharedStrings(book));
+    // Once rows prove wide (a chunk left more than a batch of cells waiting), the sheet is scanned
+    // in slices of 4 KB: at most ~100 rows come from one slice, however wide. Narrow sheets are not
+    // sliced, which would cost ~6% on a 1,000,000-row two-column sheet.
+    let wide = false;
+    for await (const _ of scanChunks(book, sheet.part!, handler, name, () => (wide ? WIDE_SLICE_CHARS : Infinity))) {
+      wide ||= waitingCells(handler.rows) > BATCH_CELLS;
+      for (let batch; (batch = nextBatch(handler.rows, false));) yield batch;
     }
-    while (handler.rows.length) yield handler.rows.splice(0, BATCH_ROWS);
+    for (let batch; (batch = nextBatch(handler.rows, true));) yield batch;
   } finally {
     book.zip.close();
   }
