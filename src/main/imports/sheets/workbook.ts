@@ -26,7 +26,7 @@ export interface SheetEntry {
   problem?: string;
 }
 
-/** Excel allows no more cell formats than this; a larger `s` is not from Excel. */
+/** Excel allows no more cell formats (or number formats) than this; a larger `s` is not from Excel. */
 const MAX_CELL_FORMATS = 65_536;
 
 /**
@@ -173,7 +173,8 @@ async function readDateStyles(zip: WorkbookZip, part: ZipPart | undefined, name:
       open(element, tag) {
         if (element === 'numFmts') inNumFmts = true;
         else if (element === 'cellXfs') inCellXfs = true;
-        else if (element === 'numFmt' && inNumFmts) customIsDate.set(Number(tag.attr('numFmtId')), isDateFormatCode(tag.attr('formatCode') ?? ''));
+        else if (element === 'numFmt' && inNumFmts && customIsDate.size < MAX_CELL_FORMATS)
+          customIsDate.set(Number(tag.attr('numFmtId')), isDateFormatCode(tag.attr('formatCode') ?? ''));
         else if (element === 'xf' && inCellXfs && formats.length < MAX_CELL_FORMATS) formats.push(Number(tag.attr('numFmtId') ?? 0));
       },
       close(element) {
