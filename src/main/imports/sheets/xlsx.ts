@@ -20,13 +20,16 @@ const WIDE_SLICE_CHARS = 1024;
 /** A cell's address, type and style, read in one pass over its tag. */
 const CELL_ATTRIBUTES = ['r', 't', 's'];
 /**
- * Cells a sheet may hand on, counting the empty ones left of each row's last value. Real cells
- * cost 15 bytes of XML or more (Excel writes ~40), so a sheet within MAX_SHEET_BYTES holds 13–20
- * million as Excel writes them; but a row of one value at column XFD is 40 bytes and 16,384 cells,
- * and 200,000 such rows would be 3 billion cells to build and look through. At this limit such a
- * file is refused after ~1,950 rows, in about 2 s.
+ * Cells a sheet may hand on, counting the empty ones left of each row's last value: 8 bytes each,
+ * so this bounds what a sheet can make the reader allocate (128 MB) whenever the garbage collector
+ * runs. A 1,000,000-row two-column sheet is 2 million; 16 million is a million rows of 16 columns.
+ * But a row of one value at column XFD is 40 bytes of XML and 16,384 cells: 200,000 such rows
+ * (a 1.4 MB file) would be 3 billion cells to build and look through. Such a file is refused
+ * after ~980 rows, in about a second.
  */
-export const MAX_SHEET_CELLS = 32_000_000;
+export const MAX_SHEET_CELLS = 16_000_000;
+/** A gap of more empty cells than this before a value is filled by one allocation of the row's length. */
+const LONG_GAP = 64;
 /** Excel's longest sheet. */
 const MAX_ROW_NUMBER = 1_048_576;
 
@@ -153,11 +156,14 @@ class SheetRowsHandler implements XmlHandler {
     this.lastColumn = this.column;
     const cell = this.cellValue();
     if (cell === null) return;
-    const cells = this.cells;
-    if (cells.length < this.column) {
-      const from = cells.length;
-      cells.length = this.column;
-      cells.fill(null, from);
+    let cells = this.cells;
+    if (this.column - cells.length > LONG_GAP) {
+      // One array of the row's exact length: growing one to column XFD would allocate it twice over.
+      cells = new Array<RawCell>(this.column + 1).fill(null);
+      for (let i = 0; i < this.cells.length; i++) cells[i] = this.cells[i];
+      this.cells = cells;
+    } else {
+      while (cells.length < this.column) cells.push(null);
     }
     cells[this.column] = cell;
   }
