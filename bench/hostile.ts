@@ -132,6 +132,21 @@ const allCases: Case[] = [
       ),
   },
   {
+    file: 'wide-rows.xlsx',
+    what: '200,000 rows of one cell at column XFD: 40 bytes of XML, 16,384 cells a row',
+    make: () =>
+      writeZip(
+        at('wide-rows.xlsx'),
+        oneSheet(function* () {
+          for (let i = 1; i <= 200_000; i += 1000) {
+            let chunk = '';
+            for (let r = i; r < i + 1000; r++) chunk += `<row r="${r}"><c r="XFD${r}"><v>${r}</v></c></row>`;
+            yield chunk;
+          }
+        }),
+      ),
+  },
+  {
     file: 'entries-100k.xlsx',
     what: 'a workbook with 100,000 files inside',
     make: async () => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspectFile, type Delimiter } from '../../src/main/imports/sheets';
+import { BATCH_CELLS, inspectFile, readRows, type Delimiter } from '../../src/main/imports/sheets';
 import { releaseAll } from '../support/cleanup';
 import { allRows, fileOf, refusal, refusals } from '../support/sheets';
 
@@ -107,6 +107,17 @@ describe('CSV records', () => {
     const rows = await allRows(file, 'long.csv');
     expect(rows).toHaveLength(25_001);
     expect(rows.every((r, i) => r.line === i + 1)).toBe(true);
+  });
+
+  it('hands on very wide rows in smaller batches', async () => {
+    const file = fileOf('wide.csv', `${','.repeat(16_383)}x\n`.repeat(300));
+    const sizes: number[] = [];
+    for await (const batch of readRows(file, 'wide.csv', { kind: 'csv', delimiter: ',' })) {
+      sizes.push(batch.length);
+      expect(batch.reduce((cells, row) => cells + row.cells.length, 0)).toBeLessThanOrEqual(BATCH_CELLS + 16_384);
+    }
+    expect(sizes.reduce((a, b) => a + b)).toBe(300);
+    expect(Math.max(...sizes)).toBe(Math.ceil(BATCH_CELLS / 16_384));
   });
 
   it('turns an over-long field into a problem and reads on', async () => {

@@ -1,8 +1,8 @@
 import ExcelJS from 'exceljs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspectFile, readRows } from '../../src/main/imports/sheets';
+import { BATCH_CELLS, inspectFile, readRows } from '../../src/main/imports/sheets';
 import { releaseAll } from '../support/cleanup';
-import { allRows, eventually, fileOf, openFiles } from '../support/sheets';
+import { allRows, eventually, fileOf, openFiles, refusal } from '../support/sheets';
 import { inlineRows, stylesPart, workbookParts, zipBuffer, type HandWorkbook } from '../support/workbooks';
 
 afterEach(releaseAll);
@@ -175,6 +175,32 @@ describe('xlsx written by hand', () => {
     const file = fileOf('utf16.xlsx', await zipBuffer(parts));
     expect((await inspectFile(file, 'utf16.xlsx')).sheets[0]).toEqual({ index: 0, name: 'Tom & Co', rows: 1 });
     expect(await allRows(file, 'utf16.xlsx')).toEqual([{ line: 1, cells: ['<SB00001> & co', '東京'] }]);
+  });
+
+  it('hands on very wide rows in smaller batches, and refuses a sheet of more than 16 million cells', async () => {
+    // A value at column XFD makes its row 16,384 cells: 40 bytes of XML each, 1,000 of them 16.4 million cells.
+    const file = await xlsxFile({
+      sheets: [
+        {
+          name: 'Wide',
+          data: () =>
+            Array.from({ length: 1000 }, (_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>0</v></c><c r="XFD${i + 1}"><v>${i}</v></c></row>`),
+        },
+      ],
+    });
+    const sizes: number[] = [];
+    const reading = (async () => {
+      for await (const batch of readRows(file, 'wide.xlsx', { kind: 'xlsx' })) {
+        sizes.push(batch.length);
+        expect(batch.reduce((cells, row) => cells + row.cells.length, 0)).toBeLessThanOrEqual(BATCH_CELLS + 16_384);
+        expect(batch[0].cells).toEqual([0, ...Array<null>(16_382).fill(null), batch[0].line - 1]);
+      }
+    })();
+    expect(await refusal(reading)).toBe(
+      'wide.xlsx: “Wide” holds more than 16,000,000 cells, counting the empty ones left of each row’s last value: clear the columns far to the right, or save the sheet as .csv',
+    );
+    expect(Math.max(...sizes)).toBe(Math.ceil(BATCH_CELLS / 16_384));
+    expect(sizes.reduce((a, b) => a + b)).toBeGreaterThan(950);
   });
 
   it('closes the file when the reader stops early', async () => {

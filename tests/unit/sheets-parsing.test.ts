@@ -115,11 +115,13 @@ describe('XML scanner', () => {
     expect(() => events([xml])).toThrow(XmlDamage);
   });
 
-  it('refuses a tag longer than 1 MB instead of holding it', () => {
+  it('refuses a tag longer than 64 KB instead of holding it, and elements nested 257 deep', () => {
+    expect(() => events(['<a>'.repeat(257) + '</a>'.repeat(257)])).toThrow(XmlDamage);
+    expect(events(['<a>'.repeat(256) + '</a>'.repeat(256)])).toHaveLength(512);
     const scanner = new XmlScanner({ wantsText: false, open() {}, close() {}, text() {} });
     scanner.write('<a><b attr="');
     expect(() => {
-      for (let i = 0; i < 20; i++) scanner.write('x'.repeat(100_000));
+      for (let i = 0; i < 20; i++) scanner.write('x'.repeat(10_000));
     }).toThrow(XmlDamage);
   });
 

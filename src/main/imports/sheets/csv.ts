@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { CappedText, TOO_LONG } from './cells';
 import { refusals } from './messages';
 import type { Sniffed } from './sniff';
-import { BATCH_ROWS, MAX_COLUMNS, type CsvEncoding, type Delimiter, type RawCell, type SourceRow } from './types';
+import { MAX_COLUMNS, nextBatch, type CsvEncoding, type Delimiter, type RawCell, type SourceRow } from './types';
 
 /**
  * A record (one row, quoted line breaks included) longer than this is not a row of a list: the
@@ -239,7 +239,7 @@ export async function readSample(path: string, encoding: CsvEncoding): Promise<{
   }
 }
 
-/** A CSV file's records, in batches of BATCH_ROWS, streamed in 64 KiB reads. */
+/** A CSV file's records in batches (nextBatch), streamed in 64 KiB reads. */
 export async function* readCsvRows(path: string, name: string, encoding: CsvEncoding, delimiter: Delimiter): AsyncGenerator<SourceRow[]> {
   const parser = new CsvRecords(delimiter, name);
   const decoder = new TextDecoder(encoding);
@@ -247,11 +247,11 @@ export async function* readCsvRows(path: string, name: string, encoding: CsvEnco
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       parser.write(decoder.decode(chunk, { stream: true }));
-      while (parser.rows.length >= BATCH_ROWS) yield parser.rows.splice(0, BATCH_ROWS);
+      for (let batch; (batch = nextBatch(parser.rows, false));) yield batch;
     }
     parser.write(decoder.decode());
     parser.end();
-    while (parser.rows.length) yield parser.rows.splice(0, BATCH_ROWS);
+    for (let batch; (batch = nextBatch(parser.rows, true));) yield batch;
   } finally {
     stream.destroy();
   }

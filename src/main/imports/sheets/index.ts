@@ -17,9 +17,10 @@ import { sniff } from './sniff';
 import type { FileInfo, ReadOptions, SourceRow } from './types';
 import { inspectXlsx, readXlsxRows } from './xlsx';
 
-export { MAX_CELL_CHARS, MAX_COLUMNS, BATCH_ROWS } from './types';
+export { MAX_CELL_CHARS, MAX_COLUMNS, BATCH_ROWS, BATCH_CELLS } from './types';
 export type { CsvEncoding, Delimiter, FileInfo, FileKind, RawCell, ReadOptions, SheetInfo, SourceRow } from './types';
 export { MAX_CSV_RECORD_CHARS } from './csv';
+export { MAX_SHEET_CELLS } from './xlsx';
 export { MAX_RATIO, MAX_SHARED_STRINGS_BYTES, MAX_SHEET_BYTES, MAX_UNPACKED_BYTES, MAX_ZIP_ENTRIES, RATIO_CHECKED_FROM } from './zip';
 
 /**
@@ -53,8 +54,8 @@ export async function inspectFile(file: string, name: string): Promise<FileInfo>
 }
 
 /**
- * The rows of one sheet (XLSX) or of the file (CSV), in batches of at most 1,000, streamed: the
- * file is never in memory whole. Rows that hold no value are left out; `line` is the row number
+ * The rows of one sheet (XLSX) or of the file (CSV), in batches of at most 1,000 (fewer when the
+ * rows are very wide: BATCH_CELLS), streamed: the file is never in memory whole. Rows that hold no value are left out; `line` is the row number
  * Excel shows. The bytes are sniffed again, so a file is never read as what it is not.
  */
 export async function* readRows(file: string, name: string, opts: ReadOptions): AsyncGenerator<SourceRow[]> {

@@ -57,6 +57,10 @@ export const refusals = {
   sheetRefused: (name: string, problem: string) => refuse(`${name}: ${problem}`),
   notCells: (sheet: string, chart: boolean) =>
     `“${sheet}” is ${chart ? 'a chart' : 'a macro or dialog sheet'}, not a sheet of cells: choose another sheet`,
+  tooManyCells: (name: string, sheet: string, limit: number) =>
+    refuse(
+      `${name}: “${sheet}” holds more than ${n(limit)} cells, counting the empty ones left of each row’s last value: clear the columns far to the right, or save the sheet as .csv`,
+    ),
   tooManyColumns: (name: string, line: number, limit: number) =>
     refuse(
       `${name} has more than ${n(limit)} columns on row ${n(line)}, more than Excel allows: it is not a list of rows. Check that it is the right file`,

@@ -65,5 +65,31 @@ export interface ReadOptions {
 export const MAX_CELL_CHARS = 10_000;
 /** Rows per batch from readRows: one await per batch, not per row. */
 export const BATCH_ROWS = 1000;
+/**
+ * Cells per batch, at most (give or take a row): a row holding one cell at column XFD is 40 bytes
+ * of XML but 16,384 cells, so a batch of wide rows has fewer than BATCH_ROWS. 2 MB of cells: small
+ * enough that a batch is gone by the next young-generation collection, instead of being promoted
+ * and piling up until a full one (1,000,000 cells a batch peaked at 300–420 MB on such a sheet).
+ * Rows of up to 250 cells still come 1,000 to a batch.
+ */
+export const BATCH_CELLS = 250_000;
+
+/** Cells in rows waiting to be handed on. */
+export function waitingCells(rows: SourceRow[]): number {
+  let cells = 0;
+  for (const row of rows) cells += row.cells.length;
+  return cells;
+}
+
+/**
+ * Takes the next batch off `rows` (waiting to be handed on): BATCH_ROWS rows, or fewer when they
+ * hold BATCH_CELLS cells; with `last`, whatever is left. Undefined when no batch is ready.
+ */
+export function nextBatch(rows: SourceRow[], last: boolean): SourceRow[] | undefined {
+  let cells = 0;
+  let n = 0;
+  while (n < rows.length && n < BATCH_ROWS && cells < BATCH_CELLS) cells += rows[n++].cells.length;
+  return n === BATCH_ROWS || cells >= BATCH_CELLS || (last && n > 0) ? rows.splice(0, n) : undefined;
+}
 /** Excel's widest sheet (column XFD): a row wider than this is not from a spreadsheet. */
 export const MAX_COLUMNS = 16_384;

@@ -26,17 +26,28 @@ export interface SheetEntry {
   problem?: string;
 }
 
-/** Excel allows no more cell formats than this; a larger `s` is not from Excel. */
+/** Excel allows no more cell formats (or number formats) than this; a larger `s` is not from Excel. */
 const MAX_CELL_FORMATS = 65_536;
 
-/** Runs a part through the scanner, one chunk at a time; yields after each chunk so the caller can hand on what it collected. */
-export async function* scanChunks(book: Workbook | WorkbookZip, part: ZipPart, handler: XmlHandler, name: string): AsyncGenerator<void> {
+/**
+ * Runs a part through the scanner, one inflated chunk (about 16 KB) at a time, or `slice()`
+ * characters when that is less; yields after each so the caller can hand on what it collected.
+ */
+export async function* scanChunks(
+  book: Workbook | WorkbookZip,
+  part: ZipPart,
+  handler: XmlHandler,
+  name: string,
+  slice: () => number = () => Infinity,
+): AsyncGenerator<void> {
   const zip = book instanceof WorkbookZip ? book : book.zip;
   const scanner = new XmlScanner(handler);
   try {
     for await (const text of zip.text(part)) {
-      scanner.write(text);
-      yield;
+      for (let at = 0, step = slice(); at < text.length; at += step, step = slice()) {
+        scanner.write(at === 0 && step >= text.length ? text : text.slice(at, at + step));
+        yield;
+      }
     }
     scanner.end();
   } catch (error) {
@@ -162,7 +173,8 @@ async function readDateStyles(zip: WorkbookZip, part: ZipPart | undefined, name:
       open(element, tag) {
         if (element === 'numFmts') inNumFmts = true;
         else if (element === 'cellXfs') inCellXfs = true;
-        else if (element === 'numFmt' && inNumFmts) customIsDate.set(Number(tag.attr('numFmtId')), isDateFormatCode(tag.attr('formatCode') ?? ''));
+        else if (element === 'numFmt' && inNumFmts && customIsDate.size < MAX_CELL_FORMATS)
+          customIsDate.set(Number(tag.attr('numFmtId')), isDateFormatCode(tag.attr('formatCode') ?? ''));
         else if (element === 'xf' && inCellXfs && formats.length < MAX_CELL_FORMATS) formats.push(Number(tag.attr('numFmtId') ?? 0));
       },
       close(element) {

@@ -38,8 +38,14 @@ export interface XmlHandler {
   text(piece: string): void;
 }
 
-/** An unfinished tag carried from one chunk to the next is never longer than this. */
-const MAX_TAG_CHARS = 1 << 20;
+/**
+ * An unfinished tag carried from one chunk to the next is never longer than this (an OOXML tag is
+ * a few hundred characters; a hyperlink's target a few thousand). A carried tag is scanned again
+ * with each chunk, so this also bounds that repeated work.
+ */
+const MAX_TAG_CHARS = 64 * 1024;
+/** Spreadsheet XML nests a dozen elements deep; a part nested deeper is built to exhaust the reader. */
+const MAX_DEPTH = 256;
 /** `&#x10FFFF;` is the longest entity the scanner decodes. */
 const MAX_ENTITY_CHARS = 12;
 
@@ -243,7 +249,7 @@ export class XmlScanner implements XmlTag {
 
   private carry(s: string, from: number): void {
     this.pending = s.slice(from);
-    if (this.pending.length > MAX_TAG_CHARS) throw new XmlDamage('a tag longer than 1 MB');
+    if (this.pending.length > MAX_TAG_CHARS) throw new XmlDamage('a tag longer than 64 KB');
   }
 
   /** The `>` that ends the tag starting at `from`, skipping any inside quoted attribute values; -1 if not in this chunk. */
@@ -278,7 +284,7 @@ export class XmlScanner implements XmlTag {
     this.handler.open(name, this);
     this.src = '';
     if (selfClosing) this.handler.close(name);
-    else this.open.push(name);
+    else if (this.open.push(name) > MAX_DEPTH) throw new XmlDamage('elements nested too deep');
   }
 
   private closeTag(s: string, from: number, gt: number): void {
