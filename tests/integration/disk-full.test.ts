@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobView } from '../../src/shared/contract/jobs';
+import { IMPORT_BATCH_ROWS } from '../../src/main/imports/service';
 import { createLogger } from '../../src/main/platform/logger';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { bagRows, csv, uploadFile } from '../support/imports';
@@ -91,7 +92,7 @@ describe('a full database (SQLITE_FULL, as a full disk gives it)', () => {
     const preview = await t.admin.ok('imports/preview', { uploadId });
     capDatabase(t);
     // The job row itself may need a page: then the start is refused in the same words.
-    const started = await t.admin.call('imports/start', { uploadId, mapping: preview.mapping });
+    const started = await t.admin.call('imports/start', { uploadId, mapping: preview.mapping! });
     if (!started.ok) {
       expect(started.error).toMatchObject({ code: 'disk_full', message: expect.stringContaining("The station's disk is full") });
       return;
@@ -105,7 +106,7 @@ describe('a full database (SQLITE_FULL, as a full disk gives it)', () => {
     expect(ended.error).toContain("The station's disk is full");
     uncapDatabase(t);
     expect(integrity(t)).toBe('ok');
-    expect(count(t, 'SELECT count(*) n FROM bag_links') % 5000).toBe(0);
+    expect(count(t, 'SELECT count(*) n FROM bag_links') % IMPORT_BATCH_ROWS).toBe(0);
     expect(fs.readdirSync(path.join(t.dataDir, 'uploads'))).toEqual([]);
   });
 });

@@ -44,14 +44,14 @@ describe('an upload lives until its import ends', () => {
     const file = csv(bagRows(1000, 30)); // six batches
     const uploadId = await uploadFile(t.admin, 'big.csv', file);
     const preview = await t.admin.ok('imports/preview', { uploadId });
-    const job = await t.admin.ok('imports/start', { uploadId, mapping: preview.mapping });
+    const job = await t.admin.ok('imports/start', { uploadId, mapping: preview.mapping! });
     // Registered as importing before the job's first step: the sweep leaves it alone from here.
     expect(t.station.imports.uploadsInUse().importing(uploadId)).toBe(true);
     await t.admin.ok('jobs/cancel', { jobId: job.id });
     expect((await waitForJob(t.admin, job.id)).status).toBe('cancelled');
     expect(t.station.imports.uploadsInUse().importing(uploadId)).toBe(false);
     expect(files(t.dataDir, 'uploads')).toEqual([]);
-    expect(await t.admin.call('imports/start', { uploadId, mapping: preview.mapping })).toMatchObject({
+    expect(await t.admin.call('imports/start', { uploadId, mapping: preview.mapping! })).toMatchObject({
       ok: false,
       error: { code: 'not_found', message: 'That upload is unknown, unfinished or deleted: choose the file again' },
     });
