@@ -78,7 +78,11 @@ async function main(): Promise<void> {
   const biotrackSimulator = !biotrackUpstream && values.demo ? await startBioTrackSimulator() : null;
   if (biotrackSimulator) biotrackUpstream = biotrackSimulator.url;
 
-  const logger = createLogger({ dir: path.join(dataDir, 'logs'), stdout: !values.quiet, level: testMode ? 'warn' : 'info' });
+  const { logger, close: closeLog } = await createLogger({
+    dir: path.join(dataDir, 'logs'),
+    stdout: !values.quiet,
+    level: testMode ? 'warn' : 'info',
+  });
   const station = await createStation({
     dataDir,
     migrationsDir: path.join(here, 'migrations'),
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
     await erpSimulator?.close();
     await leaftradeSimulator?.close();
     await biotrackSimulator?.close();
+    await closeLog();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -32,7 +32,7 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   await app.whenReady();
   const dataDir = app.getPath('userData');
-  const logger = createLogger({ dir: path.join(dataDir, 'logs') });
+  const { logger, close: closeLog } = await createLogger({ dir: path.join(dataDir, 'logs') });
   const station = await createStation({
     dataDir,
     migrationsDir: path.join(here, 'migrations'),
@@ -102,7 +102,10 @@ async function start(): Promise<void> {
     }
   });
   app.on('window-all-closed', () => {
-    void station.close().finally(() => app.quit());
+    void station
+      .close()
+      .then(closeLog)
+      .finally(() => app.quit());
   });
 
   if (app.isPackaged) {

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'unavailable',
   /** The renderer lost its connection to main (browser host restarting). */
   'disconnected',
+  /** The station's disk is full (or failing): nothing was saved; it works again once space is freed. */
+  'disk_full',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -16,6 +16,9 @@ import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } f
 import { OPTIMIZE_EVERY_MS, openDatabase, optimizeDatabase, type OpenedDatabase } from '../db/open';
 import { registerExportHandlers } from '../exports/handlers';
 import { ExportService } from '../exports/service';
+import { registerFilesHandlers } from '../files/handlers';
+import { FILES_SWEEP_EVERY_MS } from '../files/retention';
+import { FileSweeper } from '../files/sweep';
 import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
 import { SOURCE_WORKER, WorkerPool } from '../platform/workers';
@@ -86,6 +89,8 @@ export interface StationConfig {
   outboxPruneEveryMs?: number;
   /** How upstream clients wait between retries (Retry-After, backoff); tests pass one that moves their clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** How often old uploads, exports and reports are deleted (it also runs at start); 0 = only at start. */
+  filesSweepEveryMs?: number;
   /** Test host only: calls made to fail inside the router. */
   injectedFailures?: InjectedFailures;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
@@ -106,6 +111,8 @@ export interface Station {
   readonly imports: ImportService;
   readonly sync: OutboxDrainer;
   readonly outboxPruner: OutboxPruner;
+  /** Deletes ended and abandoned uploads, and exports and reports past their time. */
+  readonly files: FileSweeper;
   readonly erp: ErpService;
   readonly secrets: SecretStore;
   readonly database: OpenedDatabase;
@@ -280,6 +287,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
+    registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
     const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
 
     const dbPath = databasePath(config.dataDir);
@@ -289,13 +297,30 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
     if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
-    const idleTimer = idleCheckMs > 0 ? setInterval(() => auth.lockIdleSessions(), idleCheckMs) : null;
+    // Locking writes an audit row; a full disk refuses it, and a throw here would stop the station.
+    const lockIdle = () => {
+      try {
+        auth.lockIdleSessions();
+      } catch (err) {
+        logger.error({ err }, 'idle lock check failed');
+      }
+    };
+    const idleTimer = idleCheckMs > 0 ? setInterval(lockIdle, idleCheckMs) : null;
     idleTimer?.unref();
     const outboxPruner = new OutboxPruner({ db, now, log: logger.child({ module: 'outbox-prune' }) });
     if ((config.outboxPruneEveryMs ?? OUTBOX_PRUNE_EVERY_MS) > 0) outboxPruner.start(config.outboxPruneEveryMs ?? OUTBOX_PRUNE_EVERY_MS);
     // openDatabase ran PRAGMA optimize once; SQLite advises repeating it on a long-lived connection.
     const optimizeTimer = setInterval(() => optimizeDatabase(db.$client, logger, 'periodic'), OPTIMIZE_EVERY_MS);
     optimizeTimer.unref();
+    const files = new FileSweeper({
+      sqlite: db.$client,
+      filesDir,
+      now,
+      keepDays: () => settings.get().filesKeepDays,
+      uploads: imports.uploadsInUse(),
+      log: logger.child({ module: 'files' }),
+    });
+    files.start(config.filesSweepEveryMs ?? FILES_SWEEP_EVERY_MS);
 
     return {
       router,
@@ -311,6 +336,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       imports,
       sync,
       outboxPruner,
+      files,
       erp,
       secrets,
       database,
@@ -321,6 +347,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         if (idleTimer) clearInterval(idleTimer);
         clearInterval(optimizeTimer);
         scanners.stop();
+        await files.stop();
         await outboxPruner.stop();
         await jobs.stop();
         await workers.close();

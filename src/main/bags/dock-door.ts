@@ -93,7 +93,16 @@ export class DockDoorService {
         scanId: null,
       };
     }
-    const outcome = this.applyScan(session, user, input, classified, currentId, now);
+    let outcome: ScanOutcome;
+    try {
+      outcome = this.applyScan(session, user, input, classified, currentId, now);
+    } catch (error) {
+      // The transaction rolled back (a full disk, say): the window keeps the parent it had, not
+      // one whose row was never saved — and whose id SQLite may hand to the next new bag.
+      if (currentId === undefined) this.#currentParent.delete(session);
+      else this.#currentParent.set(session, currentId);
+      throw error;
+    }
     // Only a handled scan opens the debounce window: a scan that failed can be retried at once.
     this.#lastAccepted.set(session, { code: key, at: now });
     return outcome;

@@ -6,6 +6,7 @@ import { DomainError } from '../../shared/envelope';
 import type { Db } from '../db/open';
 import type { JobContext, JobService } from '../jobs/service';
 import type { WorkerPool } from '../platform/workers';
+import { expiredFileMessage } from '../files/retention';
 import type { SettingsService } from '../settings/service';
 import type { ExportTask } from './write';
 
@@ -54,7 +55,11 @@ export class ExportService {
         if (ctx.cancelled()) void run.stop();
       },
     });
-    const r = await run.done;
+    // A failed write (a full disk: the worker says so in words) leaves no half file either.
+    const r = await run.done.catch((error: unknown) => {
+      fs.rmSync(task.file, { force: true });
+      throw error;
+    });
     if (r.stopped) {
       // Cancelled (or the station is closing): no half-written file is left to download.
       fs.rmSync(task.file, { force: true });
@@ -69,7 +74,12 @@ export class ExportService {
     if (job.status !== 'succeeded') throw new DomainError('conflict', 'The export is not finished');
     const { format, fileName } = this.deps.jobs.params<{ format: 'csv' | 'xlsx'; fileName: string }>(jobId);
     const file = path.join(this.#dir, `${jobId}.${format}`);
-    if (!fs.existsSync(file)) throw new DomainError('not_found', 'The export file is gone: export again');
+    if (!fs.existsSync(file))
+      throw new DomainError(
+        'not_found',
+        expiredFileMessage('export', job.finishedAt, this.deps.settings.get().filesKeepDays, this.deps.now()) ??
+          'The export file is gone: export again',
+      );
     const size = fs.statSync(file).size;
     if (offset > size) throw new DomainError('invalid', 'Offset past the end of the file');
     const fd = fs.openSync(file, 'r');

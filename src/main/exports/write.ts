@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import type { ExportKind } from '../../shared/contract/exports';
+import { refuseOnFullDisk } from '../platform/disk-full';
 import type { workerSide } from '../platform/workers';
 import { neutraliseFormula } from './table-file';
 
@@ -113,24 +115,31 @@ export async function runExportTask(
       }
     }
     if (format === 'csv') {
-      const out = fs.createWriteStream(file);
       const csv = stringify({ header: true, columns: spec.columns.map((c) => c.header), bom: true, record_delimiter: 'windows' });
-      csv.pipe(out);
+      // pipeline() listens for the file's errors (a full disk) from the start: a write that fails
+      // ends the export with the reason instead of an unhandled 'error' event.
+      const written = pipeline(csv, fs.createWriteStream(file));
+      written.catch(() => undefined); // awaited below; this only stops an early failure counting as unhandled
       for (const batch of pages()) {
         for (const row of batch) {
           const record = spec.columns.map((c) => {
             const v = value(row, c);
             return v === null ? '' : c.text ? neutraliseFormula(String(v)) : String(v);
           });
-          if (!csv.write(record)) await once(csv, 'drain');
+          if (!csv.write(record)) await Promise.race([once(csv, 'drain'), written]);
         }
         rows += batch.length;
         side.progress(rows, total);
       }
       csv.end();
-      await once(out, 'close');
+      await written;
     } else {
-      const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: true });
+      const out = fs.createWriteStream(file);
+      // exceljs listens for the file's errors only while committing; one before that (a full disk)
+      // would otherwise be unhandled, and the commit would wait for a 'finish' that never comes.
+      const failed = new Promise<never>((_, reject) => out.once('error', reject));
+      failed.catch(() => undefined);
+      const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
       const ws = wb.addWorksheet(what);
       ws.columns = spec.columns.map((c) => ({
         header: c.header,
@@ -150,13 +159,18 @@ export async function runExportTask(
         }
         rows += batch.length;
         side.progress(rows, total);
-        await new Promise((r) => setImmediate(r));
+        await Promise.race([new Promise((r) => setImmediate(r)), failed]);
       }
       ws.commit();
-      await wb.commit();
+      await Promise.race([wb.commit(), failed]);
     }
     side.progress(rows, rows);
     return { fileName, rows, bytes: fs.statSync(file).size };
+  } catch (error) {
+    throw refuseOnFullDisk(
+      error,
+      "The station's disk is full: the export was not written, and the part written is deleted. Tell IT; export again when space is freed.",
+    );
   } finally {
     db.close();
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { InjectedFailures } from '../ipc/router';
 import type { Clock } from '../platform/clock';
@@ -27,7 +28,13 @@ const command = z.discriminatedUnion('action', [
   z.object({ action: z.literal('type'), path: z.string(), text: z.string().max(200), end: z.enum(['enter', 'tab', 'none']).optional() }),
 ]);
 
-const failure = z.strictObject({ channel: z.string().min(1).max(80), count: z.number().int().min(1).max(100) });
+/** count 0 ends the channel's pending failures; `as: 'disk_full'` fails them with SQLite's own SQLITE_FULL. */
+const failure = z.strictObject({
+  channel: z.string().min(1).max(80),
+  count: z.number().int().min(0).max(100),
+  as: z.enum(['error', 'disk_full']).optional(),
+});
+const diskFull = () => new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
 const advance = z.strictObject({
   ms: z
     .number()
@@ -64,7 +71,8 @@ function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
 /**
  * Test host only (DOCKSIDE_TEST=1): the HID bus when --hid-sim is on, and POST /__test/fail
  * {channel, count}, which makes the next calls of a channel fail inside main as a database error
- * would — so e2e tests prove one failure cannot freeze a screen — and POST /__test/clock {ms},
+ * would — so e2e tests prove one failure cannot freeze a screen (with `as: 'disk_full'` they fail
+ * as SQLite does on a full disk; count 0 ends them, as freed space does) — and POST /__test/clock {ms},
  * which moves the station's clock forward (idle lock, leases) without waiting.
  */
 export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }) {
@@ -83,7 +91,9 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
       readJson(req, (value) => {
         const parsed = failure.safeParse(value);
         if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
-        opts.failures.failNext(parsed.data.channel, parsed.data.count);
+        const { channel, count, as } = parsed.data;
+        if (count === 0) opts.failures.clear(channel);
+        else opts.failures.failNext(channel, count, as === 'disk_full' ? diskFull : undefined);
         res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
       });
       return true;

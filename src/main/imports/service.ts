@@ -9,6 +9,7 @@ import { LinkFactsReader } from '../bags/link-rules';
 import type { Db } from '../db/open';
 import type { JobService } from '../jobs/service';
 import type { SettingsService } from '../settings/service';
+import { expiredFileMessage } from '../files/retention';
 import type { ImportRules } from './checking';
 import { commitImport } from './commit';
 import { UploadStore, type Upload } from './uploads';
@@ -40,9 +41,11 @@ export class ImportService {
   readonly #uploads: UploadStore;
   readonly #reports: string;
   readonly #facts: LinkFactsReader;
+  /** Uploads with an import job running, and how many: the sweep leaves these alone. */
+  readonly #importing = new Map<string, number>();
 
   constructor(private readonly deps: ImportServiceDeps) {
-    this.#uploads = new UploadStore(deps.filesDir);
+    this.#uploads = new UploadStore(deps.filesDir, deps.now);
     this.#reports = path.join(deps.filesDir, 'reports');
     fs.mkdirSync(this.#reports, { recursive: true });
     this.#facts = new LinkFactsReader(deps.db.$client);
@@ -87,14 +90,36 @@ export class ImportService {
     const task = this.#task('import-check', upload, options);
     const { db, audit, now } = this.deps;
     const { mapping } = options;
-    return this.deps.jobs.start('import', { uploadId, fileName: upload.name, mapping }, actor.userId, (ctx) =>
-      commitImport({ db, audit, now, facts: this.#facts, workers: this.deps.workers }, ctx, {
-        task,
-        actor,
-        rowsTotal,
-        reportPath: this.reportPath(ctx.id),
-      }),
-    );
+    const job = this.deps.jobs.start('import', { uploadId, fileName: upload.name, mapping }, actor.userId, async (ctx) => {
+      try {
+        return await commitImport({ db, audit, now, facts: this.#facts, workers: this.deps.workers }, ctx, {
+          task,
+          actor,
+          rowsTotal,
+          reportPath: this.reportPath(ctx.id),
+        });
+      } finally {
+        this.jobEnded(uploadId);
+      }
+    });
+    this.#importing.set(uploadId, (this.#importing.get(uploadId) ?? 0) + 1);
+    return job;
+  }
+
+  /**
+   * Done, failed or cancelled, the upload goes: it is a copy of a file the person still has, and
+   * a cancelled import is finished by choosing that file again.
+   */
+  private jobEnded(uploadId: string): void {
+    const left = (this.#importing.get(uploadId) ?? 1) - 1;
+    if (left > 0) return void this.#importing.set(uploadId, left);
+    this.#importing.delete(uploadId);
+    this.#uploads.remove(uploadId);
+  }
+
+  /** The upload store and which uploads are being imported, for the files sweep. */
+  uploadsInUse(): { store: UploadStore; importing: (uploadId: string) => boolean } {
+    return { store: this.#uploads, importing: (id) => this.#importing.has(id) };
   }
 
   private reportPath(jobId: number): string {
@@ -102,9 +127,14 @@ export class ImportService {
   }
 
   rejectedReport(jobId: number, viewer: { id: number; role: string }): ExportedFile {
-    this.deps.jobs.getFor(jobId, viewer);
+    const job = this.deps.jobs.getFor(jobId, viewer);
     const file = this.reportPath(jobId);
-    if (!fs.existsSync(file)) throw new DomainError('not_found', 'No rejected-rows report for that import');
+    if (!fs.existsSync(file))
+      throw new DomainError(
+        'not_found',
+        expiredFileMessage('report', job.finishedAt, this.deps.settings.get().filesKeepDays, this.deps.now()) ??
+          'No rejected-rows report for that import',
+      );
     const { fileName } = this.deps.jobs.params<{ fileName: string }>(jobId);
     return { fileName: `${fileName.replace(/\.[^.]+$/, '')}-rejected.csv`, mimeType: 'text/csv', base64: fs.readFileSync(file).toString('base64') };
   }

@@ -3,6 +3,7 @@ import { contract, type ChannelSpec } from '../../shared/contract';
 import type { SessionUser } from '../../shared/contract/session';
 import { DomainError, type AppError, type Envelope, type FieldIssue } from '../../shared/envelope';
 import { ROLE_LABELS } from '../../shared/roles';
+import { diskFullMessage, storageFault } from '../platform/disk-full';
 import type { Logger } from '../platform/logger';
 import type { AuthService } from '../auth/service';
 import type { Session } from '../auth/sessions';
@@ -23,19 +24,28 @@ export interface RouterDeps {
   injectedFailures?: InjectedFailures;
 }
 
-/** Test-only: the next `count` calls of a channel throw inside the router, as a broken database would. */
+/**
+ * Test-only: the next `count` calls of a channel throw inside the router, as a broken database
+ * would — or, given `error`, as that error (SQLite's own SQLITE_FULL for a full disk).
+ */
 export class InjectedFailures {
-  readonly #pending = new Map<string, number>();
+  readonly #pending = new Map<string, { count: number; error?: () => Error }>();
 
-  failNext(channel: string, count: number): void {
-    this.#pending.set(channel, (this.#pending.get(channel) ?? 0) + count);
+  failNext(channel: string, count: number, error?: () => Error): void {
+    const n = this.#pending.get(channel)?.count ?? 0;
+    this.#pending.set(channel, { count: n + count, error });
   }
 
-  take(channel: string): boolean {
-    const n = this.#pending.get(channel) ?? 0;
-    if (n <= 0) return false;
-    this.#pending.set(channel, n - 1);
-    return true;
+  /** Ends a channel's pending failures (a "full disk" that got space back). */
+  clear(channel: string): void {
+    this.#pending.delete(channel);
+  }
+
+  take(channel: string): Error | null {
+    const p = this.#pending.get(channel);
+    if (!p || p.count <= 0) return null;
+    p.count -= 1;
+    return p.error?.() ?? new Error(`injected failure for ${channel} (test host)`);
   }
 }
 
@@ -97,7 +107,8 @@ export function createRouter(deps: RouterDeps): Router {
       // Everything from here runs inside the try: a SQLite error while checking the session is
       // an 'internal' answer, never an unhandled rejection that leaves a dock door waiting.
       try {
-        if (deps.injectedFailures?.take(channel)) throw new Error(`injected failure for ${channel} (test host)`);
+        const injected = deps.injectedFailures?.take(channel);
+        if (injected) throw injected;
         const user = authorise(session, channel, spec);
         if (user && 'code' in user) return fail(user);
 
@@ -111,6 +122,12 @@ export function createRouter(deps: RouterDeps): Router {
         return { ok: true, value };
       } catch (error) {
         if (error instanceof DomainError) return fail({ code: error.code, message: error.message, ...error.extra });
+        // A full disk is not a bug: the person is told nothing was saved and whom to tell.
+        const fault = storageFault(error);
+        if (fault) {
+          log.error({ channel, err: error, peer: session.peer }, fault === 'full' ? 'disk full' : 'disk write failed');
+          return fail({ code: 'disk_full', message: diskFullMessage(fault, channel) });
+        }
         log.error({ channel, err: error, peer: session.peer }, 'handler failed');
         return fail({ code: 'internal', message: `Something went wrong in “${channel}”. It has been logged.` });
       } finally {

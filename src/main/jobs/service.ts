@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JobStatus, JobView } from '../../shared/contract/jobs';
 import { DomainError } from '../../shared/envelope';
+import { jobStoppedByDiskMessage, storageFault } from '../platform/disk-full';
 import type { Logger } from '../platform/logger';
 import type { Db } from '../db/open';
 
@@ -95,7 +96,13 @@ export class JobService {
         );
       })
       .catch((error: unknown) => {
-        const message = error instanceof DomainError ? error.message : `Failed: ${(error as Error)?.message ?? String(error)}`;
+        const fault = storageFault(error);
+        const message =
+          error instanceof DomainError
+            ? error.message
+            : fault
+              ? jobStoppedByDiskMessage(fault, kind)
+              : `Failed: ${(error as Error)?.message ?? String(error)}`;
         if (!(error instanceof DomainError)) this.deps.log.error({ err: error, jobId: id, kind }, 'job failed');
         this.finish(id, 'failed', null, message);
       })
@@ -105,10 +112,20 @@ export class JobService {
   }
 
   private finish(id: number, status: JobStatus, result: unknown, error: string | null): void {
-    this.#sql.finish.run(status, result === null ? null : JSON.stringify(result), error, this.deps.now(), status === 'succeeded' ? 1 : null, id);
-    this.#cancel.delete(id);
-    this.deps.onProgress(this.get(id));
-    this.#live.delete(id);
+    try {
+      this.#sql.finish.run(status, result === null ? null : JSON.stringify(result), error, this.deps.now(), status === 'succeeded' ? 1 : null, id);
+      this.deps.onProgress(this.get(id));
+    } catch (err) {
+      // A full disk can refuse even this row. Thrown here it would be an unhandled rejection that
+      // stops the station; the row stays "running" and the next start marks it interrupted.
+      this.deps.log.error({ err, jobId: id, status }, 'could not record the end of a job');
+      // The window following it still hears that it ended, and why its row could not say so.
+      const why = `It ended (${status}) but the station could not record that: ${(err as Error)?.message ?? String(err)}`;
+      this.deps.onProgress({ ...this.get(id), status: 'failed', error: storageFault(err) ? `The station's disk is full. ${why}` : why });
+    } finally {
+      this.#cancel.delete(id);
+      this.#live.delete(id);
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, Worker } from 'node:worker_threads';
 import { DomainError, type ErrorCode } from '../../shared/envelope';
+import { jobStoppedByDiskMessage, storageFault } from './disk-full';
 import type { Logger } from './logger';
 
 /** Running from source (tests, benches, tsx): the TypeScript entry, loaded through tsx. Built: out/main/worker.js. */
@@ -154,6 +155,9 @@ export function workerSide<B>(subject: string) {
           (value) => send({ type: 'done', value }),
           (error: unknown) => {
             if (error instanceof DomainError) send({ type: 'failed', error: { code: error.code, message: error.message } });
+            // A full disk (temporary files, an export) is not a damaged file: say what it is.
+            else if (storageFault(error))
+              send({ type: 'failed', error: { code: 'disk_full', message: jobStoppedByDiskMessage(storageFault(error)!, `work on ${subject}`) } });
             else
               send({
                 type: 'failed',

@@ -7,6 +7,7 @@ import { erpChannels } from './erp';
 import { leafTradeChannels } from './leaftrade';
 import { bioTrackChannels } from './biotrack';
 import { exportChannels } from './exports';
+import { filesChannels } from './files';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
 import { scannerChannels } from './scanners';
@@ -24,6 +25,7 @@ export * from './leaftrade';
 export * from './biotrack';
 export * from './sync';
 export * from './exports';
+export * from './files';
 export * from './imports';
 export * from './jobs';
 export * from './scanners';
@@ -43,6 +45,7 @@ export const contract = mergeChannels(
   jobChannels,
   importChannels,
   exportChannels,
+  filesChannels,
   syncChannels,
   erpChannels,
   leafTradeChannels,

@@ -44,6 +44,10 @@ export const stationSettingsSchema = z.strictObject({
     .trim()
     .regex(/^(\d{6})?$/, 'The BioTrack location is the facility licence: 6 digits')
     .meta({ examples: ['990010'] }),
+  /** Uploads must match the scan id patterns; off, an upload takes any id and only scans are checked. */
+  importEnforceFormats: z.boolean(),
+  /** Exports and rejected-row reports are deleted this many days after they were made. */
+  filesKeepDays: z.number({ error: 'Enter a number of days' }).int('Whole days').min(1, 'At least 1 day').max(365, 'At most 365 days'),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
 
@@ -61,6 +65,8 @@ export const DEFAULT_SETTINGS: StationSettings = {
   undoWindowMinutes: 60,
   scanDebounceMs: 1500,
   biotrackLocation: '',
+  importEnforceFormats: false,
+  filesKeepDays: 7,
 };
 
 export const settingsChannels = {

@@ -11,3 +11,16 @@ export const timeOrDateTime = (ms: number) =>
 /** A date field's day (yyyy-mm-dd) as the first and last millisecond of that day, station time. */
 export const dayStart = (day: string) => new Date(`${day}T00:00:00`).getTime();
 export const dayEnd = (day: string) => new Date(`${day}T23:59:59.999`).getTime();
+
+/** A size as people read it on a disk: "512 B", "12 KB", "340 MB", "1.2 GB" (1 KB = 1024 bytes). */
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  const shown = i === 0 || v >= 10 ? Math.round(v).toString() : v.toFixed(1);
+  return `${shown} ${units[i]}`;
+}
