@@ -84,6 +84,32 @@ describe('import', () => {
     expect((await t.admin.ok('bags/detail', { code: 'TAKEN-1' })).parentCode).toBe('SB00099');
   });
 
+  it('uploads accept any id format; with the station switch on, they must match the scan patterns', async () => {
+    const t = await withAdmin();
+    const file = csv([
+      ['Parent', 'Child'],
+      ['PALLET-7', 'box 1'],
+      ['SB00001', 'C-1'],
+    ]);
+    const free = await importFile(t.admin, 'any.csv', file);
+    expect(free.result).toMatchObject({ linked: 2, rejected: 0 });
+    expect((await t.admin.ok('bags/detail', { code: 'BOX 1' })).parentCode).toBe('PALLET-7');
+
+    await t.admin.ok('settings/update', { importEnforceFormats: true });
+    const strict = await importFile(
+      t.admin,
+      'strict.csv',
+      csv([
+        ['Parent', 'Child'],
+        ['PALLET-8', 'box 2'],
+        ['SB00002', 'C-2'],
+      ]),
+    );
+    expect(strict.preview.errors).toEqual([{ line: 2, reason: 'Parent PALLET-8 is not a parent bag id' }]);
+    expect(strict.preview.reasons).toEqual([{ kind: 'rejected', reason: 'Parent does not match the scan patterns', rows: 1, lines: [2] }]);
+    expect(strict.result).toMatchObject({ linked: 1, rejected: 1 });
+  });
+
   it('lets the person choose the columns when the headers say nothing', async () => {
     const t = await withAdmin();
     const uploadId = await uploadFile(

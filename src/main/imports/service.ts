@@ -56,7 +56,7 @@ export class ImportService {
     return {
       parentFormats: s.parentFormats,
       childFormat: s.childFormat,
-      enforceFormats: (s as { importEnforceFormats?: boolean }).importEnforceFormats === true,
+      enforceFormats: s.importEnforceFormats,
     };
   }
 
