@@ -16,7 +16,7 @@ import type { CheckedBatch, ImportTask } from './tasks';
  * Rows a transaction commits. Small, and the commit yields between transactions, so a scan's own
  * commit waits for one of these at most (a few milliseconds), never for the whole import.
  */
-export const IMPORT_BATCH_ROWS = 1000;
+export const IMPORT_BATCH_ROWS = 500;
 
 export interface CommitDeps {
   db: Db;
