@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { csv, bagRows, uploadFile } from '../support/imports';
+import { IMPORT_BATCH_ROWS } from '../../src/main/imports/commit';
 import { releaseAll } from '../support/cleanup';
 import { makeStation, ManualClock, withAdmin } from '../support/station';
 import { SimulatedHidBus } from '../../src/main/scanners/simulated';
@@ -21,7 +22,7 @@ describe('closing the station', () => {
     expect(['cancelled', 'succeeded']).toContain(after.status);
     if (after.status === 'cancelled') expect(after.error).toContain('Dockside was closing');
     const rows = again.station.database.sqlite.prepare('SELECT count(*) AS n FROM bag_links').get() as { n: number };
-    expect(rows.n % 5000 === 0 || rows.n === 40_000).toBe(true); // whole batches only
+    expect(rows.n % IMPORT_BATCH_ROWS === 0 || rows.n === 40_000).toBe(true); // whole batches only
   });
 });
 
