@@ -130,6 +130,7 @@ async function main(): Promise<void> {
     port,
     logger,
     testControl: injectedFailures && testClock ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock }) : undefined,
+    now: testClock ? () => testClock.now() : undefined,
   });
 
   // Tests and scripts wait for this exact line.
