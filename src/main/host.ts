@@ -15,6 +15,8 @@ import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
 import { TestClock, testControl } from './host/test-control';
 import { InjectedFailures } from './ipc/router';
+import { FileSecretStore } from './credentials/store';
+import { secretSealingFor } from './security/shell';
 import { loadNodeHid } from './scanners/hid';
 import { SimulatedHidBus } from './scanners/simulated';
 import { startBagsSimulator } from '../simulators/bags-upstream';
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
       demo: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'hid-sim': { type: 'boolean', default: false },
+      'refuse-secrets': { type: 'boolean', default: false },
       'bags-upstream': { type: 'string' },
       'erp-upstream': { type: 'string' },
       'leaftrade-upstream': { type: 'string' },
@@ -57,6 +60,10 @@ async function main(): Promise<void> {
 
   if (values['hid-sim'] && !testMode) {
     console.error('--hid-sim replaces USB scanners with a simulated bus: it is for tests only (DOCKSIDE_TEST=1)');
+    process.exit(2);
+  }
+  if (values['refuse-secrets'] && !testMode) {
+    console.error('--refuse-secrets plays a station without a keyring: it is for tests only (DOCKSIDE_TEST=1)');
     process.exit(2);
   }
   const simBus = values['hid-sim'] ? new SimulatedHidBus() : null;
@@ -101,9 +108,12 @@ async function main(): Promise<void> {
     injectedFailures: injectedFailures ?? undefined,
     clock: testClock ?? undefined,
     workerScript: path.join(here, 'worker.js'),
+    // Test host only: the Electron app on a desktop without a keyring (safeStorage's basic_text).
+    ...(values['refuse-secrets'] ? { secrets: keyringlessSecrets(dataDir) } : {}),
   });
+  const mayFillSecrets = !station.secrets.refusal?.();
   // The demo's ERP simulator has known users: fill them in unless someone already set others.
-  if (erpSimulator) {
+  if (erpSimulator && mayFillSecrets) {
     for (const org of ['DD', 'CBR'] as const) {
       if (!station.secrets.get(`erp.${org}.username`)) {
         station.secrets.set(`erp.${org}.username`, erpSimulator.users[org].username);
@@ -111,8 +121,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (leaftradeSimulator && !station.secrets.get('leaftrade.token')) station.secrets.set('leaftrade.token', leaftradeSimulator.token);
-  if (biotrackSimulator && !station.secrets.get('biotrack.license')) {
+  if (leaftradeSimulator && mayFillSecrets && !station.secrets.get('leaftrade.token'))
+    station.secrets.set('leaftrade.token', leaftradeSimulator.token);
+  if (biotrackSimulator && mayFillSecrets && !station.secrets.get('biotrack.license')) {
     station.secrets.set('biotrack.license', biotrackSimulator.credentials.license);
     station.secrets.set('biotrack.username', biotrackSimulator.credentials.username);
     station.secrets.set('biotrack.password', biotrackSimulator.credentials.password);
@@ -130,6 +141,7 @@ async function main(): Promise<void> {
     port,
     logger,
     testControl: injectedFailures && testClock ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock }) : undefined,
+    now: testClock ? () => testClock.now() : undefined,
   });
 
   // Tests and scripts wait for this exact line.
@@ -163,6 +175,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** The store the Electron shell makes where safeStorage has only its fixed key: saving is refused. */
+function keyringlessSecrets(dataDir: string): FileSecretStore {
+  const sealing = secretSealingFor({ platform: 'linux', encryptionAvailable: true, backend: 'basic_text' });
+  return new FileSecretStore(
+    path.join(dataDir, 'secrets.json'),
+    sealing.ok ? undefined : { problem: sealing.problem, notSaved: sealing.notSaved, open: (s) => s },
+  );
 }
 
 main().catch((err: unknown) => {

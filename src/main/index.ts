@@ -5,23 +5,22 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, safeStorage, session as electronSession, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, safeStorage, session as electronSession, type WebContents } from 'electron';
 import eu from 'electron-updater';
 import type { ServerFrame } from '../shared/transport';
 import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
 import { createLogger } from './platform/logger';
-import { createStation, type Station } from './app/station';
+import { createStation } from './app/station';
 import { initialAdminFromEnv } from './app/env';
 import { loadNodeHid } from './scanners/hid';
-import { FileSecretStore } from './credentials/store';
+import { FileSecretStore, sealerFor } from './credentials/store';
 import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';
+import { grantsDevice, grantsPermission, keyboardShortcutAllowed, secretSealingFor, shellPolicy, type ShellPolicy } from './security/shell';
 
 const { autoUpdater } = eu;
 const here = path.dirname(fileURLToPath(import.meta.url));
-const devServerUrl = process.env.ELECTRON_RENDERER_URL;
-const appUrl = devServerUrl ?? `file://${path.join(here, '../renderer/index.html')}`;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -33,6 +32,16 @@ async function start(): Promise<void> {
   await app.whenReady();
   const dataDir = app.getPath('userData');
   const { logger, close: closeLog } = await createLogger({ dir: path.join(dataDir, 'logs') });
+
+  // Upstream credentials are sealed with the OS keyring through safeStorage, and never kept under
+  // safeStorage's fixed-key fallback (basic_text) or in clear: then saving is refused and Admin → Sync says why.
+  const sealing = secretSealingFor({
+    platform: process.platform,
+    encryptionAvailable: safeStorage.isEncryptionAvailable(),
+    backend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : null,
+  });
+  if (!sealing.ok) logger.warn(sealing.log);
+
   const station = await createStation({
     dataDir,
     migrationsDir: path.join(here, 'migrations'),
@@ -47,20 +56,26 @@ async function start(): Promise<void> {
       ...(process.env.DOCKSIDE_LEAFTRADE_UPSTREAM ? { leaftrade: { url: process.env.DOCKSIDE_LEAFTRADE_UPSTREAM } } : {}),
       ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
     },
-    // Upstream credentials sealed with the OS keychain (safeStorage) when it is available.
-    secrets: new FileSecretStore(
-      path.join(dataDir, 'secrets.json'),
-      safeStorage.isEncryptionAvailable()
-        ? { seal: (s) => safeStorage.encryptString(s).toString('base64'), open: (s) => safeStorage.decryptString(Buffer.from(s, 'base64')) }
-        : undefined,
-    ),
+    secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
   });
 
+  const policy = shellPolicy({
+    packaged: app.isPackaged,
+    kiosk: station.settings.get().kioskMode || process.env.DOCKSIDE_KIOSK === '1',
+    env: process.env,
+  });
+  for (const refused of policy.refused) logger.warn(refused);
+  const appUrl = policy.devServerUrl ?? `file://${path.join(here, '../renderer/index.html')}`;
+  if (policy.menu === 'none') Menu.setApplicationMenu(null);
+
   // Only our own page; CSP as a header too, not only the meta tag.
-  electronSession.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+  const ses = electronSession.defaultSession;
+  ses.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
-  electronSession.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionRequestHandler((_wc, permission, callback) => callback(grantsPermission(permission)));
+  ses.setPermissionCheckHandler((_wc, permission) => grantsPermission(permission));
+  ses.setDevicePermissionHandler((details) => grantsDevice(details.deviceType));
 
   const sessions = new Map<number, Session>();
   const sessionFor = (wc: WebContents): Session => {
@@ -91,9 +106,12 @@ async function start(): Promise<void> {
     });
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.on('before-input-event', (e, input) => {
+      if (!keyboardShortcutAllowed(input, policy)) e.preventDefault();
+    });
   });
 
-  createWindow(station);
+  createWindow(policy, appUrl);
   app.on('second-instance', () => {
     const win = BrowserWindow.getAllWindows()[0];
     if (win) {
@@ -114,13 +132,12 @@ async function start(): Promise<void> {
   }
 }
 
-function createWindow(station: Station): void {
-  const kiosk = station.settings.get().kioskMode || process.env.DOCKSIDE_KIOSK === '1';
+function createWindow(policy: ShellPolicy, appUrl: string): void {
   const win = new BrowserWindow({
     width: 1366,
     height: 768,
-    kiosk,
-    fullscreen: kiosk,
+    kiosk: policy.kiosk,
+    fullscreen: policy.kiosk,
     autoHideMenuBar: true,
     backgroundColor: '#0b1220',
     show: false,
@@ -130,6 +147,7 @@ function createWindow(station: Station): void {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      devTools: policy.devTools,
       spellcheck: false,
     },
   });

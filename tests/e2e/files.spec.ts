@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, expectReadable, screenshot, signIn, test, unreadableText, wedgeScan, type StationProcess } from './fixtures';
+import { expect, expectReadable, screenshot, signIn, test, testControlPost, unreadableText, wedgeScan, type StationProcess } from './fixtures';
 
 test.use({ stationArgs: ['--demo'] });
 
@@ -9,7 +9,7 @@ test.use({ stationArgs: ['--demo'] });
  */
 async function diskFull(station: StationProcess, full: boolean): Promise<void> {
   const body = full ? { channel: 'bags/scan', count: 100, as: 'disk_full' } : { channel: 'bags/scan', count: 0 };
-  const res = await fetch(`${station.url}/__test/fail`, { method: 'POST', body: JSON.stringify(body) });
+  const res = await testControlPost(station, '/__test/fail', body);
   if (!res.ok) throw new Error(`fail control: ${res.status} ${await res.text()}`);
 }
 

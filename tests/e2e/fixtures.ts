@@ -170,22 +170,27 @@ export async function wedgeScan(page: Page, code: string): Promise<void> {
   await cdp.detach();
 }
 
+/** POSTs a command to the test host's controls (/__test/…), from the host's own origin as they require. */
+export function testControlPost(station: StationProcess, path: string, body: unknown): Promise<Response> {
+  return fetch(`${station.url}${path}`, { method: 'POST', headers: { origin: station.url }, body: JSON.stringify(body) });
+}
+
 /** Drives the test host's simulated USB bus (host started with --hid-sim). */
 export async function hid(station: StationProcess, command: Record<string, unknown>): Promise<{ delivered: number }> {
-  const res = await fetch(`${station.url}/__test/hid`, { method: 'POST', body: JSON.stringify(command) });
+  const res = await testControlPost(station, '/__test/hid', command);
   if (!res.ok) throw new Error(`hid control: ${res.status} ${await res.text()}`);
   return (await res.json()) as { delivered: number };
 }
 
 /** Test host only (DOCKSIDE_TEST=1): the next `count` calls of `channel` fail inside main as a broken database would. */
 export async function failNext(station: StationProcess, channel: string, count = 1): Promise<void> {
-  const res = await fetch(`${station.url}/__test/fail`, { method: 'POST', body: JSON.stringify({ channel, count }) });
+  const res = await testControlPost(station, '/__test/fail', { channel, count });
   if (!res.ok) throw new Error(`fail control: ${res.status} ${await res.text()}`);
 }
 
 /** Test host only: moves the station's clock forward (POST /__test/clock); the idle lock sees the time pass at once. */
 export async function advanceClock(station: StationProcess, ms: number): Promise<void> {
-  const res = await fetch(`${station.url}/__test/clock`, { method: 'POST', body: JSON.stringify({ ms }) });
+  const res = await testControlPost(station, '/__test/clock', { ms });
   if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
 }
 

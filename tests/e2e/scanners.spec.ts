@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { expect, hid, screenshot, signIn, test } from './fixtures';
+import { expect, hid, screenshot, signIn, test, testControlPost } from './fixtures';
 
 test.use({ stationArgs: ['--demo', '--hid-sim'] });
 
@@ -50,7 +50,7 @@ test.describe('the simulated bus is for tests only', () => {
   test.use({ stationArgs: ['--demo'] });
 
   test('a host without --hid-sim has no control endpoint, and --hid-sim without DOCKSIDE_TEST is refused', async ({ station }) => {
-    const res = await fetch(`${station.url}/__test/hid`, { method: 'POST', body: JSON.stringify({ action: 'unplug', path: 'x' }) });
+    const res = await testControlPost(station, '/__test/hid', { action: 'unplug', path: 'x' });
     expect(res.status).toBe(405);
 
     const env = { ...process.env };

@@ -13,7 +13,9 @@ const SHAPES: Partial<Record<CredentialName, { pattern: RegExp; message: string 
 
 export function registerCredentialHandlers(r: HandlerRegistry, secrets: SecretStore, db: Db, audit: AuditContext): void {
   const credentials = () => CREDENTIAL_NAMES.map((name) => ({ name, set: secrets.get(name) !== null }));
-  r.add('sync/credentials', () => credentials()).add('sync/set-credential', (req, ctx) => {
+  r.add('sync/credentials', () => credentials());
+  r.add('sync/credential-store', () => ({ problem: secrets.refusal?.() ?? null }));
+  r.add('sync/set-credential', (req, ctx) => {
     const value = req.value.trim();
     const shape = SHAPES[req.name];
     if (value !== '' && shape && !shape.pattern.test(value))

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DomainError } from '../../shared/envelope';
+import type { SecretSealing } from '../security/shell';
 
 /**
  * Upstream credentials. The Electron shell backs this with safeStorage (OS keychain encryption);
@@ -11,6 +13,8 @@ export interface SecretStore {
   set(name: string, value: string): void;
   delete(name: string): void;
   names(): string[];
+  /** Why new values are refused (no safe way to keep them on this station), or null. */
+  refusal?(): string | null;
 }
 
 /** Encrypts values at rest (Electron safeStorage) or leaves them plain (file store). */
@@ -19,14 +23,40 @@ export interface Sealer {
   open(sealed: string): string;
 }
 
+/**
+ * Sealing refused (Electron on a desktop without a keyring): nothing new is written, clearing
+ * still works, and values saved before are read with `open` so the station keeps syncing while
+ * the admin is told (see secretSealingFor in security/shell.ts).
+ */
+export interface RefusedSealer {
+  /** What the admin is told on Admin → Sync. */
+  problem: string;
+  /** The answer to saving a credential. */
+  notSaved: string;
+  open(sealed: string): string;
+}
+
 const plain: Sealer = { seal: (s) => s, open: (s) => s };
+
+/** Electron's safeStorage, as much of it as sealing needs. */
+export interface Encryptor {
+  encryptString(plain: string): Buffer;
+  decryptString(sealed: Buffer): string;
+}
+
+/** The sealer the Electron shell gives its store, from the decision secretSealingFor made. */
+export function sealerFor(sealing: SecretSealing, crypt: Encryptor): Sealer | RefusedSealer {
+  const open = (s: string) => crypt.decryptString(Buffer.from(s, 'base64'));
+  if (sealing.ok) return { seal: (s) => crypt.encryptString(s).toString('base64'), open };
+  return { problem: sealing.problem, notSaved: sealing.notSaved, open: sealing.existing === 'sealed' ? open : plain.open };
+}
 
 export class FileSecretStore implements SecretStore {
   #cache: Record<string, string> | null = null;
 
   constructor(
     private readonly file: string,
-    private readonly sealer: Sealer = plain,
+    private readonly sealer: Sealer | RefusedSealer = plain,
   ) {}
 
   private load(): Record<string, string> {
@@ -51,6 +81,7 @@ export class FileSecretStore implements SecretStore {
   }
 
   set(name: string, value: string): void {
+    if ('notSaved' in this.sealer) throw new DomainError('unavailable', this.sealer.notSaved);
     this.save({ ...this.load(), [name]: this.sealer.seal(value) });
   }
 
@@ -61,5 +92,9 @@ export class FileSecretStore implements SecretStore {
 
   names(): string[] {
     return Object.keys(this.load());
+  }
+
+  refusal(): string | null {
+    return 'problem' in this.sealer ? this.sealer.problem : null;
   }
 }

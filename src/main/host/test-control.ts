@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { InjectedFailures } from '../ipc/router';
+import { isAllowedOrigin } from '../ipc/ws-transport';
 import type { Clock } from '../platform/clock';
 import type { SimulatedHidBus } from '../scanners/simulated';
+import type { TestControlHandler } from './server';
 import { keyboardReportsFor } from '../scanners/simulated';
 
 /**
@@ -56,12 +58,33 @@ export class TestClock implements Clock {
   }
 }
 
-function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
-  let body = '';
-  req.on('data', (c: Buffer) => (body += c.toString()));
+/** Largest body a test command may have; real ones are a few hundred bytes. */
+export const MAX_TEST_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads a command's JSON body (null when it is not JSON), after the checks the WebSocket upgrade
+ * makes too: a web page in the tester's browser may POST here, so only the host's own origin
+ * may, and no body may grow main's memory. Answers the refusal itself (403, 413).
+ */
+function readCommand(req: IncomingMessage, res: ServerResponse, origins: readonly string[], then: (value: unknown) => void): void {
+  if (!isAllowedOrigin(req.headers.origin, origins)) {
+    res.writeHead(403, { 'Content-Length': '0', Connection: 'close' }).end();
+    return;
+  }
+  const tooLarge = () => res.writeHead(413, { 'Content-Type': 'text/plain', Connection: 'close' }).end('Body too large');
+  if (Number(req.headers['content-length'] ?? 0) > MAX_TEST_BODY_BYTES) return void tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    // Past the cap the rest is read and dropped, so the answer waits for the end as usual.
+    if (size <= MAX_TEST_BODY_BYTES) chunks.push(c);
+    else chunks.length = 0;
+  });
   req.on('end', () => {
+    if (size > MAX_TEST_BODY_BYTES) return void tooLarge();
     try {
-      then(JSON.parse(body));
+      then(JSON.parse(Buffer.concat(chunks).toString()));
     } catch {
       then(null);
     }
@@ -75,11 +98,11 @@ function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
  * as SQLite does on a full disk; count 0 ends them, as freed space does) — and POST /__test/clock {ms},
  * which moves the station's clock forward (idle lock, leases) without waiting.
  */
-export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }) {
+export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }): TestControlHandler {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+  return (req, res, origins) => {
     if (req.url === '/__test/clock' && req.method === 'POST') {
-      readJson(req, (value) => {
+      readCommand(req, res, origins, (value) => {
         const parsed = advance.safeParse(value);
         if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
         opts.clock.advance(parsed.data.ms);
@@ -88,7 +111,7 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
       return true;
     }
     if (req.url === '/__test/fail' && req.method === 'POST') {
-      readJson(req, (value) => {
+      readCommand(req, res, origins, (value) => {
         const parsed = failure.safeParse(value);
         if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
         const { channel, count, as } = parsed.data;
@@ -98,25 +121,15 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
       });
       return true;
     }
-    return hid ? hid(req, res) : false;
+    return hid ? hid(req, res, origins) : false;
   };
 }
 
-export function hidTestControl(bus: SimulatedHidBus) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+export function hidTestControl(bus: SimulatedHidBus): TestControlHandler {
+  return (req, res, origins) => {
     if (req.url !== '/__test/hid' || req.method !== 'POST') return false;
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const parsed = command.safeParse(
-        (() => {
-          try {
-            return JSON.parse(body);
-          } catch {
-            return null;
-          }
-        })(),
-      );
+    readCommand(req, res, origins, (value) => {
+      const parsed = command.safeParse(value);
       if (!parsed.success) {
         res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
         return;

@@ -30,10 +30,14 @@ export interface HidBackend {
 export type HidAvailability = { ok: true; backend: HidBackend } | { ok: false; reason: string };
 
 /**
- * Loads node-hid. If the native module is missing, built for another ABI, or its libusb runtime
- * is absent, the station still starts (keyboard-wedge scanners only) and says why.
+ * Loads node-hid (its hidraw driver on Linux). If the native module is missing, built for another
+ * ABI, or its libusb runtime is absent, the station still starts (keyboard-wedge scanners only)
+ * and says why.
  */
-export async function loadNodeHid(importer: () => Promise<unknown> = () => import('node-hid')): Promise<HidAvailability> {
+export async function loadNodeHid(
+  importer: () => Promise<unknown> = () => import('node-hid'),
+  platform: NodeJS.Platform = process.platform,
+): Promise<HidAvailability> {
   try {
     const mod = (await importer()) as { default?: unknown } & Record<string, unknown>;
     const HID = (mod.devices ? mod : mod.default) as {
@@ -42,6 +46,9 @@ export async function loadNodeHid(importer: () => Promise<unknown> = () => impor
       setDriverType?: (t: 'hidraw' | 'libusb') => void;
     };
     if (typeof HID?.devices !== 'function' || typeof HID.HID !== 'function') throw new Error('node-hid has an unexpected shape');
+    // hidraw is node-hid's Linux default; said here because build/70-dockside-scanners.rules
+    // grants hidraw nodes only (no raw USB access), so libusb would find no scanner it may open.
+    if (platform === 'linux') HID.setDriverType?.('hidraw');
     HID.devices(); // the first call is where a broken native module or libusb shows up
     return { ok: true, backend: { devices: () => HID.devices(), open: (path) => new HID.HID(path) } };
   } catch (error) {

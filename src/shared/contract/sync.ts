@@ -125,6 +125,11 @@ export const syncChannels = {
     access: ['admin'],
     summary: 'Which upstream credentials are set (never their values).',
   }),
+  'sync/credential-store': channel<{ problem: string | null }>()({
+    request: empty,
+    access: ['admin'],
+    summary: 'Whether this station can lock credentials away; if not, why and what to do, in words for the admin.',
+  }),
   'sync/set-credential': channel<{ name: CredentialName; set: boolean }[]>()({
     request: z.strictObject({ name: z.enum(CREDENTIAL_NAMES), value: z.string().max(500, 'At most 500 characters') }),
     access: ['admin'],
