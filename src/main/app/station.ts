@@ -19,6 +19,7 @@ import { ExportService } from '../exports/service';
 import { registerFilesHandlers } from '../files/handlers';
 import { FILES_SWEEP_EVERY_MS } from '../files/retention';
 import { FileSweeper } from '../files/sweep';
+import { ownerOnlyDataFolder } from '../files/owner-only';
 import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
 import { SOURCE_WORKER, WorkerPool } from '../platform/workers';
@@ -136,6 +137,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
   const logger = config.logger ?? silentLogger;
   const kdf = config.kdf ?? DEFAULT_KDF;
 
+  // Database, uploads, exports, reports, logs and secrets: the station user's alone (0700).
+  if (config.dataDir !== ':memory:') ownerOnlyDataFolder(config.dataDir);
   const database = openDatabase({ path: databasePath(config.dataDir), migrationsDir: config.migrationsDir, logger, now });
   try {
     const { db } = database;

@@ -8,6 +8,7 @@ import type { Db } from '../db/open';
 import type { JobContext, JobService } from '../jobs/service';
 import type { WorkerPool } from '../platform/workers';
 import { expiredFileMessage } from '../files/retention';
+import { ownerOnlyFolder } from '../files/owner-only';
 import type { SettingsService } from '../settings/service';
 import type { ExportTask } from './write';
 
@@ -39,7 +40,7 @@ export class ExportService {
     },
   ) {
     this.#dir = path.join(deps.filesDir, 'exports');
-    fs.mkdirSync(this.#dir, { recursive: true });
+    ownerOnlyFolder(this.#dir);
   }
 
   start(what: ExportKind, format: 'csv' | 'xlsx', viewer: { id: number; role: string }): JobView {
