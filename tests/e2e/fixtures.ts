@@ -285,3 +285,32 @@ export async function unreadableText(page: Page, { minFontPx = 18, minContrast =
     { minFontPx, minContrast },
   );
 }
+
+/**
+ * Calls channels over a new WebSocket of the page's own origin, as a hostile renderer could: each
+ * call in order, answered with its envelope. Sign in with an `auth/login` call first.
+ */
+export async function callOverSocket(page: Page, calls: [channel: string, payload: unknown][]): Promise<unknown[]> {
+  return page.evaluate(async (calls) => {
+    const ws = new WebSocket(`ws://${location.host}/ipc`);
+    await new Promise((r) => (ws.onopen = r));
+    let id = 0;
+    const call = (channel: string, payload: unknown) =>
+      new Promise<unknown>((resolve) => {
+        const myId = ++id;
+        const onMessage = (m: MessageEvent) => {
+          const f = JSON.parse(String(m.data)) as { id?: number; envelope?: unknown };
+          if (f.id === myId) {
+            ws.removeEventListener('message', onMessage);
+            resolve(f.envelope);
+          }
+        };
+        ws.addEventListener('message', onMessage);
+        ws.send(JSON.stringify({ t: 'invoke', id: myId, channel, payload }));
+      });
+    const answers: unknown[] = [];
+    for (const [channel, payload] of calls) answers.push(await call(channel, payload));
+    ws.close();
+    return answers;
+  }, calls);
+}

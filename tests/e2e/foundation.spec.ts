@@ -1,4 +1,4 @@
-import { addPerson, expect, screenshot, setUpFirstAdmin, signIn, signOut, test } from './fixtures';
+import { addPerson, callOverSocket, expect, screenshot, setUpFirstAdmin, signIn, signOut, test } from './fixtures';
 
 test.describe('foundation', () => {
   test('first run: set up the admin, create a dispatcher, the dispatcher navigates and signs out', async ({ page, station }) => {
@@ -73,32 +73,14 @@ test.describe('foundation', () => {
     await signOut(page);
 
     // The page's own WebSocket, used as a hostile renderer would: sign in as dispatcher, call admin channels.
-    const answers = await page.evaluate(async () => {
-      const ws = new WebSocket(`ws://${location.host}/ipc`);
-      await new Promise((r) => (ws.onopen = r));
-      let id = 0;
-      const call = (channel: string, payload: unknown) =>
-        new Promise<unknown>((resolve) => {
-          const myId = ++id;
-          const onMessage = (m: MessageEvent) => {
-            const f = JSON.parse(String(m.data));
-            if (f.id === myId) {
-              ws.removeEventListener('message', onMessage);
-              resolve(f.envelope);
-            }
-          };
-          ws.addEventListener('message', onMessage);
-          ws.send(JSON.stringify({ t: 'invoke', id: myId, channel, payload }));
-        });
-      const login = await call('auth/login', { username: 'dock1', secret: '1111' });
-      const create = await call('users/create', { username: 'mallory', displayName: 'M', role: 'admin', password: 'password-123' });
-      const list = await call('users/list', {});
-      ws.close();
-      return { login, create, list };
-    });
-    expect(answers.login).toMatchObject({ ok: true, value: { user: { role: 'dispatcher' } } });
-    expect(answers.create).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(answers.list).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const [login, create, list] = await callOverSocket(page, [
+      ['auth/login', { username: 'dock1', secret: '1111' }],
+      ['users/create', { username: 'mallory', displayName: 'M', role: 'admin', password: 'password-123' }],
+      ['users/list', {}],
+    ]);
+    expect(login).toMatchObject({ ok: true, value: { user: { role: 'dispatcher' } } });
+    expect(create).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(list).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 
     // And nothing was created.
     await signIn(page, 'chief', 'warehouse-admin-1');

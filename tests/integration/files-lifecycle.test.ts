@@ -176,7 +176,7 @@ describe('Admin → Station: the data folder and its disk', () => {
     const t = await withAdmin({ filesSweepEveryMs: 0 });
     const uploadId = await uploadFile(t.admin, 'waiting.csv', csv(bagRows(50, 20)));
     await waitForJob(t.admin, (await t.admin.ok('exports/start', { what: 'audit', format: 'csv' })).id);
-    fs.mkdirSync(path.join(t.dataDir, 'logs'));
+    fs.mkdirSync(path.join(t.dataDir, 'logs'), { recursive: true }); // the station makes it at start (0700)
     fs.writeFileSync(path.join(t.dataDir, 'logs', 'dockside.1.log'), 'x'.repeat(3000));
 
     const usage = await t.admin.ok('files/usage', {});

@@ -51,7 +51,7 @@ describe('import', () => {
     const report = await t.admin.ok('imports/rejected-report', { jobId: job.id });
     expect(report.fileName).toBe('bags-rejected.csv');
     expect(Buffer.from(report.base64, 'base64').toString('utf8')).toBe(
-      '\uFEFFLine,Parent,Child,Reason\r\n6,=SB1234,C-BAD-PARENT,Parent “=SB1234” looks like a spreadsheet formula\r\n7,SB00001,,Child is empty\r\n',
+      "\uFEFFLine,Parent,Child,Reason\r\n6,'=SB1234,C-BAD-PARENT,Parent “=SB1234” looks like a spreadsheet formula\r\n7,SB00001,,Child is empty\r\n",
     );
 
     const before = bagData(t);

@@ -19,11 +19,12 @@ import { ExportService } from '../exports/service';
 import { registerFilesHandlers } from '../files/handlers';
 import { FILES_SWEEP_EVERY_MS } from '../files/retention';
 import { FileSweeper } from '../files/sweep';
+import { ownerOnlyDataFolder } from '../files/owner-only';
 import { registerImportHandlers } from '../imports/handlers';
 import { ImportService } from '../imports/service';
 import { SOURCE_WORKER, WorkerPool } from '../platform/workers';
 import { HandlerRegistry } from '../ipc/handlers';
-import { JobService } from '../jobs/service';
+import { JobService, mayViewJob } from '../jobs/service';
 import { registerJobHandlers } from '../jobs/handlers';
 import { createRouter, type InjectedFailures, type Router } from '../ipc/router';
 import type { HidAvailability } from '../scanners/hid';
@@ -53,6 +54,7 @@ import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
 import { silentLogger, type Logger } from '../platform/logger';
+import type { JobView } from '../../shared/contract/jobs';
 import { seedDemoData } from './demo';
 
 export interface StationConfig {
@@ -135,6 +137,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
   const logger = config.logger ?? silentLogger;
   const kdf = config.kdf ?? DEFAULT_KDF;
 
+  // Database, uploads, exports, reports, logs and secrets: the station user's alone (0700).
+  if (config.dataDir !== ':memory:') ownerOnlyDataFolder(config.dataDir);
   const database = openDatabase({ path: databasePath(config.dataDir), migrationsDir: config.migrationsDir, logger, now });
   try {
     const { db } = database;
@@ -167,7 +171,15 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const pushToSignedIn: Push = (event, data) => {
       for (const s of sessions.all()) if (s.userId !== null && !s.locked) s.push(event, data);
     };
-    const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: (job) => pushToSignedIn('job/progress', job) });
+    // A job's progress names its file and counts: only its owner's windows and admins' hear it.
+    const pushJobProgress = (job: JobView, ownerId: number | null) => {
+      for (const s of sessions.all()) {
+        if (s.userId === null || s.locked) continue;
+        const user = auth.userById(s.userId);
+        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push('job/progress', job);
+      }
+    };
+    const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: pushJobProgress });
     const interrupted = jobs.markInterrupted();
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
     // An in-memory station (tests, benches) keeps its files in a temp folder that close() removes.

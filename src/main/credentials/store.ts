@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../../shared/envelope';
 import type { SecretSealing } from '../security/shell';
+import { makeFolder, ownerOnlyFile, OWNER_ONLY_FILE } from '../files/owner-only';
 
 /**
  * Upstream credentials. The Electron shell backs this with safeStorage (OS keychain encryption);
@@ -62,15 +63,16 @@ export class FileSecretStore implements SecretStore {
   private load(): Record<string, string> {
     if (this.#cache) return this.#cache;
     if (!fs.existsSync(this.file)) return (this.#cache = {});
-    const mode = fs.statSync(this.file).mode & 0o777;
-    if (mode & 0o077) fs.chmodSync(this.file, 0o600); // someone widened it: narrow again
+    ownerOnlyFile(this.file); // someone widened it: narrow again
     return (this.#cache = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, string>);
   }
 
   private save(all: Record<string, string>): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    makeFolder(path.dirname(this.file));
     const tmp = `${this.file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    // A stale temp file would keep its own mode through the write: start from a new one.
+    fs.rmSync(tmp, { force: true });
+    fs.writeFileSync(tmp, JSON.stringify(all), { mode: OWNER_ONLY_FILE, flag: 'wx' });
     fs.renameSync(tmp, this.file); // whole file or nothing
     this.#cache = all;
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { makeFolder, ownerOnlyFile, OWNER_ONLY_FILE } from '../files/owner-only';
 import type { Logger } from '../platform/logger';
 import * as schema from './schema';
 
@@ -90,10 +91,18 @@ export function optimizeDatabase(sqlite: Database.Database, log: Logger, when: '
 export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   const log = options.logger.child({ module: 'db' });
   const inMemory = options.path === ':memory:';
-  if (!inMemory) fs.mkdirSync(path.dirname(options.path), { recursive: true });
+  if (!inMemory) {
+    makeFolder(path.dirname(options.path)); // the station narrows its data folder itself
+    // SQLite makes a new database 0644 and gives its WAL and shared-memory files the database's
+    // own mode: made 0600 first (an empty file is a new database to SQLite), all three are 0600.
+    fs.closeSync(fs.openSync(options.path, 'a', OWNER_ONLY_FILE));
+    ownerOnlyFile(options.path);
+  }
   const sqlite = new Database(options.path);
   try {
     sqlite.pragma('journal_mode = WAL');
+    // A WAL or shared-memory file left by an older version keeps its own mode: narrowed too.
+    if (!inMemory) for (const suffix of ['-wal', '-shm']) ownerOnlyFile(options.path + suffix);
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
@@ -106,6 +115,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
       const stamp = new Date(options.now?.() ?? Date.now()).toISOString().replace(/[:.]/g, '-');
       backupPath = `${options.path}.pre-migration-${stamp}`;
       sqlite.prepare('VACUUM INTO ?').run(backupPath);
+      ownerOnlyFile(backupPath);
       log.info({ backupPath, pending: pending.map((p) => p.tag) }, 'backed up database before migrating');
       pruneBackups(options.path, options.backupsToKeep ?? 3);
     }

@@ -7,7 +7,7 @@ const viewerOf = (user: { id: number; role: string } | null) => {
 };
 
 export function registerExportHandlers(r: HandlerRegistry, exports: ExportService): void {
-  r.add('exports/start', (req, ctx) => exports.start(req.what, req.format, ctx.user?.id ?? null)).add('exports/chunk', (req, ctx) =>
+  r.add('exports/start', (req, ctx) => exports.start(req.what, req.format, viewerOf(ctx.user))).add('exports/chunk', (req, ctx) =>
     exports.chunk(req.jobId, req.offset, viewerOf(ctx.user)),
   );
 }

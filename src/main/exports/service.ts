@@ -1,17 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExportKind, FileChunk } from '../../shared/contract/exports';
+import { EXPORT_ROLES, mayExport, type ExportKind, type FileChunk } from '../../shared/contract/exports';
 import type { JobView } from '../../shared/contract/jobs';
 import { DomainError } from '../../shared/envelope';
+import { ROLE_LABELS, type Role } from '../../shared/roles';
 import type { Db } from '../db/open';
 import type { JobContext, JobService } from '../jobs/service';
 import type { WorkerPool } from '../platform/workers';
 import { expiredFileMessage } from '../files/retention';
+import { ownerOnlyFolder } from '../files/owner-only';
 import type { SettingsService } from '../settings/service';
 import type { ExportTask } from './write';
 
 const MIME = { csv: 'text/csv', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' };
 const CHUNK = 1024 * 1024;
+const IN_WORDS: Record<ExportKind, string> = { bags: 'bags', bills: 'bills', audit: 'the audit trail' };
+
+/** Refuses a kind the viewer's role may not export (EXPORT_ROLES), in words. */
+function mustMayExport(viewer: { role: string }, what: ExportKind): void {
+  if (mayExport(viewer.role, what)) return;
+  const who = EXPORT_ROLES[what].map((r) => ROLE_LABELS[r]).join(' or ');
+  const you = ROLE_LABELS[viewer.role as Role] ?? viewer.role;
+  throw new DomainError('forbidden', `Only ${who} may export ${IN_WORDS[what]} (you are ${you})`);
+}
 
 /** Exports as jobs: the worker writes the file (exports/write.ts); here, the job and the download in chunks. */
 export class ExportService {
@@ -29,13 +40,14 @@ export class ExportService {
     },
   ) {
     this.#dir = path.join(deps.filesDir, 'exports');
-    fs.mkdirSync(this.#dir, { recursive: true });
+    ownerOnlyFolder(this.#dir);
   }
 
-  start(what: ExportKind, format: 'csv' | 'xlsx', userId: number | null): JobView {
+  start(what: ExportKind, format: 'csv' | 'xlsx', viewer: { id: number; role: string }): JobView {
+    mustMayExport(viewer, what);
     const stamp = new Date(this.deps.now()).toISOString().slice(0, 10);
     const fileName = `dockside-${what}-${stamp}.${format}`;
-    return this.deps.jobs.start('export', { what, format, fileName }, userId, (ctx) =>
+    return this.deps.jobs.start('export', { what, format, fileName }, viewer.id, (ctx) =>
       this.run(ctx, {
         kind: 'export',
         subject: fileName,
@@ -68,11 +80,13 @@ export class ExportService {
     return r.value;
   }
 
+  /** Only its owner or an admin (others are told there is no such job), and only while their role may export its kind. */
   chunk(jobId: number, offset: number, viewer: { id: number; role: string }): FileChunk {
     const job = this.deps.jobs.getFor(jobId, viewer);
     if (job.kind !== 'export') throw new DomainError('not_found', 'Not an export');
+    const { what, format, fileName } = this.deps.jobs.params<{ what: ExportKind; format: 'csv' | 'xlsx'; fileName: string }>(jobId);
+    mustMayExport(viewer, what);
     if (job.status !== 'succeeded') throw new DomainError('conflict', 'The export is not finished');
-    const { format, fileName } = this.deps.jobs.params<{ format: 'csv' | 'xlsx'; fileName: string }>(jobId);
     const file = path.join(this.#dir, `${jobId}.${format}`);
     if (!fs.existsSync(file))
       throw new DomainError(

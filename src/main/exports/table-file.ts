@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
-import { stringify } from 'csv-stringify/sync';
 import type { ExportedFile } from '../../shared/contract/bills';
+import { csvFile } from '../files/csv';
 
 export interface Column<Row> {
   header: string;
@@ -16,24 +16,18 @@ export interface Sheet<Row> {
   rows: Row[];
 }
 
-/**
- * Spreadsheet apps run cells that start with = + - @ as formulas (CSV injection); such text
- * cells get a leading apostrophe in CSV, the convention Excel and LibreOffice hide on display.
- */
-export function neutraliseFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
-
+/** Text columns as text (a number id too); cells a spreadsheet would run are neutralised by csvFile. */
 export function toCsv<Row>(sheet: Sheet<Row>): Buffer {
   const records = sheet.rows.map((r) =>
     sheet.columns.map((c) => {
       const v = c.value(r);
-      if (v === null) return '';
-      return c.kind === 'text' ? neutraliseFormula(String(v)) : String(v);
+      return v !== null && c.kind === 'text' ? String(v) : v;
     }),
   );
-  // BOM so Excel reads UTF-8; CRLF as RFC 4180 says.
-  return Buffer.from('\uFEFF' + stringify([sheet.columns.map((c) => c.header), ...records], { record_delimiter: 'windows' }), 'utf8');
+  return csvFile(
+    sheet.columns.map((c) => c.header),
+    records,
+  );
 }
 
 // Sheets of different row types side by side: each sheet's value functions only ever see its own rows.

@@ -3,11 +3,10 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
-import { stringify } from 'csv-stringify';
 import type { ExportKind } from '../../shared/contract/exports';
 import { refuseOnFullDisk } from '../platform/disk-full';
 import type { workerSide } from '../platform/workers';
-import { neutraliseFormula } from './table-file';
+import { csvWriter } from '../files/csv';
 
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '');
 
@@ -115,16 +114,17 @@ export async function runExportTask(
       }
     }
     if (format === 'csv') {
-      const csv = stringify({ header: true, columns: spec.columns.map((c) => c.header), bom: true, record_delimiter: 'windows' });
+      const csv = csvWriter(spec.columns.map((c) => c.header));
       // pipeline() listens for the file's errors (a full disk) from the start: a write that fails
       // ends the export with the reason instead of an unhandled 'error' event.
       const written = pipeline(csv, fs.createWriteStream(file));
       written.catch(() => undefined); // awaited below; this only stops an early failure counting as unhandled
       for (const batch of pages()) {
         for (const row of batch) {
+          // Text columns as text (ids keep leading zeros); csvWriter neutralises formula-like cells.
           const record = spec.columns.map((c) => {
             const v = value(row, c);
-            return v === null ? '' : c.text ? neutraliseFormula(String(v)) : String(v);
+            return v !== null && c.text ? String(v) : v;
           });
           if (!csv.write(record)) await Promise.race([once(csv, 'drain'), written]);
         }

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
-import { stringify } from 'csv-stringify';
 import type { ImportResult } from '../../shared/contract/imports';
 import { DomainError } from '../../shared/envelope';
 import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
@@ -8,6 +7,7 @@ import { checkLink, checkParent, type LinkFactsReader, type ParentFacts } from '
 import type { Db } from '../db/open';
 import type { JobContext } from '../jobs/service';
 import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
+import { csvWriter } from '../files/csv';
 import { emptyTotals } from './checking';
 import type { WorkerPool } from '../platform/workers';
 import type { CheckedBatch, ImportTask } from './tasks';
@@ -51,7 +51,8 @@ export async function commitImport(
   const upload = job.task.upload;
   const totals = emptyTotals();
   const result: ImportResult = { ...totals, fileName: upload.name, parentsCreated: 0, childrenCreated: 0, batchesCommitted: 0, cancelled: false };
-  const report = stringify({ header: true, columns: ['Line', 'Parent', 'Child', 'Reason'], record_delimiter: 'windows', bom: true });
+  // The rejected cells are often the very ones refused for looking like formulas: csvWriter neutralises them.
+  const report = csvWriter(['Line', 'Parent', 'Child', 'Reason']);
   const reportFile = fs.createWriteStream(job.reportPath);
   report.pipe(reportFile);
   const reject = (r: Row, reason: string) => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { ownerOnlyFolder } from '../files/owner-only';
 
 /**
  * Which child ids a preview has met, and under which parent, kept in a throwaway SQLite file
@@ -15,7 +16,7 @@ export class SeenChildren {
   #pending = 0;
 
   constructor(dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
+    ownerOnlyFolder(dir);
     this.#file = path.join(dir, `seen-${randomUUID()}.sqlite`);
     this.#db = new Database(this.#file);
     this.#db.pragma('journal_mode = OFF');

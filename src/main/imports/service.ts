@@ -10,6 +10,7 @@ import type { Db } from '../db/open';
 import type { JobService } from '../jobs/service';
 import type { SettingsService } from '../settings/service';
 import { expiredFileMessage } from '../files/retention';
+import { ownerOnlyFolder } from '../files/owner-only';
 import type { ImportRules } from './checking';
 import { commitImport } from './commit';
 import { UploadStore, type Upload } from './uploads';
@@ -47,7 +48,7 @@ export class ImportService {
   constructor(private readonly deps: ImportServiceDeps) {
     this.#uploads = new UploadStore(deps.filesDir, deps.now);
     this.#reports = path.join(deps.filesDir, 'reports');
-    fs.mkdirSync(this.#reports, { recursive: true });
+    ownerOnlyFolder(this.#reports);
     this.#facts = new LinkFactsReader(deps.db.$client);
   }
 

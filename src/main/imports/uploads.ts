@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../../shared/envelope';
 import { refuseOnFullDisk } from '../platform/disk-full';
+import { ownerOnlyFolder } from '../files/owner-only';
 
 const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
@@ -33,7 +34,7 @@ export class UploadStore {
     private readonly now: () => number = Date.now,
   ) {
     this.#dir = path.join(filesDir, 'uploads');
-    fs.mkdirSync(this.#dir, { recursive: true });
+    ownerOnlyFolder(this.#dir);
   }
 
   async upload(input: { uploadId?: string; name: string; chunk: string; last: boolean }): Promise<{ uploadId: string; bytes: number }> {

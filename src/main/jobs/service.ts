@@ -24,6 +24,15 @@ export interface JobProgress {
   rowsTotal: number | null;
 }
 
+/**
+ * Who may see a job, its result and its progress: the person who started it, or an admin. The
+ * one rule behind jobs/get, jobs/cancel, exports/chunk, the rejected-rows report and the
+ * job/progress push.
+ */
+export function mayViewJob(viewer: { id: number; role: string }, ownerId: number | null): boolean {
+  return viewer.role === 'admin' || (ownerId !== null && ownerId === viewer.id);
+}
+
 export interface JobContext {
   id: number;
   /** True once someone asked to cancel; the job checks it between batches. */
@@ -44,7 +53,15 @@ export class JobService {
   readonly #running = new Map<number, Promise<void>>();
   #closing = false;
 
-  constructor(private readonly deps: { db: Db; now: () => number; log: Logger; onProgress: (job: JobView) => void }) {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      now: () => number;
+      log: Logger;
+      /** A job moved on or ended; `ownerId` says whose it is, so only they and admins hear of it. */
+      onProgress: (job: JobView, ownerId: number | null) => void;
+    },
+  ) {
     this.#sql = statements(deps.db.$client);
   }
 
@@ -79,7 +96,7 @@ export class JobService {
         // Events at most 10 a second; the row is always current.
         if (t - lastPush >= 100 || fraction === 1) {
           lastPush = t;
-          this.deps.onProgress(this.get(id));
+          this.deps.onProgress(this.get(id), createdBy);
         }
       },
     };
@@ -90,6 +107,7 @@ export class JobService {
         const cancelled = this.#cancel.has(id);
         this.finish(
           id,
+          createdBy,
           cancelled ? 'cancelled' : 'succeeded',
           result,
           cancelled && this.#closing ? 'Stopped because Dockside was closing: work already saved is kept. Run it again to finish.' : null,
@@ -104,24 +122,24 @@ export class JobService {
               ? jobStoppedByDiskMessage(fault, kind)
               : `Failed: ${(error as Error)?.message ?? String(error)}`;
         if (!(error instanceof DomainError)) this.deps.log.error({ err: error, jobId: id, kind }, 'job failed');
-        this.finish(id, 'failed', null, message);
+        this.finish(id, createdBy, 'failed', null, message);
       })
       .finally(() => this.#running.delete(id));
     this.#running.set(id, run);
     return this.get(id);
   }
 
-  private finish(id: number, status: JobStatus, result: unknown, error: string | null): void {
+  private finish(id: number, ownerId: number | null, status: JobStatus, result: unknown, error: string | null): void {
     try {
       this.#sql.finish.run(status, result === null ? null : JSON.stringify(result), error, this.deps.now(), status === 'succeeded' ? 1 : null, id);
-      this.deps.onProgress(this.get(id));
+      this.deps.onProgress(this.get(id), ownerId);
     } catch (err) {
       // A full disk can refuse even this row. Thrown here it would be an unhandled rejection that
       // stops the station; the row stays "running" and the next start marks it interrupted.
       this.deps.log.error({ err, jobId: id, status }, 'could not record the end of a job');
       // The window following it still hears that it ended, and why its row could not say so.
       const why = `It ended (${status}) but the station could not record that: ${(err as Error)?.message ?? String(err)}`;
-      this.deps.onProgress({ ...this.get(id), status: 'failed', error: storageFault(err) ? `The station's disk is full. ${why}` : why });
+      this.deps.onProgress({ ...this.get(id), status: 'failed', error: storageFault(err) ? `The station's disk is full. ${why}` : why }, ownerId);
     } finally {
       this.#cancel.delete(id);
       this.#live.delete(id);
@@ -174,7 +192,7 @@ export class JobService {
    */
   getFor(id: number, viewer: { id: number; role: string }): JobView {
     const row = this.#sql.get.get(id) as (JobRow & { created_by: number | null }) | undefined;
-    if (!row || (viewer.role !== 'admin' && row.created_by !== viewer.id)) throw new DomainError('not_found', `No job ${id}`);
+    if (!row || !mayViewJob(viewer, row.created_by)) throw new DomainError('not_found', `No job ${id}`);
     return this.get(id);
   }
 

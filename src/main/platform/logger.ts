@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import pinoRoll from 'pino-roll';
+import { ownerOnlyFolder } from '../files/owner-only';
 
 export type { Logger };
 
@@ -54,7 +55,7 @@ export async function createLogger(options: LoggerOptions = {}): Promise<Station
   const streams: pino.StreamEntry[] = [];
   let file: Awaited<ReturnType<typeof pinoRoll>> | null = null;
   if (options.dir) {
-    fs.mkdirSync(options.dir, { recursive: true });
+    ownerOnlyFolder(options.dir);
     // Before rotation the log was one dockside.log: as generation 0 it is deleted in its turn.
     const legacy = path.join(options.dir, 'dockside.log');
     if (fs.existsSync(legacy)) fs.renameSync(legacy, path.join(options.dir, 'dockside.0.log'));
