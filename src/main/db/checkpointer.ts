@@ -17,18 +17,19 @@ const Database = require(workerData.modulePath);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 50');
 let stopping = false;
-function checkpoint() {
+// asked: answers a checkpointNow() (one answer per 'now', in order); timer runs answer no one.
+function checkpoint(asked) {
   if (stopping) return;
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ type: 'checkpoint', log: r.log, done: r.checkpointed });
+    parentPort.postMessage({ type: 'checkpoint', asked, log: r.log, done: r.checkpointed });
   } catch (e) {
-    parentPort.postMessage({ type: 'error', message: String(e && e.message || e) });
+    parentPort.postMessage({ type: 'error', asked, message: String(e && e.message || e) });
   }
 }
-const timer = setInterval(checkpoint, workerData.intervalMs);
+const timer = setInterval(() => checkpoint(false), workerData.intervalMs);
 parentPort.on('message', (m) => {
-  if (m === 'now') checkpoint();
+  if (m === 'now') checkpoint(true);
   // Ends this thread: its message port would otherwise keep it, and the process, alive.
   if (m === 'stop') { stopping = true; clearInterval(timer); db.close(); process.exit(0); }
 });
@@ -47,18 +48,24 @@ export function startCheckpointer(dbPath: string, logger: Logger, intervalMs = 5
   const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: dbPath, modulePath, intervalMs } });
   worker.unref();
-  const waiting: ((r: { log: number; done: number }) => void)[] = [];
+  // FIFO of checkpointNow() callers; only the worker's answers to 'now' settle them, so a timer
+  // checkpoint that ran while the caller was still writing never stands in for the one asked for.
+  const waiting: { resolve: (r: { log: number; done: number }) => void; reject: (e: Error) => void }[] = [];
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let errors = 0;
-  worker.on('message', (m: { type: string; log?: number; done?: number; message?: string }) => {
-    if (m.type === 'checkpoint') waiting.splice(0).forEach((w) => w({ log: m.log!, done: m.done! }));
-    else if (m.type === 'error' && errors++ < 5) log.warn({ message: m.message }, 'checkpoint failed');
+  worker.on('message', (m: { type: string; asked?: boolean; log?: number; done?: number; message?: string }) => {
+    const asker = m.asked ? waiting.shift() : undefined;
+    if (m.type === 'checkpoint') asker?.resolve({ log: m.log!, done: m.done! });
+    else if (m.type === 'error') {
+      asker?.reject(new Error(`checkpoint failed: ${m.message}`));
+      if (errors++ < 5) log.warn({ message: m.message }, 'checkpoint failed');
+    }
   });
   worker.on('error', (err) => log.error({ err }, 'checkpoint worker died; SQLite automatic checkpoints continue'));
   return {
     checkpointNow: () =>
-      new Promise((resolve) => {
-        waiting.push(resolve);
+      new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
         worker.postMessage('now');
       }),
     stop: () => {
