@@ -69,7 +69,7 @@ test.describe('foundation', () => {
   test('a dispatcher calling an admin-only channel over the transport is refused by main', async ({ page, station }) => {
     await page.goto(station.url);
     await setUpFirstAdmin(page);
-    await addPerson(page, { username: 'dock1', displayName: 'Dock 1', pin: '1111' });
+    await addPerson(page, { username: 'dock1', displayName: 'Dock 1', pin: '6142' });
     await signOut(page);
 
     // The page's own WebSocket, used as a hostile renderer would: sign in as dispatcher, call admin channels.
@@ -90,7 +90,7 @@ test.describe('foundation', () => {
           ws.addEventListener('message', onMessage);
           ws.send(JSON.stringify({ t: 'invoke', id: myId, channel, payload }));
         });
-      const login = await call('auth/login', { username: 'dock1', secret: '1111' });
+      const login = await call('auth/login', { username: 'dock1', secret: '6142' });
       const create = await call('users/create', { username: 'mallory', displayName: 'M', role: 'admin', password: 'password-123' });
       const list = await call('users/list', {});
       ws.close();
