@@ -5,7 +5,7 @@ test.use({ stationArgs: ['--demo'] });
 test.describe('bag tracking', () => {
   test('a dispatcher scans a parent and 30 children, undoes one, meets a conflict and a malformed id', async ({ page, station }) => {
     await page.goto(station.url);
-    await signIn(page, 'dock1', '1234');
+    await signIn(page, 'dock1', '3917');
     const status = page.getByTestId('scan-status');
     const count = page.getByTestId('child-count');
     await expect(page.getByRole('heading', { level: 1, name: 'Scan' })).toBeVisible();

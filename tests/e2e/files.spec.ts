@@ -15,7 +15,7 @@ async function diskFull(station: StationProcess, full: boolean): Promise<void> {
 
 test('a scan while the disk is full is refused in words the dock can act on, and scanning resumes once space is freed', async ({ page, station }) => {
   await page.goto(station.url);
-  await signIn(page, 'dock1', '1234');
+  await signIn(page, 'dock1', '3917');
   await expect(page.getByRole('heading', { level: 1, name: 'Scan' })).toBeVisible();
   const status = page.getByTestId('scan-status');
   await wedgeScan(page, 'SB10001');

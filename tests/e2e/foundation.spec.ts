@@ -69,12 +69,12 @@ test.describe('foundation', () => {
   test('a dispatcher calling an admin-only channel over the transport is refused by main', async ({ page, station }) => {
     await page.goto(station.url);
     await setUpFirstAdmin(page);
-    await addPerson(page, { username: 'dock1', displayName: 'Dock 1', pin: '1111' });
+    await addPerson(page, { username: 'dock1', displayName: 'Dock 1', pin: '6142' });
     await signOut(page);
 
     // The page's own WebSocket, used as a hostile renderer would: sign in as dispatcher, call admin channels.
     const [login, create, list] = await callOverSocket(page, [
-      ['auth/login', { username: 'dock1', secret: '1111' }],
+      ['auth/login', { username: 'dock1', secret: '6142' }],
       ['users/create', { username: 'mallory', displayName: 'M', role: 'admin', password: 'password-123' }],
       ['users/list', {}],
     ]);

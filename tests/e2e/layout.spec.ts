@@ -146,7 +146,7 @@ for (const size of SIZES) {
     });
 
     test(`Scan with a parent, children and an error, and the screens not built yet at ${at}`, async ({ page, station }) => {
-      await signInToShell(page, station, 'dock1', '1234');
+      await signInToShell(page, station, 'dock1', '3917');
       const status = page.getByTestId('scan-status');
       await wedgeScan(page, 'SB10001');
       for (let i = 1; i <= 4; i++) {
@@ -267,7 +267,7 @@ for (const size of SIZES) {
       await signInToShell(page, station, 'admin', 'dockside-admin');
       for (const p of [
         { username: 'mfernanda.whitcombe', displayName: 'Maria-Fernanda Oyelaran-Whitcombe', role: 'biller' as const, password: 'long-enough-1' },
-        { username: 'dock2', displayName: 'Dock Door 2', pin: '5678' },
+        { username: 'dock2', displayName: 'Dock Door 2', pin: '5682' },
         { username: 'nightshift', displayName: 'Night Shift Lead', role: 'admin' as const, password: 'long-enough-2' },
       ])
         await addPerson(page, p);

@@ -6,7 +6,7 @@ test.use({ stationArgs: ['--demo'] });
 /** A dispatcher signed in on the Scan screen; returns its big status panel. */
 async function atTheDockDoor(page: Page, station: StationProcess) {
   await page.goto(station.url);
-  await signIn(page, 'dock1', '1234');
+  await signIn(page, 'dock1', '3917');
   await expect(page.getByRole('heading', { level: 1, name: 'Scan' })).toBeVisible();
   return page.getByTestId('scan-status');
 }
@@ -66,10 +66,10 @@ test.describe('a dock door is not frozen by one error', () => {
   test('a failed sign-in call leaves the button usable', async ({ page, station }) => {
     await page.goto(station.url);
     await failNext(station, 'auth/login');
-    await signIn(page, 'dock1', '1234');
+    await signIn(page, 'dock1', '3917');
     await expect(page.getByRole('alert')).toHaveText('The station had a problem and has logged it. Try again.');
     await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
-    await signIn(page, 'dock1', '1234');
+    await signIn(page, 'dock1', '3917');
     await expect(page.getByRole('heading', { level: 1, name: 'Scan' })).toBeVisible();
   });
 });

@@ -36,9 +36,9 @@ describe('first-run setup', () => {
 describe('sign-in', () => {
   it('accepts a password or a PIN, and refuses wrong ones without saying which part was wrong', async () => {
     const t = await withAdmin();
-    await t.admin.ok('users/create', { username: 'dock1', displayName: 'Dock 1', role: 'dispatcher', pin: '4321' });
+    await t.admin.ok('users/create', { username: 'dock1', displayName: 'Dock 1', role: 'dispatcher', pin: '5826' });
     const w = t.window();
-    const wrongUser = await w.call('auth/login', { username: 'nobody', secret: '4321' });
+    const wrongUser = await w.call('auth/login', { username: 'nobody', secret: '5826' });
     const wrongPin = await w.call('auth/login', { username: 'dock1', secret: '0000' });
     const wrongPassword = await w.call('auth/login', { username: 'boss', secret: 'wrong horse' });
     // The same answer, code and words, whichever part was wrong.
@@ -46,7 +46,7 @@ describe('sign-in', () => {
     expect(wrongPin).toEqual(wrongUser);
     expect(wrongPassword).toEqual(wrongUser);
     expect((await w.ok('auth/login', { username: 'boss', secret: 'correct horse' })).user?.role).toBe('admin');
-    expect((await w.ok('auth/login', { username: 'DOCK1', secret: '4321' })).user?.role).toBe('dispatcher');
+    expect((await w.ok('auth/login', { username: 'DOCK1', secret: '5826' })).user?.role).toBe('dispatcher');
   });
 
   it('pauses a user name after repeated failures, survives a restart, audits each failure', async () => {

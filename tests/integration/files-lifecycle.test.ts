@@ -14,10 +14,11 @@ const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
 type Admin = Awaited<ReturnType<typeof withAdmin>>;
 
-/** Time passes at the station; the admin, idle-locked meanwhile, unlocks the window again. */
+/** Time passes at the station; the admin, idle-locked or signed out at the shift's end meanwhile, is back at the window. */
 async function later(t: Admin, ms: number): Promise<void> {
   t.clock.advance(ms);
   t.station.auth.lockIdleSessions();
+  if (t.admin.session.userId === null) await t.admin.ok('auth/login', { username: 'boss', secret: 'correct horse' });
   if (t.admin.session.locked) await t.admin.ok('auth/unlock', { secret: 'correct horse' });
 }
 

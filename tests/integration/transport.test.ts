@@ -77,7 +77,7 @@ describe('browser-host transport', () => {
 
   it('pushes session events to the right connection', async () => {
     const { t, host } = await setup();
-    await t.admin.ok('users/create', { username: 'dock9', displayName: 'Dock 9', role: 'dispatcher', pin: '1357' });
+    await t.admin.ok('users/create', { username: 'dock9', displayName: 'Dock 9', role: 'dispatcher', pin: '1357', password: 'password-123' });
     const ws = await connectWs(host.url);
     const info = await ws.invoke('auth/login', { username: 'dock9', secret: '1357' });
     const id = (info as { ok: true; value: { user: { id: number } } }).value.user.id;

@@ -11,7 +11,7 @@ import type { Logger } from '../platform/logger';
 export const DEMO_USERS = [
   { username: 'admin', displayName: 'Demo Admin', role: 'admin', password: 'dockside-admin' },
   { username: 'billing', displayName: 'Demo Biller', role: 'biller', password: 'dockside-billing' },
-  { username: 'dock1', displayName: 'Dock Door 1', role: 'dispatcher', password: 'dockside-dock1', pin: '1234' },
+  { username: 'dock1', displayName: 'Dock Door 1', role: 'dispatcher', password: 'dockside-dock1', pin: '3917' },
 ] as const;
 
 export interface DemoDeps {

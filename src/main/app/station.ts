@@ -9,7 +9,7 @@ import { registerBillHandlers } from '../bills/handlers';
 import { BillService } from '../bills/service';
 import { AuthService } from '../auth/service';
 import { registerAuthHandlers } from '../auth/handlers';
-import { DEFAULT_KDF, type KdfParams } from '../auth/passwords';
+import { cheaperKdf, DEFAULT_KDF, PIN_KDF, type KdfParams } from '../auth/passwords';
 import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../db/checkpointer';
@@ -64,12 +64,13 @@ export interface StationConfig {
   migrationsDir: string;
   clock?: Clock;
   logger?: Logger;
+  /** Cost of password hashes (DEFAULT_KDF); PINs use PIN_KDF or this, whichever is cheaper. */
   kdf?: KdfParams;
   /** Demo mode: seeds demo users on an empty database and marks the UI as a demo. */
   demo?: boolean;
   /** Unattended install: create this admin on first start instead of the setup screen. */
   initialAdmin?: { username: string; password: string; displayName?: string };
-  /** How often idle sessions are checked; 0 disables the timer (tests tick by hand). */
+  /** How often idle sessions and shift ends are checked; 0 disables the timer (tests tick by hand). */
   idleCheckMs?: number;
   /** USB HID access: node-hid (loadNodeHid), a simulated bus in tests, or why there is none. */
   hid?: HidAvailability;
@@ -136,6 +137,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
   const now = () => clock.now();
   const logger = config.logger ?? silentLogger;
   const kdf = config.kdf ?? DEFAULT_KDF;
+  const pinKdf = cheaperKdf(kdf, PIN_KDF);
 
   // Database, uploads, exports, reports, logs and secrets: the station user's alone (0700).
   if (config.dataDir !== ':memory:') ownerOnlyDataFolder(config.dataDir);
@@ -152,6 +154,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       audit,
       now,
       kdf,
+      pinKdf,
       demo: config.demo ?? false,
       log: logger.child({ module: 'auth' }),
     });
@@ -160,9 +163,11 @@ export async function createStation(config: StationConfig): Promise<Station> {
       audit,
       now,
       kdf,
+      pinKdf,
       onUserChanged: (userId) => {
         for (const s of sessions.forUser(userId)) s.push('session/changed', auth.info(s));
       },
+      onCredentialsChanged: (userId, except) => auth.afterCredentialsChanged(userId, except),
     });
 
     const dockDoor = new DockDoorService({ db, settings, audit, now });
@@ -309,7 +314,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
     if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
-    // Locking writes an audit row; a full disk refuses it, and a throw here would stop the station.
+    // Locking and signing out at a shift's end write audit rows; a full disk refuses them, and a throw here would stop the station.
     const lockIdle = () => {
       try {
         auth.lockIdleSessions();

@@ -12,6 +12,10 @@ export interface Session {
   userId: number | null;
   locked: boolean;
   lastActivityAt: number;
+  /** When this person signed in: the shift length counts from here, unlocking does not restart it. */
+  signedInAt: number;
+  /** Why main signed this window out without being asked; shown on the sign-in screen until the next sign-in. */
+  signedOut: string | null;
   push<E extends EventName>(event: E, data: EventMap[E]): void;
 }
 
@@ -23,7 +27,8 @@ export class SessionRegistry {
   constructor(private readonly now: () => number) {}
 
   open(peer: string, push: Push): Session {
-    const session: Session = { id: randomUUID(), peer, userId: null, locked: false, lastActivityAt: this.now(), push };
+    const now = this.now();
+    const session: Session = { id: randomUUID(), peer, userId: null, locked: false, lastActivityAt: now, signedInAt: now, signedOut: null, push };
     this.#sessions.set(session.id, session);
     return session;
   }
@@ -38,6 +43,12 @@ export class SessionRegistry {
 
   all(): Session[] {
     return [...this.#sessions.values()];
+  }
+
+  /** Sessions signed in longer than `maxAgeMs`, locked or not. */
+  olderThan(maxAgeMs: number): Session[] {
+    const cutoff = this.now() - maxAgeMs;
+    return [...this.#sessions.values()].filter((s) => s.userId !== null && s.signedInAt <= cutoff);
   }
 
   /** Sessions signed in, unlocked and idle longer than `idleMs`; marks them locked. */

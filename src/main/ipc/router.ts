@@ -73,19 +73,20 @@ export function createRouter(deps: RouterDeps): Router {
 
   /** Access check before the payload is even parsed: unauthorised callers learn nothing about schemas. */
   function authorise(session: Session, name: string, spec: ChannelSpec): SessionUser | null | AppError {
+    // The timer runs every few seconds; checking here too closes the gap between its ticks
+    // (a shift that ended signs the session out, locked or not; an idle one locks).
+    if (session.userId !== null) deps.auth.lockIdleSessions();
     if (spec.access === 'public') {
       const row = session.userId === null ? undefined : deps.auth.userById(session.userId);
       return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.displayName, role: row.role } : null;
     }
-    if (session.userId === null) return { code: 'unauthenticated', message: 'Sign in first' };
+    if (session.userId === null) return { code: 'unauthenticated', message: session.signedOut ?? 'Sign in first' };
     const row = deps.auth.userById(session.userId);
     if (!row || row.disabled) {
       session.userId = null;
       session.locked = false;
       return { code: 'unauthenticated', message: 'Your account was disabled or removed. Sign in again.' };
     }
-    // The idle timer runs every few seconds; checking here too closes the gap between its ticks.
-    if (!session.locked) deps.auth.lockIdleSessions();
     if (session.locked && !spec.whileLocked) {
       return { code: 'locked', message: 'The screen is locked. Unlock it with your password or PIN.' };
     }

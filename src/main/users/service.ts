@@ -1,9 +1,11 @@
 import { and, asc, count, eq, ne } from 'drizzle-orm';
+import { PIN_ROLE, PIN_ROLE_MESSAGE } from '../../shared/contract/fields';
 import type { UserRecord } from '../../shared/contract/users';
 import { DomainError } from '../../shared/envelope';
 import type { Role } from '../../shared/roles';
 import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
 import { hashSecret, type KdfParams } from '../auth/passwords';
+import type { Session } from '../auth/sessions';
 import type { Db } from '../db/open';
 import { users } from '../db/schema';
 import { toUserRecord, type UserRow } from './records';
@@ -13,8 +15,11 @@ export interface UserServiceDeps {
   audit: AuditContext;
   now: () => number;
   kdf: KdfParams;
+  pinKdf: KdfParams;
   /** A user's role or status changed: refresh or end their open sessions. */
   onUserChanged: (userId: number) => void;
+  /** A user's password or PIN was set: end their sessions but `except` (the admin's own window) and clear their pause. */
+  onCredentialsChanged: (userId: number, except?: Session) => void;
 }
 
 export interface NewUser {
@@ -33,6 +38,7 @@ export class UserService {
   }
 
   async create(input: NewUser, actor: AuditActor): Promise<UserRecord> {
+    if (input.pin !== undefined) this.assertMayHavePin(input.role);
     const [passwordHash, pinHash] = await this.hashCredentials(input);
     return this.deps.db.transaction((tx) => {
       if (tx.select({ id: users.id }).from(users).where(eq(users.username, input.username)).get()) {
@@ -70,6 +76,10 @@ export class UserService {
       if (losesAdmin && this.otherActiveAdmins(tx, before.id) === 0) {
         throw new DomainError('conflict', 'Dockside needs at least one active admin: make another admin first');
       }
+      // Their PIN stops working in any other role: without a password they could not sign in at all.
+      if (input.role && input.role !== PIN_ROLE && !before.passwordHash) {
+        throw new DomainError('conflict', `Give ${before.displayName} a password first: only dispatchers sign in with a PIN`);
+      }
       const row = tx
         .update(users)
         .set({
@@ -95,10 +105,13 @@ export class UserService {
     return result;
   }
 
-  async resetCredentials(input: { id: number; password?: string; pin?: string }, actor: AuditActor): Promise<UserRecord> {
+  /** Ends the person's other sessions and clears their sign-in pause: whoever knew the old secret is out. */
+  async resetCredentials(input: { id: number; password?: string; pin?: string }, actor: AuditActor, except?: Session): Promise<UserRecord> {
+    if (input.pin !== undefined) this.assertMayHavePin(this.find(this.deps.db, input.id).role);
     const [passwordHash, pinHash] = await this.hashCredentials(input);
-    return this.deps.db.transaction((tx) => {
+    const record = this.deps.db.transaction((tx) => {
       const before = this.find(tx, input.id);
+      if (pinHash) this.assertMayHavePin(before.role);
       const row = tx
         .update(users)
         .set({
@@ -120,6 +133,12 @@ export class UserService {
       });
       return toUserRecord(row);
     });
+    this.deps.onCredentialsChanged(record.id, except);
+    return record;
+  }
+
+  private assertMayHavePin(role: Role): void {
+    if (role !== PIN_ROLE) throw new DomainError('invalid', PIN_ROLE_MESSAGE, { issues: [{ path: 'pin', message: PIN_ROLE_MESSAGE }] });
   }
 
   private find(tx: Pick<Db, 'select'>, id: number): UserRow {
@@ -141,7 +160,7 @@ export class UserService {
   private hashCredentials(input: { password?: string; pin?: string }): Promise<[string | undefined, string | undefined]> {
     return Promise.all([
       input.password === undefined ? undefined : hashSecret(input.password, this.deps.kdf),
-      input.pin === undefined ? undefined : hashSecret(input.pin, this.deps.kdf),
+      input.pin === undefined ? undefined : hashSecret(input.pin, this.deps.pinKdf),
     ]);
   }
 }

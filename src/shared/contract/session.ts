@@ -18,6 +18,8 @@ export interface SessionInfo {
   locked: boolean;
   station: { id: string; name: string; demo: boolean };
   idleLockMinutes: number;
+  /** Why this window was signed out without asking (shift over, credentials changed), until the next sign-in. */
+  signedOut: string | null;
 }
 
 export const sessionChannels = {

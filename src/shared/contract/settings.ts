@@ -28,6 +28,8 @@ export type BagFormat = z.infer<typeof bagFormatSchema>;
 export const stationSettingsSchema = z.strictObject({
   stationName: z.string().trim().min(1, 'Station name is required').max(64, 'At most 64 characters'),
   idleLockMinutes: z.number({ error: 'Enter a number of minutes' }).int('Whole minutes').min(1, 'At least 1 minute').max(240, 'At most 240 minutes'),
+  /** A shift: sessions older than this are signed out even while in use (the idle lock is separate). */
+  shiftHours: z.number({ error: 'Enter a number of hours' }).int('Whole hours').min(1, 'At least 1 hour').max(24, 'At most 24 hours'),
   kioskMode: z.boolean(),
   parentFormats: z.array(bagFormatSchema).min(1, 'At least one parent format').max(10, 'At most 10 parent formats'),
   childFormat: bagFormatSchema,
@@ -54,6 +56,7 @@ export type StationSettings = z.infer<typeof stationSettingsSchema>;
 export const DEFAULT_SETTINGS: StationSettings = {
   stationName: 'Dock station',
   idleLockMinutes: 10,
+  shiftHours: 12,
   kioskMode: false,
   parentFormats: [
     { label: 'SB + 5 digits', pattern: 'SB\\d{5}' },

@@ -29,7 +29,7 @@ export const userChannels = {
       .strictObject({ username, displayName, role, password: password.optional(), pin: pin.optional() })
       .refine(credentialsGiven, credentialsMessage),
     access: ['admin'],
-    summary: 'Create a user with a role and a password and/or PIN.',
+    summary: 'Create a user with a role and a password and/or PIN (PINs for dispatchers only).',
   }),
   'users/update': channel<UserRecord>()({
     request: z.strictObject({
@@ -44,6 +44,6 @@ export const userChannels = {
   'users/reset-credentials': channel<UserRecord>()({
     request: z.strictObject({ id, password: password.optional(), pin: pin.optional() }).refine(credentialsGiven, credentialsMessage),
     access: ['admin'],
-    summary: 'Set a new password and/or PIN for a user.',
+    summary: 'Set a new password and/or PIN for a user; ends their open sessions and clears their sign-in pause.',
   }),
 };
