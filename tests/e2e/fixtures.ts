@@ -194,6 +194,12 @@ export async function advanceClock(station: StationProcess, ms: number): Promise
   if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
 }
 
+/** Stops the station's clock (it then moves only by advanceClock), or lets it run again. */
+export async function stopClock(station: StationProcess, stopped = true): Promise<void> {
+  const res = await testControlPost(station, '/__test/clock', { stopped });
+  if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
+}
+
 /** Locks every signed-in window as the idle timer would: the clock moves past the longest idle time there is (240 minutes). */
 export async function lockNow(station: StationProcess): Promise<void> {
   await advanceClock(station, 241 * 60_000);

@@ -42,19 +42,36 @@ const advance = z.strictObject({
     .number()
     .int()
     .min(0)
-    .max(7 * 24 * 3_600_000),
+    .max(7 * 24 * 3_600_000)
+    .optional(),
+  stopped: z.boolean().optional(),
 });
 
-/** Test host only: the wall clock plus an offset that POST /__test/clock moves forward. */
+/**
+ * Test host only: the wall clock plus an offset that POST /__test/clock {ms} moves forward;
+ * {stopped: true} stops it, so a test whose outcome depends on elapsed time does not depend on the machine's speed.
+ */
 export class TestClock implements Clock {
   #offset = 0;
+  /** Set while stopped: time then moves only when a test advances it. */
+  #stoppedAt: number | null = null;
 
   now(): number {
-    return Date.now() + this.#offset;
+    return (this.#stoppedAt ?? Date.now()) + this.#offset;
   }
 
   advance(ms: number): void {
     this.#offset += ms;
+  }
+
+  /** Stops the clock where it is (true) or lets it run on from there (false). */
+  stop(stopped: boolean): void {
+    if (stopped === (this.#stoppedAt !== null)) return;
+    if (stopped) this.#stoppedAt = Date.now();
+    else {
+      this.#offset += this.#stoppedAt! - Date.now();
+      this.#stoppedAt = null;
+    }
   }
 }
 
@@ -96,7 +113,7 @@ function readCommand(req: IncomingMessage, res: ServerResponse, origins: readonl
  * {channel, count}, which makes the next calls of a channel fail inside main as a database error
  * would — so e2e tests prove one failure cannot freeze a screen (with `as: 'disk_full'` they fail
  * as SQLite does on a full disk; count 0 ends them, as freed space does) — and POST /__test/clock {ms},
- * which moves the station's clock forward (idle lock, leases) without waiting.
+ * which moves the station's clock forward (idle lock, leases) without waiting, and {stopped} stops or restarts it.
  */
 export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }): TestControlHandler {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
@@ -105,7 +122,8 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
       readCommand(req, res, origins, (value) => {
         const parsed = advance.safeParse(value);
         if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
-        opts.clock.advance(parsed.data.ms);
+        if (parsed.data.stopped !== undefined) opts.clock.stop(parsed.data.stopped);
+        opts.clock.advance(parsed.data.ms ?? 0);
         res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
       });
       return true;
