@@ -2,13 +2,16 @@ import { count, eq, sql } from 'drizzle-orm';
 import type { SessionInfo, SessionUser } from '../../shared/contract/session';
 import { DomainError } from '../../shared/envelope';
 import type { Logger } from '../platform/logger';
+import type { SecretStore } from '../credentials/store';
 import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
 import type { Db } from '../db/open';
 import { loginThrottle, users } from '../db/schema';
 import type { SettingsService } from '../settings/service';
 import type { UserRow } from '../users/records';
 import { decoyHash, hashSecret, verifySecret, type KdfParams } from './passwords';
+import { SecondFactorService } from './second-factor';
 import type { Session, SessionRegistry } from './sessions';
+import { TotpSealer } from './totp';
 
 /** Five wrong tries, then a pause that doubles with each further wrong try, up to 15 minutes. */
 export const THROTTLE = { freeFailures: 5, firstPauseMs: 30_000, maxPauseMs: 15 * 60_000, forgetAfterMs: 24 * 3600_000 };
@@ -27,6 +30,8 @@ export interface AuthDeps {
   kdf: KdfParams;
   demo: boolean;
   log: Logger;
+  /** Holds the key that seals admins' second-factor secrets in the database. */
+  secrets: SecretStore;
 }
 
 const WRONG_CREDENTIALS = 'User name or password/PIN is wrong';
@@ -35,6 +40,8 @@ export class AuthService {
   #decoy: Promise<string> | null = null;
   /** Runs on every signed-in call (role check), so it is prepared once. */
   readonly #userById;
+  /** Admins' second sign-in step (codes from a phone, recovery codes, admin reset). */
+  readonly secondFactor: SecondFactorService;
 
   constructor(private readonly deps: AuthDeps) {
     this.#userById = deps.db
@@ -42,6 +49,22 @@ export class AuthService {
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .prepare();
+    this.secondFactor = new SecondFactorService({
+      db: deps.db,
+      audit: deps.audit,
+      now: deps.now,
+      sessions: deps.sessions,
+      sealer: new TotpSealer(deps.secrets),
+      stationName: () => deps.settings.get().stationName,
+      // Wrong codes count in the same per-user throttle as wrong passwords.
+      gate: {
+        assertNotThrottled: (key) => this.assertNotThrottled(key),
+        recordFailure: (key, row, session, action) => this.recordFailure(key, row, session, action),
+        clearFailures: (key) => this.clearFailures(key),
+        signIn: (session, row) => this.signIn(session, row),
+      },
+      changed: (session) => session.push('session/changed', this.info(session)),
+    });
   }
 
   hasUsers(): boolean {
@@ -63,6 +86,7 @@ export class AuthService {
       locked: user !== null && session.locked,
       station: { id: this.deps.audit.stationId, name: settings.stationName, demo: this.deps.demo },
       idleLockMinutes: settings.idleLockMinutes,
+      secondFactor: this.secondFactor.step(session),
     };
   }
 
@@ -96,12 +120,14 @@ export class AuthService {
 
   async setup(session: Session, input: { username: string; displayName: string; password: string }): Promise<SessionInfo> {
     const row = await this.createFirstAdmin(input);
-    this.signIn(session, row);
+    // The first admin sets up their phone now too: the last admin must never be the one without recovery codes.
+    this.secondFactor.begin(session, row);
     return this.info(session);
   }
 
   async login(session: Session, input: { username: string; secret: string }): Promise<SessionInfo> {
     const key = input.username;
+    this.secondFactor.forget(session);
     this.assertNotThrottled(key);
     const row = this.deps.db.select().from(users).where(eq(users.username, key)).get();
     const ok = row ? await this.matches(row, input.secret) : await this.burnDecoy(input.secret);
@@ -113,6 +139,12 @@ export class AuthService {
       this.audit(row, session, { action: 'auth.login_refused', detail: 'account disabled' });
       throw new DomainError('forbidden', 'This account is disabled. Ask an admin.');
     }
+    if (this.secondFactor.required(row)) {
+      // Half signed in. Wrong tries stay counted until the code is right too: typing the
+      // password again must not buy more guesses at the code.
+      this.secondFactor.begin(session, row);
+      return this.info(session);
+    }
     this.clearFailures(key);
     this.signIn(session, row);
     return this.info(session);
@@ -121,11 +153,16 @@ export class AuthService {
   logout(session: Session): SessionInfo {
     const row = session.userId === null ? undefined : this.userById(session.userId);
     if (row) this.audit(row, session, { action: 'auth.logout' });
+    this.secondFactor.forget(session);
     session.userId = null;
     session.locked = false;
     return this.info(session);
   }
 
+  /**
+   * Unlocking asks the same person's password or PIN, never the second factor: the window gave it
+   * at sign-in and has been this person's ever since; a different person signs out and in.
+   */
   async unlock(session: Session, input: { secret: string }): Promise<SessionInfo> {
     const row = session.userId === null ? undefined : this.userById(session.userId);
     if (!row) throw new DomainError('unauthenticated', 'Sign in first');

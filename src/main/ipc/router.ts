@@ -77,6 +77,8 @@ export function createRouter(deps: RouterDeps): Router {
       const row = session.userId === null ? undefined : deps.auth.userById(session.userId);
       return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.displayName, role: row.role } : null;
     }
+    // A window half signed in (password right, second factor owed) reaches these channels and no others.
+    if (spec.access === 'second-factor') return deps.auth.secondFactor.authorise(session);
     if (session.userId === null) return { code: 'unauthenticated', message: 'Sign in first' };
     const row = deps.auth.userById(session.userId);
     if (!row || row.disabled) {
@@ -84,6 +86,8 @@ export function createRouter(deps: RouterDeps): Router {
       session.locked = false;
       return { code: 'unauthenticated', message: 'Your account was disabled or removed. Sign in again.' };
     }
+    const owed = deps.auth.secondFactor.demand(session, row);
+    if (owed) return owed;
     // The idle timer runs every few seconds; checking here too closes the gap between its ticks.
     if (!session.locked) deps.auth.lockIdleSessions();
     if (session.locked && !spec.whileLocked) {
