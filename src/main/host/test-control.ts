@@ -73,7 +73,7 @@ function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
  * {channel, count}, which makes the next calls of a channel fail inside main as a database error
  * would — so e2e tests prove one failure cannot freeze a screen (with `as: 'disk_full'` they fail
  * as SQLite does on a full disk; count 0 ends them, as freed space does) — and POST /__test/clock {ms},
- * which moves the station's clock forward (idle lock, leases) without waiting.
+ * which moves the station's clock forward (idle lock, leases) without waiting and answers its time.
  */
 export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }) {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
@@ -83,7 +83,8 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
         const parsed = advance.safeParse(value);
         if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
         opts.clock.advance(parsed.data.ms);
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+        // The station's time after the move: e2e tests compute an admin's code on it (ms 0 only reads it).
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, now: opts.clock.now() }));
       });
       return true;
     }
