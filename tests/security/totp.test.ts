@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/main/auth/passwords';
 import { PENDING_SIGN_IN_MS } from '../../src/main/auth/second-factor';
 import { THROTTLE } from '../../src/main/auth/service';
-import { TOTP_PERIOD_MS, totpCodeAt, TotpSealer } from '../../src/main/auth/totp';
+import { TOTP_PERIOD_MS, TotpSealer } from '../../src/main/auth/totp';
 import { databasePath } from '../../src/main/app/station';
 import { openDatabase } from '../../src/main/db/open';
 import { silentLogger } from '../../src/main/platform/logger';
@@ -12,7 +12,7 @@ import type { SecretStore } from '../../src/main/credentials/store';
 import { CHANNEL_NAMES, contract, type ChannelSpec, type SecondFactorEnrolment } from '../../src/shared/contract';
 import { releaseAll } from '../support/cleanup';
 import { malformedPayloads } from '../support/malformed';
-import { passSecondFactor, phoneSecretOf } from '../support/second-factor';
+import { passSecondFactor, phoneSecretOf, totpCodeAt } from '../support/second-factor';
 import { makeStation, MIGRATIONS_DIR, signInAs, TEST_KDF, tempDir, withAdmin, type TestStation, type TestWindow } from '../support/station';
 
 afterEach(releaseAll);

@@ -1,6 +1,7 @@
 import type { SecondFactorEnrolled, SecondFactorEnrolment, SessionInfo } from '../../src/shared/contract';
 import type { Envelope } from '../../src/shared/envelope';
-import { timeStep, TOTP_PERIOD_MS, totpCodeAt, TotpSealer } from '../../src/main/auth/totp';
+import { Secret, TOTP } from 'otpauth';
+import { timeStep, TOTP_PERIOD_MS, TotpSealer } from '../../src/main/auth/totp';
 import type { Station } from '../../src/main/app/station';
 import type { ManualClock } from './station';
 
@@ -9,6 +10,11 @@ type Invoke = (channel: string, payload: unknown) => Promise<Envelope<unknown>>;
 function valueOf<T>(channel: string, r: Envelope<unknown>): T {
   if (!r.ok) throw new Error(`${channel} failed: ${r.error.code} ${r.error.message}`);
   return r.value as T;
+}
+
+/** The code an authenticator app shows at `timestamp`, computed with otpauth as a phone would (RFC 6238 defaults). */
+export function totpCodeAt(secret: string, timestamp: number): string {
+  return new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp });
 }
 
 /**

@@ -34,11 +34,6 @@ export function matchingStep(secret: string, code: string, now: number): number 
   return delta === null ? null : timeStep(now) + delta;
 }
 
-/** The code for a time (tests and the e2e fixture compute codes as a phone would). */
-export function totpCodeAt(secret: string, timestamp: number): string {
-  return totp(secret).generate({ timestamp });
-}
-
 /**
  * TOTP secrets must be readable by the station (to check codes), so they cannot be hashed. They
  * are kept in the database sealed with AES-256-GCM under a key held in the station's SecretStore
