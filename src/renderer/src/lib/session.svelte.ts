@@ -52,3 +52,10 @@ export function reportActivity(): void {
     if (!r.ok && r.error.code === 'locked') void session.refresh();
   });
 }
+
+/** Leaves an admin's second sign-in step (the code, or setting up the phone): back to the sign-in screen. */
+export async function leaveSecondStep(): Promise<void> {
+  const r = await call('auth/second-factor/cancel', {});
+  if (r.ok) session.set(r.value);
+  else void session.refresh();
+}
