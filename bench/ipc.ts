@@ -6,10 +6,12 @@
  *   npm run bench:ipc  → last line: router_in_process_p50_us=… router_in_process_p99_us=… ws_p50_us=… ws_p99_us=… ws_ratio=…
  */
 import fs from 'node:fs';
+import type { SessionInfo } from '../src/shared/contract';
 import path from 'node:path';
 import { silentLogger } from '../src/main/platform/logger';
 import { startBrowserHost } from '../src/main/host/server';
 import { tempDir, withAdmin } from '../tests/support/station';
+import { passSecondFactor } from '../tests/support/second-factor';
 import { connectWs } from '../tests/support/ws-client';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
@@ -35,7 +37,9 @@ async function measure(label: string, fn: () => Promise<unknown>): Promise<{ p50
 const t = await withAdmin();
 const host = await startBrowserHost({ station: t.station, rendererDir: tempDir(), port: 0, logger: silentLogger });
 const ws = await connectWs(host.url);
-await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' });
+const login = await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' });
+if (!login.ok) throw new Error(login.error.message);
+await passSecondFactor(t, ws.invoke, login.value as SessionInfo);
 
 // settings/get: signed-in access check, role lookup, zod parse, one SQLite read.
 const inProcess = await measure('router in process settings/get', () => t.admin.call('settings/get', {}));

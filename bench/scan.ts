@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { makeStation, withAdmin, type TestWindow } from '../tests/support/station';
+import { makeStation, signInAs, withAdmin, type TestWindow } from '../tests/support/station';
 
 const TOTAL = Number(process.env.BENCH_BAGS ?? 2_000_000);
 const CHILDREN = 30;
@@ -183,7 +183,7 @@ const openS = (performance.now() - openStart) / 1000;
 const db = t.station.database.sqlite;
 async function signIn(username: string, secret: string): Promise<TestWindow> {
   const w = t.window(`${username} window`);
-  await w.ok('auth/login', { username, secret });
+  await signInAs(t, w, username, secret);
   return w;
 }
 const admin = await signIn('boss', 'correct horse');

@@ -155,6 +155,7 @@ async function main(): Promise<void> {
     if (values.demo) {
       console.log('Demo sign-ins:');
       for (const u of DEMO_USERS) console.log(`  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`);
+      console.log('  (admins set up an authenticator app on a phone at their first sign-in)');
     }
     console.log('Press Ctrl+C to stop.\n');
   }

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { Secret, TOTP } from 'otpauth';
+import type { Envelope } from '../../src/shared/envelope';
+import type { SecondFactorEnrolled, SecondFactorEnrolment, SessionInfo } from '../../src/shared/contract';
 
 const HOST_ENTRY = path.resolve('out/main/host.js');
 export const SCREENSHOT_DIR = path.resolve('screenshots');
@@ -107,10 +110,96 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
 }
 
+/**
+ * Signs in through the screen. An admin also gives the second factor as a person would: the first
+ * time the phone is set up from the key on the screen (and the recovery codes acknowledged), later
+ * the phone's code is typed. Wrong passwords and other roles stop at the first step.
+ */
 export async function signIn(page: Page, username: string, secret: string): Promise<void> {
   await page.getByLabel('User name').fill(username);
   await page.getByLabel('Password or PIN').fill(secret);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // The answer is in once the button no longer says it is signing in (the screen may be gone with it).
+  await expect(page.getByRole('button', { name: 'Signing in…' })).toHaveCount(0);
+  await passSecondFactor(page, username);
+}
+
+const TOTP_PERIOD_MS = 30_000;
+
+/** What each admin's phone holds, by station and user name: the secret, and the last time step it was used for. */
+const phones = new Map<string, { secret: string; lastStep: number | null }>();
+const phoneKey = (stationUrl: string, username: string) => `${new URL(stationUrl).origin} ${username}`;
+
+/** The station's clock (test host: POST /__test/clock, which also moves it on by `advanceMs`). */
+async function stationNow(stationUrl: string, advanceMs = 0): Promise<number> {
+  const res = await fetch(`${new URL(stationUrl).origin}/__test/clock`, { method: 'POST', body: JSON.stringify({ ms: advanceMs }) });
+  if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { now: number }).now;
+}
+
+/** A phone set up with this key (as the enrolment screen shows it, spaces and all). */
+export function setUpPhone(stationUrl: string, username: string, key: string): void {
+  phones.set(phoneKey(stationUrl, username), { secret: key.replace(/\s/g, ''), lastStep: null });
+}
+
+/**
+ * The code `username`'s phone shows, computed with otpauth on the station's clock. A time step is
+ * taken once, so when this phone's last code was for the current step the clock moves on first.
+ */
+export async function phoneCode(stationUrl: string, username: string): Promise<string> {
+  const phone = phones.get(phoneKey(stationUrl, username));
+  if (!phone) throw new Error(`no phone set up for ${username} on ${stationUrl}`);
+  let now = await stationNow(stationUrl);
+  const step = Math.floor(now / TOTP_PERIOD_MS);
+  if (phone.lastStep !== null && phone.lastStep >= step) now = await stationNow(stationUrl, (phone.lastStep - step + 1) * TOTP_PERIOD_MS);
+  phone.lastStep = Math.floor(now / TOTP_PERIOD_MS);
+  const totp = new TOTP({ issuer: 'Dockside', algorithm: 'SHA1', digits: 6, period: TOTP_PERIOD_MS / 1000, secret: Secret.fromBase32(phone.secret) });
+  return totp.generate({ timestamp: phone.lastStep * TOTP_PERIOD_MS });
+}
+
+/**
+ * After a right password: an admin's second step, done as a person does it. Returns the recovery
+ * codes when the phone was set up now; anyone else passes through.
+ */
+export async function passSecondFactor(page: Page, username: string): Promise<string[] | null> {
+  const setUp = page.getByRole('heading', { name: /^Set up your (new )?phone$/ });
+  const enterCode = page.getByRole('heading', { name: 'Enter your code' });
+  if (await setUp.isVisible()) {
+    const key = page.getByTestId('totp-secret');
+    await expect(key).toHaveText(/[A-Z2-7]{4}/);
+    setUpPhone(page.url(), username, (await key.textContent()) ?? '');
+    await page.getByLabel('6-digit code').fill(await phoneCode(page.url(), username));
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+    const codes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await expect(page.getByRole('navigation', { name: 'Screens' })).toBeVisible();
+    return codes;
+  }
+  if (await enterCode.isVisible()) {
+    await page.getByLabel('6-digit code').fill(await phoneCode(page.url(), username));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('navigation', { name: 'Screens' })).toBeVisible();
+  }
+  return null;
+}
+
+type Invoke = (channel: string, payload: unknown) => Promise<Envelope<unknown>>;
+
+/** Signs a raw transport client in (a test talking to the host's WebSocket); an admin's phone as in `signIn`. */
+export async function signInOverTransport(invoke: Invoke, stationUrl: string, username: string, secret: string): Promise<SessionInfo> {
+  const value = <T>(r: Envelope<unknown>): T => {
+    if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+    return r.value as T;
+  };
+  const info = value<SessionInfo>(await invoke('auth/login', { username, secret }));
+  if (info.secondFactor?.stage === 'enrol') {
+    setUpPhone(stationUrl, username, value<SecondFactorEnrolment>(await invoke('auth/second-factor/enrolment', {})).secret);
+    return value<SecondFactorEnrolled>(await invoke('auth/second-factor/enrol', { code: await phoneCode(stationUrl, username) })).session;
+  }
+  if (info.secondFactor?.stage === 'verify')
+    return value<SessionInfo>(await invoke('auth/second-factor', { code: await phoneCode(stationUrl, username) }));
+  return info;
 }
 
 export async function signOut(page: Page): Promise<void> {
@@ -125,6 +214,8 @@ export async function setUpFirstAdmin(page: Page, username = 'chief', password =
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Repeat password').fill(password);
   await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+  await expect(page.getByRole('button', { name: 'Creating…' })).toHaveCount(0);
+  await passSecondFactor(page, username);
   await expect(page.getByRole('navigation', { name: 'Screens' })).toBeVisible();
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test as base, expect } from '@playwright/test';
 import { startBagsSimulator } from '../../src/simulators/bags-upstream';
 import { connectWs } from '../support/ws-client';
-import { StationProcess } from './fixtures';
+import { signInOverTransport, StationProcess } from './fixtures';
 
 /**
  * The host process is killed (SIGKILL) while the upstream holds the answer to a batch it has
@@ -21,7 +21,7 @@ base('every outbox record reaches the upstream exactly once across a SIGKILL mid
   try {
     await host.start();
     let ws = await connectWs(host.url);
-    expect(await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' })).toMatchObject({ ok: true });
+    expect((await signInOverTransport(ws.invoke, host.url, 'boss', 'correct horse')).user?.username).toBe('boss');
     await ws.invoke('settings/update', { scanDebounceMs: 0 });
     await ws.invoke('bags/scan', { code: 'SB00001', source: 'wedge' });
     for (let i = 0; i < 1200; i++) {
@@ -44,7 +44,7 @@ base('every outbox record reaches the upstream exactly once across a SIGKILL mid
     const restarted = new StationProcess(dataDir, ['--bags-upstream', sim.url, '--sync-interval-ms', '200']);
     await restarted.start(host.port);
     ws = await connectWs(restarted.url);
-    await ws.invoke('auth/login', { username: 'boss', secret: 'correct horse' });
+    await signInOverTransport(ws.invoke, restarted.url, 'boss', 'correct horse');
     await expect
       .poll(async () => ((await ws.invoke('sync/status', {})) as { value: { queued: number }[] }).value[0].queued, { timeout: 60_000 })
       .toBe(0);

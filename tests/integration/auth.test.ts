@@ -1,18 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { THROTTLE } from '../../src/main/auth/service';
+import type { SessionInfo } from '../../src/shared/contract';
 import { releaseAll } from '../support/cleanup';
-import { makeStation, withAdmin } from '../support/station';
+import { passSecondFactor } from '../support/second-factor';
+import { makeStation, signInAs, withAdmin } from '../support/station';
 
 afterEach(releaseAll);
 
 describe('first-run setup', () => {
-  it('creates the first admin once, signs them in, and audits it', async () => {
+  it('creates the first admin once, signs them in once their phone is set up, and audits it', async () => {
     const t = await makeStation();
     const w = t.window();
     expect((await w.ok('session/status', {})).setupRequired).toBe(true);
     const info = await w.ok('setup/create-admin', { username: 'Boss', displayName: 'Boss', password: 'correct horse' });
-    expect(info.user).toMatchObject({ username: 'boss', role: 'admin' });
-    expect(info.setupRequired).toBe(false);
+    expect(info).toMatchObject({ user: null, setupRequired: false, secondFactor: { stage: 'enrol', username: 'boss' } });
+    expect((await passSecondFactor(t, w.raw, info)).session.user).toMatchObject({ username: 'boss', role: 'admin' });
 
     const again = await t.window().call('setup/create-admin', { username: 'evil', displayName: 'Evil', password: 'password-1' });
     expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } });
@@ -23,7 +25,7 @@ describe('first-run setup', () => {
   it('creates the admin from configuration for unattended installs', async () => {
     const t = await makeStation({ initialAdmin: { username: 'it-admin', password: 'from-env-secret' } });
     const w = t.window();
-    expect((await w.ok('auth/login', { username: 'it-admin', secret: 'from-env-secret' })).user?.role).toBe('admin');
+    expect((await signInAs(t, w, 'it-admin', 'from-env-secret')).user?.role).toBe('admin');
   });
 
   it('stores no plain secrets', async () => {
@@ -45,7 +47,7 @@ describe('sign-in', () => {
     expect(wrongUser).toEqual({ ok: false, error: { code: 'unauthenticated', message: 'User name or password/PIN is wrong' } });
     expect(wrongPin).toEqual(wrongUser);
     expect(wrongPassword).toEqual(wrongUser);
-    expect((await w.ok('auth/login', { username: 'boss', secret: 'correct horse' })).user?.role).toBe('admin');
+    expect((await signInAs(t, w, 'boss', 'correct horse')).user?.role).toBe('admin');
     expect((await w.ok('auth/login', { username: 'DOCK1', secret: '5826' })).user?.role).toBe('dispatcher');
   });
 
@@ -68,7 +70,7 @@ describe('sign-in', () => {
     const r = await again.window().call('auth/login', { username: 'boss', secret: 'correct horse' });
     expect(r).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
     again.clock.advance(THROTTLE.firstPauseMs);
-    expect((await again.window().ok('auth/login', { username: 'boss', secret: 'correct horse' })).user?.username).toBe('boss');
+    expect((await signInAs(again, again.window(), 'boss', 'correct horse')).user?.username).toBe('boss');
   });
 
   it('a disabled user cannot sign in and their open session ends at once', async () => {
@@ -99,8 +101,20 @@ describe('sign-in', () => {
     const w = await t.signedIn('dispatcher', 'dock3');
     expect(await w.call('users/list', {})).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     const id = (await w.ok('session/status', {})).user!.id;
+    await t.admin.ok('users/update', { id, role: 'biller' });
+    expect(w.events.at(-1)).toMatchObject({ event: 'session/changed', data: { user: { role: 'biller' } } });
+    expect((await w.call('bills/list', {})).ok).toBe(true);
+  });
+
+  it('someone made admin while signed in sets up a phone before the admin screens answer', async () => {
+    const t = await withAdmin();
+    const w = await t.signedIn('dispatcher', 'dock3');
+    const id = (await w.ok('session/status', {})).user!.id;
     await t.admin.ok('users/update', { id, role: 'admin' });
-    expect(w.events.at(-1)).toMatchObject({ event: 'session/changed', data: { user: { role: 'admin' } } });
+    const pushed = w.events.at(-1)!;
+    expect(pushed).toMatchObject({ event: 'session/changed', data: { user: null, secondFactor: { stage: 'enrol', username: 'dock3' } } });
+    expect(await w.call('users/list', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+    await passSecondFactor(t, w.raw, pushed.data as SessionInfo);
     expect((await w.call('users/list', {})).ok).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile } from '../support/imports';
 import { runScript } from '../support/script';
 import { IMPORT_BATCH_ROWS } from '../../src/main/imports/commit';
-import { makeStation, tempDir } from '../support/station';
+import { makeStation, signInAs, tempDir } from '../support/station';
 
 const ROWS = 100_000;
 const IMPORT_SCRIPT = fileURLToPath(new URL('../support/import-child.ts', import.meta.url));
@@ -35,7 +35,7 @@ describe('an import killed midway', () => {
     expect(job).toMatchObject({ status: 'failed', error: expect.stringContaining('Interrupted') });
 
     const admin = t.window();
-    await admin.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+    await signInAs(t, admin, 'boss', 'correct horse');
     const rerun = await importFile(admin, 'kill.csv', csv(bagRows(ROWS / 25, 25)));
     expect(rerun.result).toMatchObject({ linked: ROWS - links, alreadyPresent: links, rejected: 0 });
     expect(one('SELECT count(*) FROM bag_links')).toBe(ROWS);

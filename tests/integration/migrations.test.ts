@@ -10,7 +10,7 @@ import { ReadCache } from '../../src/main/upstreams/read-cache';
 import { UpstreamError } from '../../src/main/upstreams/http';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { csv, importFile } from '../support/imports';
-import { makeStation, ManualClock, MIGRATIONS_DIR, TEST_KDF, tempDir } from '../support/station';
+import { makeStation, ManualClock, MIGRATIONS_DIR, signInAs, TEST_KDF, tempDir } from '../support/station';
 
 const TABLES = [
   'audit_log',
@@ -26,6 +26,7 @@ const TABLES = [
   'bill_parents',
   'scans',
   'upstream_cache',
+  'recovery_codes',
 ];
 afterEach(releaseAll);
 
@@ -122,7 +123,7 @@ describe('migrations', () => {
     // "earlier in this file"), and the link the import adds carries its job.
     const t = await makeStation({ dataDir });
     const admin = t.window();
-    await admin.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+    await signInAs(t, admin, 'boss', 'correct horse');
     const { job, result } = await importFile(
       admin,
       'day.csv',

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { csv, bagRows, uploadFile } from '../support/imports';
 import { IMPORT_BATCH_ROWS } from '../../src/main/imports/commit';
 import { releaseAll } from '../support/cleanup';
-import { makeStation, ManualClock, withAdmin } from '../support/station';
+import { makeStation, ManualClock, signInAs, withAdmin } from '../support/station';
 import { SimulatedHidBus } from '../../src/main/scanners/simulated';
 import { ENTER, typed } from '../fixtures/hid-reports';
 
@@ -17,7 +17,7 @@ describe('closing the station', () => {
     await t.close(); // must not reject, and must leave the job finished, not "running"
     const again = await makeStation({ dataDir: t.dataDir });
     const w = again.window();
-    await w.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+    await signInAs(again, w, 'boss', 'correct horse');
     const after = await w.ok('jobs/get', { jobId: job.id });
     expect(['cancelled', 'succeeded']).toContain(after.status);
     if (after.status === 'cancelled') expect(after.error).toContain('Dockside was closing');

@@ -4,12 +4,13 @@
  */
 import type { JobView } from '../../src/shared/contract/jobs';
 import { bagRows, csv, uploadFile } from './imports';
+import { passSecondFactor } from './second-factor';
 import { makeStation } from './station';
 
 const [dataDir, rows] = process.argv.slice(2);
 const t = await makeStation({ dataDir });
 const admin = t.window();
-await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' });
+await passSecondFactor(t, admin.raw, await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' }));
 const uploadId = await uploadFile(admin, 'kill.csv', csv(bagRows(Number(rows) / 25, 25)));
 const preview = await admin.ok('imports/preview', { uploadId });
 const job = await admin.ok('imports/start', { uploadId, mapping: preview.mapping! });

@@ -7,10 +7,11 @@ import { startBrowserHost, type BrowserHost } from '../../src/main/host/server';
 import { silentLogger } from '../../src/main/platform/logger';
 import type { Session } from '../../src/main/auth/sessions';
 import type { EventMap, EventName } from '../../src/shared/events';
-import type { ChannelName, RequestOf, ResponseOf } from '../../src/shared/contract';
+import type { ChannelName, RequestOf, ResponseOf, SessionInfo } from '../../src/shared/contract';
 import type { Envelope } from '../../src/shared/envelope';
 import { onRelease } from './cleanup';
 import { Inbox } from './inbox';
+import { passSecondFactor } from './second-factor';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/main/db/migrations', import.meta.url));
 
@@ -100,15 +101,20 @@ export async function makeStation(
   };
 }
 
-/** A station with an admin signed in on one window, and a helper to add and sign in others. */
+/** Signs a window in; an admin also gives the second factor (setting up the phone the first time). */
+export async function signInAs(t: TestStation, w: TestWindow, username: string, secret: string): Promise<SessionInfo> {
+  return (await passSecondFactor(t, w.raw, await w.ok('auth/login', { username, secret }))).session;
+}
+
+/** A station with an admin signed in on one window (phone set up), and a helper to add and sign in others. */
 export async function withAdmin(config: Parameters<typeof makeStation>[0] = {}) {
   const t = await makeStation(config);
   const admin = t.window('admin window');
-  await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' });
+  await passSecondFactor(t, admin.raw, await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' }));
   async function signedIn(role: 'admin' | 'biller' | 'dispatcher', username = `${role}1`) {
     await admin.ok('users/create', { username, displayName: username, role, password: 'password-123' });
     const w = t.window(`${username} window`);
-    await w.ok('auth/login', { username, secret: 'password-123' });
+    await signInAs(t, w, username, 'password-123');
     return w;
   }
   return { ...t, admin, signedIn };

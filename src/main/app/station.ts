@@ -9,6 +9,7 @@ import { registerBillHandlers } from '../bills/handlers';
 import { BillService } from '../bills/service';
 import { AuthService } from '../auth/service';
 import { registerAuthHandlers } from '../auth/handlers';
+import { registerSecondFactorHandlers } from '../auth/second-factor-handlers';
 import { cheaperKdf, DEFAULT_KDF, PIN_KDF, type KdfParams } from '../auth/passwords';
 import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
@@ -147,6 +148,10 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const settings = new SettingsService(db, now, logger.child({ module: 'settings' }));
     const audit: AuditContext = { stationId: settings.stationId(), now };
     const sessions = new SessionRegistry(now);
+    // An in-memory station (tests, benches) keeps its files in a temp folder that close() removes.
+    const tempFilesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : null;
+    const filesDir = tempFilesDir ?? config.dataDir;
+    const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
     const auth = new AuthService({
       db,
       sessions,
@@ -157,6 +162,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       pinKdf,
       demo: config.demo ?? false,
       log: logger.child({ module: 'auth' }),
+      secrets,
     });
     const users = new UserService({
       db,
@@ -165,7 +171,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
       kdf,
       pinKdf,
       onUserChanged: (userId) => {
-        for (const s of sessions.forUser(userId)) s.push('session/changed', auth.info(s));
+        const row = auth.userById(userId);
+        for (const s of sessions.forUser(userId)) {
+          // Someone made admin while signed in owes the second factor now (demand tells the window).
+          if (row && auth.secondFactor.demand(s, row)) continue;
+          s.push('session/changed', auth.info(s));
+        }
       },
       onCredentialsChanged: (userId, except) => auth.afterCredentialsChanged(userId, except),
     });
@@ -187,9 +198,6 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: pushJobProgress });
     const interrupted = jobs.markInterrupted();
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
-    // An in-memory station (tests, benches) keeps its files in a temp folder that close() removes.
-    const tempFilesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : null;
-    const filesDir = tempFilesDir ?? config.dataDir;
     const workers = new WorkerPool(config.workerScript ?? SOURCE_WORKER, logger.child({ module: 'workers' }));
     const imports = new ImportService({
       db,
@@ -245,7 +253,6 @@ export async function createStation(config: StationConfig): Promise<Station> {
       transports.bags = bagsTransport(bagsHttp, audit.stationId);
     }
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
-    const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
     const odata = config.upstreams?.erp
       ? new ODataClient({
           baseUrl: config.upstreams.erp.url,
@@ -289,6 +296,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);
+    registerSecondFactorHandlers(handlers, auth);
     registerUserHandlers(handlers, users);
     registerSettingsHandlers(handlers, settings, audit);
     registerBagHandlers(handlers, dockDoor, bagLookup);

@@ -3,14 +3,17 @@ import type { SessionInfo, SessionUser } from '../../shared/contract/session';
 import { PIN_ROLE, PIN_SHAPE } from '../../shared/contract/fields';
 import { DomainError } from '../../shared/envelope';
 import type { Logger } from '../platform/logger';
+import type { SecretStore } from '../credentials/store';
 import { recordAudit, type AuditActor, type AuditContext } from '../audit/record';
 import type { Db } from '../db/open';
 import { loginThrottle, users } from '../db/schema';
 import type { SettingsService } from '../settings/service';
 import type { UserRow } from '../users/records';
 import { decoyHash, hashSecret, needsRehash, verifySecret, type KdfParams } from './passwords';
+import { SecondFactorService, type SignInGate } from './second-factor';
 import type { Session, SessionRegistry } from './sessions';
 import { afterSuccess, countTry, fillPinBudget, pinPauseLeft, STATION_PIN_KEY, type ThrottleRow } from './throttle';
+import { TotpSealer } from './totp';
 
 export { pauseAfter, STATION_PIN_BUDGET, THROTTLE } from './throttle';
 
@@ -26,6 +29,8 @@ export interface AuthDeps {
   pinKdf: KdfParams;
   demo: boolean;
   log: Logger;
+  /** Holds the key that seals admins' second-factor secrets in the database. */
+  secrets: SecretStore;
 }
 
 const WRONG_CREDENTIALS = 'User name or password/PIN is wrong';
@@ -54,6 +59,8 @@ export class AuthService {
   readonly #refusals = new WeakMap<Session, number>();
   /** Runs on every signed-in call (role check), so it is prepared once. */
   readonly #userById;
+  /** Admins' second sign-in step (codes from a phone, recovery codes, admin reset). */
+  readonly secondFactor: SecondFactorService;
 
   constructor(private readonly deps: AuthDeps) {
     this.#userById = deps.db
@@ -61,6 +68,18 @@ export class AuthService {
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .prepare();
+    this.secondFactor = new SecondFactorService({
+      db: deps.db,
+      audit: deps.audit,
+      now: deps.now,
+      sessions: deps.sessions,
+      sealer: new TotpSealer(deps.secrets),
+      stationName: () => deps.settings.get().stationName,
+      // Wrong codes count in the same per-user throttle as wrong passwords.
+      gate: this.secondFactorGate(),
+      endSessionsOf: (userId) => this.endSessionsOf(userId, undefined, 'An admin reset your second factor: sign in again and set up your phone.'),
+      changed: (session) => session.push('session/changed', this.info(session)),
+    });
   }
 
   hasUsers(): boolean {
@@ -83,6 +102,7 @@ export class AuthService {
       station: { id: this.deps.audit.stationId, name: settings.stationName, demo: this.deps.demo },
       idleLockMinutes: settings.idleLockMinutes,
       signedOut: user ? null : session.signedOut,
+      secondFactor: this.secondFactor.step(session),
     };
   }
 
@@ -116,11 +136,13 @@ export class AuthService {
 
   async setup(session: Session, input: { username: string; displayName: string; password: string }): Promise<SessionInfo> {
     const row = await this.createFirstAdmin(input);
-    this.signIn(session, row);
+    // The first admin sets up their phone now too: the last admin must never be the one without recovery codes.
+    this.secondFactor.begin(session, row);
     return this.info(session);
   }
 
   async login(session: Session, input: { username: string; secret: string }): Promise<SessionInfo> {
+    this.secondFactor.forget(session);
     const row = this.deps.db.select().from(users).where(eq(users.username, input.username)).get() ?? null;
     const attempt = this.assertNotThrottled('login', session, input.username, row, input.secret);
     try {
@@ -129,12 +151,19 @@ export class AuthService {
         this.recordFailure(attempt, row);
         throw this.wrongSecret(attempt, WRONG_CREDENTIALS);
       }
-      this.clearFailures(attempt);
       if (row.disabled) {
+        this.clearFailures(attempt);
         this.audit(row, session, { action: 'auth.login_refused', detail: 'account disabled' });
         throw new DomainError('forbidden', 'This account is disabled. Ask an admin.');
       }
       await this.rehashIfOld(row, input.secret, matched);
+      if (this.secondFactor.required(row)) {
+        // Half signed in. This try stays counted until the code is right too: typing the
+        // password again must not buy more guesses at the code (see secondFactorGate).
+        this.secondFactor.begin(session, row);
+        return this.info(session);
+      }
+      this.clearFailures(attempt);
       this.signIn(session, row);
       return this.info(session);
     } finally {
@@ -145,12 +174,17 @@ export class AuthService {
   logout(session: Session): SessionInfo {
     const row = session.userId === null ? undefined : this.userById(session.userId);
     if (row) this.audit(row, session, { action: 'auth.logout' });
+    this.secondFactor.forget(session);
     session.userId = null;
     session.locked = false;
     session.signedOut = null;
     return this.info(session);
   }
 
+  /**
+   * Unlocking asks the same person's password or PIN, never the second factor: the window gave it
+   * at sign-in and has been this person's ever since; a different person signs out and in.
+   */
   async unlock(session: Session, input: { secret: string }): Promise<SessionInfo> {
     const row = session.userId === null ? undefined : this.userById(session.userId);
     if (!row) throw new DomainError('unauthenticated', 'Sign in first');
@@ -259,6 +293,7 @@ export class AuthService {
   private signOut(session: Session, reason: string, detail: string): void {
     const row = session.userId === null ? undefined : this.userById(session.userId);
     if (row) this.audit(row, session, { action: 'auth.signed_out', detail });
+    this.secondFactor.forget(session);
     session.userId = null;
     session.locked = false;
     session.signedOut = reason;
@@ -401,6 +436,44 @@ export class AuthService {
         upsertThrottle(tx, fillPinBudget(budget, -1, now));
       }
     });
+  }
+
+  /**
+   * Wrong codes count in the same per-user throttle as wrong passwords. A code is checked without
+   * awaiting anything, so checking the pause and counting a failure after it cannot be raced the
+   * way an awaited scrypt can. The right password's own try stays counted until the code is right;
+   * then it is taken back off and the earlier failures decay as after a right password.
+   */
+  private secondFactorGate(): SignInGate {
+    const rowOf = (key: string) => this.deps.db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).get();
+    return {
+      assertNotThrottled: (key) => {
+        const wait = (rowOf(key)?.lockedUntil ?? 0) - this.deps.now();
+        if (wait > 0)
+          throw new DomainError('rate_limited', `Too many wrong tries. Try again in ${Math.ceil(wait / 1000)} s.`, { retryAfterMs: wait });
+      },
+      recordFailure: (key, row, session, action) => {
+        const counted = countTry(key, rowOf(key), this.deps.now());
+        upsertThrottle(this.deps.db, counted);
+        const pause = counted.lockedUntil ? counted.lockedUntil - this.deps.now() : 0;
+        recordAudit(this.deps.db, this.deps.audit, row ? actorOf(row) : { userId: null, username: key }, {
+          action,
+          entity: 'user',
+          entityId: row?.id ?? key,
+          detail: `${session.peer}; failure ${counted.failures}${pause > 0 ? `; paused ${Math.ceil(pause / 1000)} s` : ''}`,
+        });
+        this.deps.log.warn({ username: key, peer: session.peer, action }, 'failed second factor');
+      },
+      clearFailures: (key) => {
+        const now = this.deps.now();
+        const current = rowOf(key);
+        const before = current && current.failures > 1 ? { ...current, failures: current.failures - 1 } : undefined;
+        const kept = afterSuccess(before, now);
+        if (kept) upsertThrottle(this.deps.db, kept);
+        else this.deps.db.delete(loginThrottle).where(eq(loginThrottle.key, key)).run();
+      },
+      signIn: (session, row) => this.signIn(session, row),
+    };
   }
 
   private release(attempt: Attempt): void {

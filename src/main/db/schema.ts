@@ -15,7 +15,33 @@ export const users = sqliteTable('users', {
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
   lastLoginAt: integer('last_login_at'),
+  /**
+   * Admins' second factor (RFC 6238 TOTP): the shared secret sealed with the station's key
+   * (auth/totp-seal.ts), when it was confirmed, and the last time step a code was accepted for,
+   * so the same code is never taken twice. Null until the person enrols; an admin reset clears them.
+   */
+  totpSecret: text('totp_secret'),
+  totpEnrolledAt: integer('totp_enrolled_at'),
+  totpLastStep: integer('totp_last_step'),
 });
+
+/**
+ * One-time recovery codes for the second factor, as salted SHA-256 hashes (each code carries
+ * ~59 random bits, so a fast hash is enough; see auth/recovery-codes.ts). Shown once at enrolment.
+ */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('recovery_codes_user').on(t.userId)],
+);
 
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),

@@ -113,7 +113,8 @@ function readCommand(req: IncomingMessage, res: ServerResponse, origins: readonl
  * {channel, count}, which makes the next calls of a channel fail inside main as a database error
  * would — so e2e tests prove one failure cannot freeze a screen (with `as: 'disk_full'` they fail
  * as SQLite does on a full disk; count 0 ends them, as freed space does) — and POST /__test/clock {ms},
- * which moves the station's clock forward (idle lock, leases) without waiting, and {stopped} stops or restarts it.
+ * which moves the station's clock forward (idle lock, leases) without waiting and answers its time,
+ * and {stopped} stops or restarts it.
  */
 export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }): TestControlHandler {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
@@ -124,7 +125,8 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
         if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
         if (parsed.data.stopped !== undefined) opts.clock.stop(parsed.data.stopped);
         opts.clock.advance(parsed.data.ms ?? 0);
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+        // The station's time after the move: e2e tests compute an admin's code on it (ms 0 only reads it).
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, now: opts.clock.now() }));
       });
       return true;
     }

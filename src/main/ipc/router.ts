@@ -80,6 +80,8 @@ export function createRouter(deps: RouterDeps): Router {
       const row = session.userId === null ? undefined : deps.auth.userById(session.userId);
       return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.displayName, role: row.role } : null;
     }
+    // A window half signed in (password right, second factor owed) reaches these channels and no others.
+    if (spec.access === 'second-factor') return deps.auth.secondFactor.authorise(session);
     if (session.userId === null) return { code: 'unauthenticated', message: session.signedOut ?? 'Sign in first' };
     const row = deps.auth.userById(session.userId);
     if (!row || row.disabled) {
@@ -87,6 +89,8 @@ export function createRouter(deps: RouterDeps): Router {
       session.locked = false;
       return { code: 'unauthenticated', message: 'Your account was disabled or removed. Sign in again.' };
     }
+    const owed = deps.auth.secondFactor.demand(session, row);
+    if (owed) return owed;
     if (session.locked && !spec.whileLocked) {
       return { code: 'locked', message: 'The screen is locked. Unlock it with your password or PIN.' };
     }

@@ -15,5 +15,6 @@ export function toUserRecord(row: UserRow): UserRecord {
     hasPin: row.pinHash !== null,
     createdAt: row.createdAt,
     lastLoginAt: row.lastLoginAt,
+    secondFactorSince: row.totpEnrolledAt,
   };
 }

@@ -3,9 +3,10 @@ import type { Role } from '../roles';
 
 /**
  * Who may call a channel. 'public' needs no session; 'signed-in' needs any role;
- * a role list names the roles allowed (admin is never implied).
+ * a role list names the roles allowed (admin is never implied); 'second-factor' needs a session
+ * whose password was right and that waits for its second factor (and nothing else does).
  */
-export type Access = 'public' | 'signed-in' | readonly Role[];
+export type Access = 'public' | 'signed-in' | 'second-factor' | readonly Role[];
 
 export interface ChannelSpec<Req extends z.ZodType = z.ZodType, Res = unknown> {
   request: Req;

@@ -11,6 +11,7 @@ import { filesChannels } from './files';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
 import { scannerChannels } from './scanners';
+import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
 import { syncChannels } from './sync';
 import { settingsChannels } from './settings';
@@ -29,6 +30,7 @@ export * from './files';
 export * from './imports';
 export * from './jobs';
 export * from './scanners';
+export * from './second-factor';
 export * from './session';
 export * from './settings';
 export * from './users';
@@ -36,6 +38,7 @@ export * from './users';
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
 export const contract = mergeChannels(
   sessionChannels,
+  secondFactorChannels,
   userChannels,
   settingsChannels,
   bagChannels,

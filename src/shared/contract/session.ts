@@ -20,6 +20,20 @@ export interface SessionInfo {
   idleLockMinutes: number;
   /** Why this window was signed out without asking (shift over, credentials changed), until the next sign-in. */
   signedOut: string | null;
+  /**
+   * An admin whose password was right and who still owes the second factor: `user` stays null
+   * until then, and only the second-factor channels answer. Null otherwise.
+   */
+  secondFactor: SecondFactorStep | null;
+}
+
+/** Where a half-signed-in admin stands: type the code from the phone, or set the phone up first. */
+export interface SecondFactorStep {
+  stage: 'verify' | 'enrol';
+  username: string;
+  displayName: string;
+  /** Enrolling because a recovery code was used ("I lost my phone"): the new phone replaces the old. */
+  afterRecoveryCode: boolean;
 }
 
 export const sessionChannels = {

@@ -13,6 +13,8 @@ export interface UserRecord {
   hasPin: boolean;
   createdAt: number;
   lastLoginAt: number | null;
+  /** When this person set up their second factor (admins need one); null until they do, and after a reset. */
+  secondFactorSince: number | null;
 }
 
 const credentialsGiven = (v: { password?: string; pin?: string }) => v.password !== undefined || v.pin !== undefined;

@@ -6,11 +6,16 @@ class SessionState {
   info = $state<SessionInfo | null>(null);
   connected = $state(true);
   loadError = $state<string | null>(null);
+  /**
+   * An admin's new recovery codes, held only until they say they saved them: main answers them
+   * once, at enrolment, and keeps hashes only.
+   */
+  recoveryCodes = $state<string[] | null>(null);
 
   async refresh(): Promise<void> {
     const r = await call('session/status', {});
     if (r.ok) {
-      this.info = r.value;
+      this.set(r.value);
       this.loadError = null;
     } else {
       this.loadError = r.error.message;
@@ -19,6 +24,7 @@ class SessionState {
 
   set(info: SessionInfo): void {
     this.info = info;
+    if (!info.user) this.recoveryCodes = null;
   }
 }
 
@@ -45,4 +51,11 @@ export function reportActivity(): void {
   void call('auth/activity', {}).then((r) => {
     if (!r.ok && r.error.code === 'locked') void session.refresh();
   });
+}
+
+/** Leaves an admin's second sign-in step (the code, or setting up the phone): back to the sign-in screen. */
+export async function leaveSecondStep(): Promise<void> {
+  const r = await call('auth/second-factor/cancel', {});
+  if (r.ok) session.set(r.value);
+  else void session.refresh();
 }
