@@ -6,7 +6,7 @@ import { UploadStore } from '../../src/main/imports/uploads';
 import { silentLogger } from '../../src/main/platform/logger';
 import { releaseAll } from '../support/cleanup';
 import { bagRows, csv, importFile, uploadFile, waitForJob } from '../support/imports';
-import { makeStation, ManualClock, tempDir, withAdmin } from '../support/station';
+import { makeStation, ManualClock, signInAs, tempDir, withAdmin } from '../support/station';
 
 afterEach(releaseAll);
 
@@ -18,7 +18,7 @@ type Admin = Awaited<ReturnType<typeof withAdmin>>;
 async function later(t: Admin, ms: number): Promise<void> {
   t.clock.advance(ms);
   t.station.auth.lockIdleSessions();
-  if (t.admin.session.userId === null) await t.admin.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+  if (t.admin.session.userId === null) await signInAs(t, t.admin, 'boss', 'correct horse');
   if (t.admin.session.locked) await t.admin.ok('auth/unlock', { secret: 'correct horse' });
 }
 

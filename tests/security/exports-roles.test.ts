@@ -5,7 +5,7 @@ import type { JobView } from '../../src/shared/contract/jobs';
 import type { Role } from '../../src/shared/roles';
 import { releaseAll } from '../support/cleanup';
 import { waitForJob } from '../support/imports';
-import { withAdmin, type TestWindow } from '../support/station';
+import { signInAs, withAdmin, type TestWindow } from '../support/station';
 
 afterEach(releaseAll);
 
@@ -129,10 +129,7 @@ describe('job progress goes only to the job’s owner and admins', () => {
     it(`export started by ${role === 'admin' ? 'an' : 'a'} ${role}: progress reaches its owner and every admin, no other biller or dispatcher`, async () => {
       const { t, starter, others } = await people(role);
       const ownerSecondWindow = t.window('owner second window');
-      await ownerSecondWindow.ok('auth/login', {
-        username: role === 'admin' ? 'boss' : `${role}-starter`,
-        secret: role === 'admin' ? 'correct horse' : 'password-123',
-      });
+      await signInAs(t, ownerSecondWindow, role === 'admin' ? 'boss' : `${role}-starter`, role === 'admin' ? 'correct horse' : 'password-123');
       const job = await starter.ok('exports/start', { what: 'bills', format: 'csv' });
       // The last event (the end) goes to every allowed window in the same loop as the owner's.
       expect((await waitForJob(starter, job.id)).status).toBe('succeeded');

@@ -4,7 +4,7 @@ import { STATION_PIN_BUDGET, THROTTLE } from '../../src/main/auth/service';
 import { fillPinBudget, pinBudgetLevel, pinPauseLeft } from '../../src/main/auth/throttle';
 import type { Envelope } from '../../src/shared/envelope';
 import { releaseAll } from '../support/cleanup';
-import { makeStation, startTestHost, TEST_KDF, withAdmin } from '../support/station';
+import { makeStation, startTestHost, TEST_KDF, signInAs, withAdmin } from '../support/station';
 import { connectWs, type RawWsClient } from '../support/ws-client';
 
 afterEach(releaseAll);
@@ -270,7 +270,7 @@ describe('credential changes end other sessions', () => {
   it('changing one’s own password keeps this window and signs out the others', async () => {
     const t = await withAdmin();
     const other = t.window();
-    await other.ok('auth/login', { username: 'boss', secret: 'correct horse' });
+    await signInAs(t, other, 'boss', 'correct horse');
     await t.admin.ok('auth/change-password', { current: 'correct horse', next: 'new password 1' });
     expect((await t.admin.ok('session/status', {})).user?.username).toBe('boss');
     expect(await other.call('users/list', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
@@ -338,7 +338,7 @@ describe('password cost', () => {
     const old = await hashSecret('correct horse', { log2N: 15, r: 8, p: 1 });
     sqlite.prepare("update users set password_hash = ? where username = 'boss'").run(old);
 
-    expect((await t.window().ok('auth/login', { username: 'boss', secret: 'correct horse' })).user?.username).toBe('boss');
+    expect((await signInAs(t, t.window(), 'boss', 'correct horse')).user?.username).toBe('boss');
     const stored = (sqlite.prepare("select password_hash as h from users where username = 'boss'").get() as { h: string }).h;
     expect(stored).toMatch(/^scrypt\$17\$8\$1\$/);
     expect(await verifySecret('correct horse', stored)).toBe(true);

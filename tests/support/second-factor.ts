@@ -1,7 +1,7 @@
 import type { SecondFactorEnrolled, SecondFactorEnrolment, SessionInfo } from '../../src/shared/contract';
 import type { Envelope } from '../../src/shared/envelope';
 import { Secret, TOTP } from 'otpauth';
-import { timeStep, TOTP_PERIOD_MS, TotpSealer } from '../../src/main/auth/totp';
+import { timeStep, TOTP_PERIOD_MS } from '../../src/main/auth/totp';
 import type { Station } from '../../src/main/app/station';
 import type { ManualClock } from './station';
 
@@ -32,7 +32,7 @@ export function nextCode(clock: ManualClock, secret: string, lastStep: number | 
 export function phoneSecretOf(station: Station, username: string): { secret: string; lastStep: number | null } {
   const row = station.database.sqlite.prepare('SELECT id, totp_secret, totp_last_step FROM users WHERE username = ?').get(username) as
     { id: number; totp_secret: string | null; totp_last_step: number | null } | undefined;
-  const secret = row?.totp_secret ? new TotpSealer(station.secrets).open(row.totp_secret, row.id) : null;
+  const secret = row?.totp_secret ? station.auth.totpSealer.open(row.totp_secret, row.id) : null;
   if (!row || !secret) throw new Error(`${username} has no second factor set up`);
   return { secret, lastStep: row.totp_last_step };
 }

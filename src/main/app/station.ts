@@ -163,6 +163,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       demo: config.demo ?? false,
       log: logger.child({ module: 'auth' }),
       secrets,
+      secondFactorKeyFile: path.join(filesDir, 'second-factor.key'),
     });
     const users = new UserService({
       db,

@@ -31,6 +31,8 @@ export interface AuthDeps {
   log: Logger;
   /** Holds the key that seals admins' second-factor secrets in the database. */
   secrets: SecretStore;
+  /** Where that key goes when `secrets` refuses new values (no keyring); see TotpSealer. */
+  secondFactorKeyFile: string | null;
 }
 
 const WRONG_CREDENTIALS = 'User name or password/PIN is wrong';
@@ -61,6 +63,7 @@ export class AuthService {
   readonly #userById;
   /** Admins' second sign-in step (codes from a phone, recovery codes, admin reset). */
   readonly secondFactor: SecondFactorService;
+  readonly totpSealer: TotpSealer;
 
   constructor(private readonly deps: AuthDeps) {
     this.#userById = deps.db
@@ -68,12 +71,13 @@ export class AuthService {
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .prepare();
+    this.totpSealer = new TotpSealer(deps.secrets, deps.secondFactorKeyFile);
     this.secondFactor = new SecondFactorService({
       db: deps.db,
       audit: deps.audit,
       now: deps.now,
       sessions: deps.sessions,
-      sealer: new TotpSealer(deps.secrets),
+      sealer: this.totpSealer,
       stationName: () => deps.settings.get().stationName,
       // Wrong codes count in the same per-user throttle as wrong passwords.
       gate: this.secondFactorGate(),
@@ -160,6 +164,7 @@ export class AuthService {
       if (this.secondFactor.required(row)) {
         // Half signed in. This try stays counted until the code is right too: typing the
         // password again must not buy more guesses at the code (see secondFactorGate).
+        this.codeOwed(attempt);
         this.secondFactor.begin(session, row);
         return this.info(session);
       }
@@ -434,6 +439,21 @@ export class AuthService {
       if (attempt.pinSlot) {
         const budget = tx.select().from(loginThrottle).where(eq(loginThrottle.key, STATION_PIN_KEY)).get();
         upsertThrottle(tx, fillPinBudget(budget, -1, now));
+      }
+    });
+  }
+
+  /**
+   * A right password whose code is still owed: the try stays in the user name's count, but a right
+   * password never starts a pause itself, so the person can type the code at once; the next wrong
+   * code pauses as the count says. Its slot in the station's PIN budget, if any, is given back.
+   */
+  private codeOwed(attempt: Attempt): void {
+    this.deps.db.transaction((tx) => {
+      upsertThrottle(tx, { ...attempt.counted, lockedUntil: 0 });
+      if (attempt.pinSlot) {
+        const budget = tx.select().from(loginThrottle).where(eq(loginThrottle.key, STATION_PIN_KEY)).get();
+        upsertThrottle(tx, fillPinBudget(budget, -1, this.deps.now()));
       }
     });
   }

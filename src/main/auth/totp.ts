@@ -1,6 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
+import { DomainError } from '../../shared/envelope';
 import type { SecretStore } from '../credentials/store';
+import { makeFolder, OWNER_ONLY_FILE, ownerOnlyFile } from '../files/owner-only';
 
 /**
  * RFC 6238 time-based codes through otpauth, with the parameters every authenticator app
@@ -45,7 +49,16 @@ export function matchingStep(secret: string, code: string, now: number): number 
 export class TotpSealer {
   static readonly KEY_NAME = 'auth.totp-key';
 
-  constructor(private readonly secrets: SecretStore) {}
+  /**
+   * `keyFile`: where the key goes when the SecretStore refuses new values (Electron on Linux
+   * without a keyring, see secretSealingFor). The admins must still be able to sign in there; the
+   * key then sits in an owner-only file beside the database, so a copied database or backup alone
+   * still gives no codes, though a copy of the whole data folder would.
+   */
+  constructor(
+    private readonly secrets: SecretStore,
+    private readonly keyFile: string | null = null,
+  ) {}
 
   seal(secret: string, userId: number): string {
     const key = this.key(true)!;
@@ -72,11 +85,27 @@ export class TotpSealer {
   }
 
   private key(create: boolean): Buffer | null {
-    const stored = this.secrets.get(TotpSealer.KEY_NAME);
+    const stored = this.secrets.get(TotpSealer.KEY_NAME) ?? this.readKeyFile();
     if (stored) return Buffer.from(stored, 'base64');
     if (!create) return null;
     const key = randomBytes(32);
-    this.secrets.set(TotpSealer.KEY_NAME, key.toString('base64'));
+    const refusal = this.secrets.refusal?.() ?? null;
+    if (refusal === null) this.secrets.set(TotpSealer.KEY_NAME, key.toString('base64'));
+    else if (this.keyFile) {
+      makeFolder(path.dirname(this.keyFile));
+      // 'wx': never replaces a key another call wrote meanwhile.
+      fs.writeFileSync(this.keyFile, key.toString('base64'), { mode: OWNER_ONLY_FILE, flag: 'wx' });
+      ownerOnlyFile(this.keyFile);
+    } else throw new DomainError('unavailable', refusal);
     return key;
+  }
+
+  private readKeyFile(): string | null {
+    if (!this.keyFile) return null;
+    try {
+      return fs.readFileSync(this.keyFile, 'utf8').trim() || null;
+    } catch {
+      return null;
+    }
   }
 }
