@@ -132,7 +132,8 @@ const phoneKey = (stationUrl: string, username: string) => `${new URL(stationUrl
 
 /** The station's clock (test host: POST /__test/clock, which also moves it on by `advanceMs`). */
 async function stationNow(stationUrl: string, advanceMs = 0): Promise<number> {
-  const res = await fetch(`${new URL(stationUrl).origin}/__test/clock`, { method: 'POST', body: JSON.stringify({ ms: advanceMs }) });
+  const origin = new URL(stationUrl).origin;
+  const res = await fetch(`${origin}/__test/clock`, { method: 'POST', headers: { origin }, body: JSON.stringify({ ms: advanceMs }) });
   if (!res.ok) throw new Error(`clock control: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { now: number }).now;
 }
