@@ -3,6 +3,7 @@
  * 127.0.0.1. Used by `npm start` where no Electron binary exists, by the e2e suite and the demo.
  *
  *   node out/main/host.js [--data-dir DIR] [--port N] [--demo]
+ *   node out/main/host.js --data-dir DIR --reset-second-factor USER   (the last admin's way back in)
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from './platform/logger';
 import { DEMO_USERS } from './app/demo';
 import { createStation } from './app/station';
+import { resetSecondFactorFromConsole } from './app/break-glass';
 import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
 import { TestClock, testControl } from './host/test-control';
@@ -26,6 +28,22 @@ import { startErpSimulator } from '../simulators/odata-erp';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** --reset-second-factor: the station's database only, no host, no upstreams; says what it did. */
+async function resetFromConsole(dataDir: string, username: string): Promise<number> {
+  const { logger, close: closeLog } = await createLogger({ dir: path.join(dataDir, 'logs'), stdout: false });
+  const station = await createStation({ dataDir, migrationsDir: path.join(here, 'migrations'), logger, workerScript: path.join(here, 'worker.js') });
+  try {
+    console.log(resetSecondFactorFromConsole(station, username, os.userInfo().username));
+    return 0;
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    return 1;
+  } finally {
+    await station.close();
+    await closeLog();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -40,6 +58,7 @@ async function main(): Promise<void> {
       'leaftrade-upstream': { type: 'string' },
       'biotrack-upstream': { type: 'string' },
       'sync-interval-ms': { type: 'string' },
+      'reset-second-factor': { type: 'string' },
     },
   });
   const testMode = process.env.DOCKSIDE_TEST === '1';
@@ -65,6 +84,10 @@ async function main(): Promise<void> {
   if (values['refuse-secrets'] && !testMode) {
     console.error('--refuse-secrets plays a station without a keyring: it is for tests only (DOCKSIDE_TEST=1)');
     process.exit(2);
+  }
+  if (values['reset-second-factor'] !== undefined) {
+    process.exitCode = await resetFromConsole(dataDir, values['reset-second-factor']);
+    return;
   }
   const simBus = values['hid-sim'] ? new SimulatedHidBus() : null;
   const injectedFailures = testMode ? new InjectedFailures() : null;

@@ -3,6 +3,7 @@
  * everything comes from createStation(), which also runs under plain Node (see host.ts).
  * This is the only file under src/main that may import 'electron' (tests/unit/boundaries.test.ts).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, Menu, safeStorage, session as electronSession, type WebContents } from 'electron';
@@ -11,6 +12,7 @@ import type { ServerFrame } from '../shared/transport';
 import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
 import { createLogger } from './platform/logger';
 import { createStation } from './app/station';
+import { resetSecondFactorFromConsole } from './app/break-glass';
 import { initialAdminFromEnv } from './app/env';
 import { loadNodeHid } from './scanners/hid';
 import { FileSecretStore, sealerFor } from './credentials/store';
@@ -58,6 +60,22 @@ async function start(): Promise<void> {
     },
     secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
   });
+
+  // `dockside --reset-second-factor=USER` from the station PC's console: the last admin's way back in.
+  const resetUser = app.commandLine.getSwitchValue('reset-second-factor');
+  if (resetUser) {
+    let code = 0;
+    try {
+      console.log(resetSecondFactorFromConsole(station, resetUser, os.userInfo().username));
+    } catch (err) {
+      console.error(err instanceof Error ? err.message : String(err));
+      code = 1;
+    }
+    await station.close();
+    await closeLog();
+    app.exit(code);
+    return;
+  }
 
   const policy = shellPolicy({
     packaged: app.isPackaged,

@@ -7,7 +7,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Envelope } from '../../src/shared/envelope';
 import type { SecondFactorEnrolled, SecondFactorEnrolment, SessionInfo } from '../../src/shared/contract';
 
-const HOST_ENTRY = path.resolve('out/main/host.js');
+export const HOST_ENTRY = path.resolve('out/main/host.js');
 export const SCREENSHOT_DIR = path.resolve('screenshots');
 
 /** The browser host as a real process: started, killed (SIGKILL) and restarted on the same data. */
