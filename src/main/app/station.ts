@@ -261,7 +261,16 @@ export async function createStation(config: StationConfig): Promise<Station> {
     // Always there: mails wait in the outbox until Admin → Station names a mail server.
     transports[MAIL_UPSTREAM] = smtpTransport({ settings: () => mailSettingsOf(settings), password: () => secrets.get(MAIL_PASSWORD_SECRET), now });
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
-    const mail = new MailService({ db, now, settings, secrets, outbox: sync, audit, stationId: audit.stationId });
+    const mail = new MailService({
+      db,
+      now,
+      settings,
+      secrets,
+      outbox: sync,
+      audit,
+      stationId: audit.stationId,
+      log: logger.child({ module: 'mail' }),
+    });
     const odata = config.upstreams?.erp
       ? new ODataClient({
           baseUrl: config.upstreams.erp.url,

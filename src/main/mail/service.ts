@@ -15,6 +15,7 @@ import type { AuditActor, AuditContext } from '../audit/record';
 import type { Db } from '../db/open';
 import type { SecretStore } from '../credentials/store';
 import type { OutboxDrainer } from '../outbox/drainer';
+import type { Logger } from '../platform/logger';
 import { enqueueOnce } from '../outbox/enqueue';
 import type { SettingsService } from '../settings/service';
 import { MAIL_OP, MAIL_UPSTREAM, type QueuedMail } from './smtp';
@@ -66,6 +67,7 @@ export class MailService {
       outbox: OutboxDrainer;
       audit: AuditContext;
       stationId: string;
+      log: Logger;
     },
   ) {
     this.#sql = statements(deps.db.$client);
@@ -128,7 +130,10 @@ export class MailService {
   }
 
   #retryStuck(): void {
-    if (this.#sql.requeueStuck.run(this.deps.now()).changes > 0) void this.deps.outbox.drain(MAIL_UPSTREAM, { force: true });
+    if (this.#sql.requeueStuck.run(this.deps.now()).changes > 0)
+      this.deps.outbox
+        .drain(MAIL_UPSTREAM, { force: true })
+        .catch((err: unknown) => this.deps.log.error({ err }, 'mail drain after new settings failed'));
   }
 
   /** Queues a test mail to the recipients, sends what waits for the mail server now, and says what became of it. */
