@@ -37,6 +37,9 @@ import { OutboxDrainer, type OutboxTransport } from '../outbox/drainer';
 import { registerSyncHandlers } from '../outbox/handlers';
 import { OUTBOX_PRUNE_EVERY_MS, OutboxPruner } from '../outbox/prune';
 import { registerCredentialHandlers } from '../credentials/handlers';
+import { registerMailHandlers } from '../mail/handlers';
+import { MailService, MAIL_PASSWORD_SECRET, mailSettingsOf } from '../mail/service';
+import { MAIL_UPSTREAM, smtpTransport } from '../mail/smtp';
 import { FileSecretStore, type SecretStore } from '../credentials/store';
 import { BioTrackClient } from '../upstreams/biotrack/client';
 import { registerBioTrackHandlers } from '../upstreams/biotrack/handlers';
@@ -118,6 +121,8 @@ export interface Station {
   /** Deletes ended and abandoned uploads, and exports and reports past their time. */
   readonly files: FileSweeper;
   readonly erp: ErpService;
+  /** Mail through the outbox: `mail.enqueue(message, 'trip:42:completed')`. */
+  readonly mail: MailService;
   readonly secrets: SecretStore;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
@@ -253,7 +258,19 @@ export async function createStation(config: StationConfig): Promise<Station> {
       });
       transports.bags = bagsTransport(bagsHttp, audit.stationId);
     }
+    // Always there: mails wait in the outbox until Admin → Station names a mail server.
+    transports[MAIL_UPSTREAM] = smtpTransport({ settings: () => mailSettingsOf(settings), password: () => secrets.get(MAIL_PASSWORD_SECRET), now });
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
+    const mail = new MailService({
+      db,
+      now,
+      settings,
+      secrets,
+      outbox: sync,
+      audit,
+      stationId: audit.stationId,
+      log: logger.child({ module: 'mail' }),
+    });
     const odata = config.upstreams?.erp
       ? new ODataClient({
           baseUrl: config.upstreams.erp.url,
@@ -309,6 +326,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerExportHandlers(handlers, exports);
     registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
     registerCredentialHandlers(handlers, secrets, db, audit);
+    registerMailHandlers(handlers, mail, db, audit);
     registerErpHandlers(handlers, erp);
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
@@ -364,6 +382,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       outboxPruner,
       files,
       erp,
+      mail,
       secrets,
       database,
       checkpointer,

@@ -15,12 +15,20 @@ export interface OutboxRecord {
   payload: unknown;
 }
 
-export type RecordResult = { opId: string; status: 'ok' | 'conflict' | 'error'; message?: string };
+/**
+ * 'error' is tried again with backoff (stuck after MAX_ATTEMPTS); 'failed' is a refusal that
+ * trying again cannot change (a wrong password), so the record is stuck for an admin at once.
+ */
+export type RecordResult = { opId: string; status: 'ok' | 'conflict' | 'error' | 'failed'; message?: string };
 
 /** Sends a batch to one upstream and returns its per-record answers. */
 export interface OutboxTransport {
   send(records: OutboxRecord[]): Promise<RecordResult[]>;
   breaker?: BreakerState;
+  /** Records per batch, if this upstream wants fewer than the drainer's (mail: one, so each is marked sent as soon as it went). */
+  batchSize?: number;
+  /** Whether Admin → Sync and the sync chip list this upstream (mail: only once a mail server is set up). */
+  listed?: () => boolean;
 }
 
 export const resultsSchema = z.object({
@@ -54,6 +62,8 @@ export class OutboxDrainer {
   readonly #restUntil = new Map<string, number>();
   readonly #lastSuccess = new Map<string, number>();
   readonly #lastError = new Map<string, string | null>();
+  /** The batch under way per upstream: a second drain joins it instead of sending the same records again. */
+  readonly #inFlight = new Map<string, Promise<DrainReport>>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
@@ -71,13 +81,25 @@ export class OutboxDrainer {
     this.#sql = statements(deps.db.$client);
   }
 
-  /** One batch for one upstream. */
-  async drainOnce(upstream: string): Promise<DrainReport> {
+  /**
+   * One batch for one upstream. Calls that overlap (the timer, an admin's "send now", a test
+   * mail) share one batch: the bag hub dedupes a record sent twice, a mail server does not.
+   */
+  drainOnce(upstream: string): Promise<DrainReport> {
+    let batch = this.#inFlight.get(upstream);
+    if (!batch) {
+      batch = this.#sendBatch(upstream).finally(() => this.#inFlight.delete(upstream));
+      this.#inFlight.set(upstream, batch);
+    }
+    return batch;
+  }
+
+  async #sendBatch(upstream: string): Promise<DrainReport> {
     const transport = this.deps.transports[upstream];
     const report: DrainReport = { sent: 0, ok: 0, conflict: 0, error: 0, unreachable: null };
     if (!transport) return report;
     const now = this.deps.now();
-    const rows = this.#sql.due.all(upstream, now, this.deps.batchSize ?? 500) as {
+    const rows = this.#sql.due.all(upstream, now, transport.batchSize ?? this.deps.batchSize ?? 500) as {
       seq: number;
       op_id: string;
       op: string;
@@ -107,7 +129,7 @@ export class OutboxDrainer {
           report[r.status]++;
         } else {
           const attempts = row.attempts + 1;
-          const stuck = attempts >= MAX_ATTEMPTS;
+          const stuck = r.status === 'failed' || attempts >= MAX_ATTEMPTS;
           this.#sql.failed.run(stuck ? 'error' : 'pending', attempts, r.message ?? 'error', at + backoffMs(attempts, this.deps.random), at, row.seq);
           report.error++;
         }
@@ -126,12 +148,25 @@ export class OutboxDrainer {
       // An open breaker lets one probe through as soon as its time is up: make that now.
       for (const t of Object.values(this.deps.transports)) if (t.breaker) t.breaker.openUntil = 0;
     }
-    for (const upstream of Object.keys(this.deps.transports)) {
-      while (!this.#stopped && (this.#restUntil.get(upstream) ?? 0) <= this.deps.now()) {
-        const r = await this.drainOnce(upstream);
-        if (r.sent === 0 || r.unreachable) break;
-      }
+    for (const upstream of Object.keys(this.deps.transports)) await this.drain(upstream);
+  }
+
+  /** Drains one upstream until nothing is due or it rests; `force`: try it now even if it rests. */
+  async drain(upstream: string, options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) {
+      this.#restUntil.delete(upstream);
+      const breaker = this.deps.transports[upstream]?.breaker;
+      if (breaker) breaker.openUntil = 0;
     }
+    while (!this.#stopped && (this.#restUntil.get(upstream) ?? 0) <= this.deps.now()) {
+      const r = await this.drainOnce(upstream);
+      if (r.sent === 0 || r.unreachable) break;
+    }
+  }
+
+  /** The last reason an upstream could not be reached, or null once it answered. */
+  lastError(upstream: string): string | null {
+    return this.#lastError.get(upstream) ?? null;
   }
 
   start(intervalMs = 2000): void {
@@ -153,7 +188,8 @@ export class OutboxDrainer {
   }
 
   status(): UpstreamStatus[] {
-    return Object.keys(this.deps.transports).map((upstream) => {
+    const listed = Object.entries(this.deps.transports).filter(([, t]) => t.listed?.() ?? true);
+    return listed.map(([upstream]) => {
       const c = this.#sql.counts.get({ upstream }) as { queued: number; stuck: number };
       const rest = this.#restUntil.get(upstream) ?? null;
       return {

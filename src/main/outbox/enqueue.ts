@@ -10,14 +10,24 @@ const inserts = new WeakMap<Database.Database, Database.Statement>();
  * when the payload changes shape, so rows queued by an older release keep their meaning.
  */
 export function enqueue(db: Db, now: number, entry: { op: `${string}@${number}`; upstream: string; payload: unknown }): string {
+  const opId = randomUUID();
+  enqueueOnce(db, now, { ...entry, opId });
+  return opId;
+}
+
+/**
+ * Queues a record under an id the caller chose (a dedupe key): the same id again queues nothing
+ * and answers false, whether the first is still waiting or was sent (until it is pruned).
+ */
+export function enqueueOnce(db: Db, now: number, entry: { opId: string; op: `${string}@${number}`; upstream: string; payload: unknown }): boolean {
   let insert = inserts.get(db.$client);
   if (!insert) {
-    insert = db.$client.prepare('INSERT INTO outbox (op_id, op, upstream, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    insert = db.$client.prepare(
+      'INSERT INTO outbox (op_id, op, upstream, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (op_id) DO NOTHING',
+    );
     inserts.set(db.$client, insert);
   }
-  const opId = randomUUID();
-  insert.run(opId, entry.op, entry.upstream, JSON.stringify(entry.payload), now, now);
-  return opId;
+  return insert.run(entry.opId, entry.op, entry.upstream, JSON.stringify(entry.payload), now, now).changes === 1;
 }
 
 /** Bag and bill changes go to the bag-tracking upstream. */

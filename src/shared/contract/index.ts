@@ -10,6 +10,7 @@ import { exportChannels } from './exports';
 import { filesChannels } from './files';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
+import { mailChannels } from './mail';
 import { scannerChannels } from './scanners';
 import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
@@ -29,6 +30,7 @@ export * from './exports';
 export * from './files';
 export * from './imports';
 export * from './jobs';
+export * from './mail';
 export * from './scanners';
 export * from './second-factor';
 export * from './session';
@@ -53,6 +55,7 @@ export const contract = mergeChannels(
   erpChannels,
   leafTradeChannels,
   bioTrackChannels,
+  mailChannels,
 );
 
 export type Contract = typeof contract;

@@ -47,6 +47,7 @@ const UPSTREAM_LABELS: Record<string, string> = {
   'erp-CBR': 'ERP CBR',
   leaftrade: 'LeafTrade',
   biotrack: 'BioTrack',
+  mail: 'Mail',
 };
 
 /** An upstream's name for people ("ERP DD" for `erp-DD`); an unknown key is shown as it is. */
@@ -72,6 +73,7 @@ const CHANGE_LABELS: Record<string, string> = {
   unlink_child: 'Child taken off a parent',
   import_links: 'Imported links',
   bill_finalized: 'Bill finalized',
+  mail: 'Mail',
 };
 
 /** An outbox change for people ("New bag" for `bag_created@1`); an unknown one is shown as it is. */
