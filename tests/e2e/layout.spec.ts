@@ -230,6 +230,8 @@ for (const size of SIZES) {
     test(`Bills: a draft with several parents and a finalized one at ${at}`, async ({ page, station }) => {
       await signInToShell(page, station, 'billing', 'dockside-billing');
       await page.getByRole('button', { name: /B-000001/ }).click();
+      // The bill is open (its one parent shown) before the scan: a scan while it loads has no bill to go to.
+      await expect(page.getByTestId('bill-parents')).toHaveText('1');
       await wedgeScan(page, 'SB00002');
       await expect(page.getByTestId('bill-parents')).toHaveText('2');
       await wedgeScan(page, 'M444-00001');
