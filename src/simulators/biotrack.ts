@@ -16,6 +16,8 @@ import type { AddressInfo } from 'node:net';
  * - inventory_qa_check_all answers one entry per asked id, matched by `barcode_id`, with the lab
  *   sample's own `sample_id` and `parent_id`, values as strings — and `false` (plus a PHP warning
  *   in the body) for ids without results;
+ * - inventory_qa_check answers one lab sample (`sample_id`) as `data`, or refuses with 602: "There
+ *   were no samples found for the specified identifer." / "Test results have not yet been filed.";
  * - inventory_manifest answers the new manifest id as `barcode_id` (16-digit string), refuses bad
  *   departure times with code 268 and items already on an open manifest with 602;
  * - sync_manifest answers three flat lists joined on manifestid and stopnumber.
@@ -224,6 +226,7 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
   };
   const items = bioTrackInventory(options.items ?? 60);
   const labs = bioTrackLabs(items);
+  const samples = new Map([...labs.values()].map((l) => [l.sample_id, l]));
   const sessions = new Set<string>();
   const manifests = new Map<string, SimManifest>();
   let transaction = 80_000_000;
@@ -308,6 +311,15 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
             const missing = (call.barcodeid as unknown[]).filter((id) => !labs.has(String(id)));
             prefix += missing.map((id) => PHP_WARNING(String(id))).join('');
             return send({ success: ok(1), data });
+          }
+          case 'inventory_qa_check': {
+            const sample = typeof call.sample_id === 'string' || typeof call.sample_id === 'number' ? String(call.sample_id) : '';
+            if (!sample) return refuse('Please specify at least one identifier.', 602);
+            const lab = samples.get(sample);
+            // bunk's words, spelling included.
+            if (!lab) return refuse('There were no samples found for the specified identifer.', 602);
+            if (lab.result === 0 || lab.test.length === 0) return refuse('Test results have not yet been filed.', 602);
+            return send({ success: ok(1), data: lab });
           }
           case 'inventory_manifest': {
             const stops = call.stop_overview;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { BioTrackClient } from '../../src/main/upstreams/biotrack/client';
-import { fetchInventory } from '../../src/main/upstreams/biotrack/inventory';
+import { fetchInventory, fetchLab } from '../../src/main/upstreams/biotrack/inventory';
 import { createManifestOnce, findManifest, listManifests } from '../../src/main/upstreams/biotrack/manifests';
 import * as bunk from './bunk-2014-answers';
 import { fixedSecrets } from '../support/secrets';
@@ -133,6 +133,31 @@ describe('BioTrack client against bunk’s recorded answers', () => {
     expect(byId.get('2024058120000001')).toMatchObject({ labResult: 'passed', total: 76.2, thc: 76.1, thca: null });
     expect(byId.get('2024058140000001')).toMatchObject({ total: 28.5, thc: 28.52 });
     expect(byId.get('2023171133000000')).toMatchObject({ labResult: null, sampleId: null });
+  });
+
+  it('looks one barcode’s lab result up: qa_check_all finds the sample, inventory_qa_check answers its data or bunk’s 602 "no data"', async () => {
+    const bySample = new Map(Object.values(bunk.labByInventoryId).map((lab) => [lab.sample_id as string, lab]));
+    const { client, requests } = await replay({
+      ...loggedIn,
+      inventory_qa_check_all: qaCheckAll,
+      // bunk: the sample's data, or 602 when it has none; a result 0 or no tests is "not yet filed".
+      inventory_qa_check: (call) => {
+        const lab = bySample.get(String(call.sample_id));
+        if (!lab) return { body: bunk.qaCheckNoSamples };
+        if (lab.barcode_id === '2024058130000001') return { body: bunk.qaCheckNotFiled };
+        return { body: { success: 1, data: lab } };
+      },
+    });
+    expect(await fetchLab(client, '2024058110000001')).toEqual({
+      lab: { labResult: 'passed', sampleId: '2024058110000002', total: 18.9, thca: 0, thc: 18.876, cbda: 0, cbd: 0 },
+      noDataReason: null,
+    });
+    expect(requests.at(-1)!.call).toMatchObject({ action: 'inventory_qa_check', sample_id: '2024058110000002' });
+    expect(await fetchLab(client, '2024058130000001')).toEqual({ lab: null, noDataReason: 'Test results have not yet been filed.' });
+    // `false` in qa_check_all (with PHP warnings before the JSON): no second call.
+    const before = requests.length;
+    expect(await fetchLab(client, '2023171133000000')).toEqual({ lab: null, noDataReason: 'BioTrack has no lab results for this item.' });
+    expect(requests.slice(before).map((r) => r.call.action)).toEqual(['inventory_qa_check_all']);
   });
 
   it('takes the manifest id from barcode_id and finds bunk’s manifest again through sync_manifest', async () => {

@@ -252,6 +252,10 @@ export const labByInventoryId: Record<string, Record<string, unknown>> = {
   },
 };
 
+/** inventory_qa_check (one lab sample, by `sample_id`): bunk's refusals when it has no filed result (its spelling). */
+export const qaCheckNoSamples = { success: 0, error: 'There were no samples found for the specified identifer.', errorcode: 602 };
+export const qaCheckNotFiled = { success: 0, error: 'Test results have not yet been filed.', errorcode: 602 };
+
 /** What PHP prints before the JSON when qa_check_all's include_once finds no data file for an id. */
 export const includeWarning = (id: string) =>
   `<br />\n<b>Warning</b>:  include_once(/opt/openthc/bunk/lib/BioTrack/inventory/qa_check-${id}.php): Failed to open stream: No such file or directory in <b>/opt/openthc/bunk/lib/BioTrack2014/inventory/qa_check_all.php</b> on line <b>47</b><br />\n<br />\n<b>Warning</b>:  include_once(): Failed opening '/opt/openthc/bunk/lib/BioTrack/inventory/qa_check-${id}.php' for inclusion (include_path='.:/usr/share/php') in <b>/opt/openthc/bunk/lib/BioTrack2014/inventory/qa_check_all.php</b> on line <b>47</b><br />\n`;

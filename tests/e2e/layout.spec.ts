@@ -161,12 +161,25 @@ for (const size of SIZES) {
       for (const [screen, name] of [
         [/Trips/, 'trips'],
         [/Verify/, 'verify'],
-        [/Reports/, 'reports'],
       ] as const) {
         await nav(page, screen);
         await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
         await checkScreen(page, name);
       }
+    });
+
+    test(`Reports → Inventory with a filter and a lab lookup at ${at}`, async ({ page, station }) => {
+      await signInToShell(page, station, 'dock1', '3917');
+      await nav(page, /Reports/);
+      await expect(page.getByTestId('total-all')).not.toHaveText('');
+      await page.getByLabel('Lab result of one barcode (scan or type)').fill('2026100000000003');
+      await page.getByRole('button', { name: 'Look up' }).click();
+      await expect(page.getByTestId('lab-lookup-result')).toContainText('No lab data for this item.');
+      await checkScreen(page, 'reports-inventory');
+      await checkWithSevenDigitTotals(page, 'reports-inventory-7-digit-totals');
+      await page.getByRole('tab', { name: 'ETA' }).click();
+      await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
+      await checkScreen(page, 'reports-eta');
     });
 
     test.describe('a station whose upstreams are all unreachable', () => {

@@ -1,8 +1,9 @@
+import type { ExportKind } from '../../src/shared/contract/exports';
 import type { TestWindow } from './station';
 import { waitForJob } from './imports';
 
 /** Starts an export, waits for it and downloads it in chunks as the renderer does; fails if it did not succeed. */
-export async function exportFile(w: TestWindow, what: 'bags' | 'bills' | 'audit', format: 'csv' | 'xlsx') {
+export async function exportFile(w: TestWindow, what: ExportKind, format: 'csv' | 'xlsx') {
   const job = await w.ok('exports/start', { what, format });
   const done = await waitForJob(w, job.id);
   if (done.status !== 'succeeded') throw new Error(`export ${what} ${format} ended ${done.status}: ${done.error}`);

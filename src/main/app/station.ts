@@ -323,7 +323,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerScannerHandlers(handlers, scanners);
     registerImportHandlers(handlers, imports);
     registerJobHandlers(handlers, jobs);
-    registerExportHandlers(handlers, exports);
+    registerExportHandlers(handlers, exports, biotrack);
     registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
     registerCredentialHandlers(handlers, secrets, db, audit);
     registerMailHandlers(handlers, mail, db, audit);

@@ -1,4 +1,5 @@
 import type { HandlerRegistry } from '../ipc/handlers';
+import type { BioTrackInventory } from '../upstreams/biotrack/inventory';
 import type { ExportService } from './service';
 
 const viewerOf = (user: { id: number; role: string } | null) => {
@@ -6,8 +7,11 @@ const viewerOf = (user: { id: number; role: string } | null) => {
   return user;
 };
 
-export function registerExportHandlers(r: HandlerRegistry, exports: ExportService): void {
-  r.add('exports/start', (req, ctx) => exports.start(req.what, req.format, viewerOf(ctx.user))).add('exports/chunk', (req, ctx) =>
-    exports.chunk(req.jobId, req.offset, viewerOf(ctx.user)),
-  );
+export function registerExportHandlers(r: HandlerRegistry, exports: ExportService, inventory: BioTrackInventory): void {
+  r.add('exports/start', async (req, ctx) => {
+    if (req.what !== 'inventory') return exports.start(req.what, req.format, viewerOf(ctx.user));
+    // The file is the report as the screen shows it: the cached copy, fetched first only when old or missing.
+    await inventory.inventory();
+    return exports.start(req.what, req.format, viewerOf(ctx.user), inventory.cacheKey());
+  }).add('exports/chunk', (req, ctx) => exports.chunk(req.jobId, req.offset, viewerOf(ctx.user)));
 }

@@ -14,7 +14,14 @@ import type { ExportTask } from './write';
 
 const MIME = { csv: 'text/csv', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' };
 const CHUNK = 1024 * 1024;
-const IN_WORDS: Record<ExportKind, string> = { bags: 'bags', bills: 'bills', audit: 'the audit trail' };
+const IN_WORDS: Record<ExportKind, string> = { bags: 'bags', bills: 'bills', audit: 'the audit trail', inventory: 'the inventory report' };
+
+/** `inventory-2026-11-26-0942`: the station's local date and time to the minute, so a day's several downloads keep apart. */
+function stampedName(what: string, ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${what}-${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}`;
+}
 
 /** Refuses a kind the viewer's role may not export (EXPORT_ROLES), in words. */
 function mustMayExport(viewer: { role: string }, what: ExportKind): void {
@@ -43,10 +50,11 @@ export class ExportService {
     ownerOnlyFolder(this.#dir);
   }
 
-  start(what: ExportKind, format: 'csv' | 'xlsx', viewer: { id: number; role: string }): JobView {
+  /** `cacheKey`: for the inventory report, the cached copy to write. */
+  start(what: ExportKind, format: 'csv' | 'xlsx', viewer: { id: number; role: string }, cacheKey?: string): JobView {
     mustMayExport(viewer, what);
     const stamp = new Date(this.deps.now()).toISOString().slice(0, 10);
-    const fileName = `dockside-${what}-${stamp}.${format}`;
+    const fileName = what === 'inventory' ? `${stampedName(what, this.deps.now())}.${format}` : `dockside-${what}-${stamp}.${format}`;
     return this.deps.jobs.start('export', { what, format, fileName }, viewer.id, (ctx) =>
       this.run(ctx, {
         kind: 'export',
@@ -56,6 +64,7 @@ export class ExportService {
         format,
         file: path.join(this.#dir, `${ctx.id}.${format}`),
         kgPerChild: this.deps.settings.get().kgPerChild,
+        cacheKey,
       }),
     );
   }

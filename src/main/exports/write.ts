@@ -6,18 +6,39 @@ import ExcelJS from 'exceljs';
 import type { ExportKind } from '../../shared/contract/exports';
 import { refuseOnFullDisk } from '../platform/disk-full';
 import type { workerSide } from '../platform/workers';
-import { csvWriter } from '../files/csv';
+import { inReportOrder, type InventoryItem } from '../../shared/contract/biotrack';
+import { csvTextId, csvWriter } from '../files/csv';
 
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '');
 
 interface ExportSpec {
-  /** Fixed header order; `text` columns are written as text cells (ids keep leading zeros). */
-  columns: { header: string; key: string; text: boolean; width?: number; map?: (v: unknown) => string | number | null }[];
+  /**
+   * Fixed header order; `text` columns are written as text cells (ids keep leading zeros);
+   * `id` columns are all-digit ids, written in CSV so a spreadsheet keeps them as text (csvTextId).
+   */
+  columns: { header: string; key: string; text: boolean; id?: true; width?: number; map?: (v: unknown) => string | number | null }[];
   count: string;
   select: string;
 }
 
-const SPECS: Record<ExportKind, ExportSpec> = {
+/** The BioTrack inventory report: the station's cached copy (upstream_cache), not a table of its own. */
+const INVENTORY_COLUMNS: ExportSpec['columns'] = [
+  { header: 'Item ID', key: 'barcode', text: true, id: true, width: 20 },
+  { header: 'Product', key: 'product', text: true, width: 28 },
+  { header: 'Strain', key: 'strain', text: true, width: 20 },
+  { header: 'Quantity', key: 'quantity', text: false },
+  { header: 'Room ID', key: 'roomId', text: true, id: true },
+  { header: 'Room', key: 'room', text: true, width: 18 },
+  { header: 'Lab result', key: 'labResult', text: true },
+  { header: 'Barcode ID', key: 'sampleId', text: true, id: true, width: 20 },
+  { header: 'Total %', key: 'total', text: false },
+  { header: 'THCA %', key: 'thca', text: false },
+  { header: 'THC %', key: 'thc', text: false },
+  { header: 'CBDA %', key: 'cbda', text: false },
+  { header: 'CBD %', key: 'cbd', text: false },
+];
+
+const SPECS: Record<Exclude<ExportKind, 'inventory'>, ExportSpec> = {
   bags: {
     columns: [
       { header: 'Bag', key: 'code', text: true, width: 20 },
@@ -79,6 +100,41 @@ export interface ExportTask {
   /** Where to write it. */
   file: string;
   kgPerChild: number;
+  /** For `inventory`: the upstream_cache key of this facility's copy. */
+  cacheKey?: string;
+}
+
+type Rows = { total: number; pages: () => Generator<Record<string, unknown>[]> };
+
+/** Keyset pages of a table, each read whole before the next await: an iterator left open across an await would make every other statement on this connection (scans!) fail as "busy". */
+function tablePages(db: Database.Database, spec: ExportSpec): Rows {
+  const page = db.prepare(spec.select);
+  return {
+    total: (db.prepare(spec.count).get() as { n: number }).n,
+    *pages() {
+      let after = 0;
+      for (;;) {
+        const batch = page.all(after, 5000) as Record<string, unknown>[];
+        if (batch.length === 0) return;
+        yield batch;
+        after = batch.at(-1)!._id as number;
+      }
+    },
+  };
+}
+
+/** The cached inventory in report order (room, product, id), in pages of 5,000. */
+function inventoryPages(db: Database.Database, cacheKey: string | undefined): Rows {
+  const row = db.prepare('SELECT value FROM upstream_cache WHERE key = ?').get(cacheKey ?? '') as { value: string } | undefined;
+  if (!row) throw new Error('No BioTrack inventory is saved on this station yet: open Reports → Inventory when BioTrack can be reached');
+  const items = JSON.parse(row.value) as (InventoryItem & Record<string, unknown>)[];
+  items.sort(inReportOrder);
+  return {
+    total: items.length,
+    *pages() {
+      for (let i = 0; i < items.length; i += 5000) yield items.slice(i, i + 5000);
+    },
+  };
 }
 
 /**
@@ -93,26 +149,14 @@ export async function runExportTask(
   const db = new Database(task.dbPath, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {
-    const spec = SPECS[what];
-    const total = (db.prepare(spec.count).get() as { n: number }).n;
-    const value = (row: Record<string, unknown>, c: ExportSpec['columns'][number]) => {
+    const spec = what === 'inventory' ? { columns: INVENTORY_COLUMNS } : SPECS[what];
+    const { total, pages } = what === 'inventory' ? inventoryPages(db, task.cacheKey) : tablePages(db, SPECS[what]);
+    const value = (row: Record<string, unknown>, c: ExportSpec['columns'][number]): string | number | null => {
       if (what === 'bills' && c.key === 'weight') return Math.round(Number(row.children) * Number(row.kg_per_child ?? kgPerChild) * 1000) / 1000;
       const v = c.map ? c.map(row[c.key]) : (row[c.key] as string | number | null);
       return v === null || v === undefined ? null : v;
     };
     let rows = 0;
-    // Keyset pages, each read whole before the next await: an iterator left open across an
-    // await would make every other statement on this connection (scans!) fail as "busy".
-    const page = db.prepare(spec.select);
-    function* pages(): Generator<Record<string, unknown>[]> {
-      let after = 0;
-      for (;;) {
-        const batch = page.all(after, 5000) as Record<string, unknown>[];
-        if (batch.length === 0) return;
-        yield batch;
-        after = batch.at(-1)!._id as number;
-      }
-    }
     if (format === 'csv') {
       const csv = csvWriter(spec.columns.map((c) => c.header));
       // pipeline() listens for the file's errors (a full disk) from the start: a write that fails
@@ -124,7 +168,8 @@ export async function runExportTask(
           // Text columns as text (ids keep leading zeros); csvWriter neutralises formula-like cells.
           const record = spec.columns.map((c) => {
             const v = value(row, c);
-            return v !== null && c.text ? String(v) : v;
+            if (v === null || !c.text) return v;
+            return c.id ? csvTextId(String(v)) : String(v);
           });
           if (!csv.write(record)) await Promise.race([once(csv, 'drain'), written]);
         }

@@ -25,6 +25,16 @@ export function csvCell(value: CsvValue): string {
 }
 
 /**
+ * An id that is all digits (a 16-digit BioTrack id, a room id "07"): a spreadsheet opening the CSV
+ * would read it as a number, dropping leading zeros and showing 16 digits as 2.02613E+15. CSV has
+ * no text cells, so it gets csvCell's leading apostrophe, which spreadsheets read as "this is text";
+ * the digits after it are exact. No formula (="…") is written: cells a spreadsheet runs stay banned.
+ */
+export function csvTextId(id: string | null): string | null {
+  return id !== null && /^\d+$/.test(id) ? `'${id}` : id;
+}
+
+/**
  * csv-stringify casts every value by its type before quoting; each cast goes through csvCell, so a
  * record written to these writers cannot bypass it whatever its caller passes.
  */

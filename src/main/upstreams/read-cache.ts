@@ -34,6 +34,12 @@ export class ReadCache {
     return (this.#get.get(key) as { fetched_at: number } | undefined)?.fetched_at ?? null;
   }
 
+  /** The saved copy as it is, without asking the upstream; null when nothing is saved. */
+  peek<T>(key: string): { value: T; fetchedAt: number } | null {
+    const cached = this.#get.get(key) as { fetched_at: number; value: string } | undefined;
+    return cached ? { value: JSON.parse(cached.value) as T, fetchedAt: cached.fetched_at } : null;
+  }
+
   async read<T>(
     key: string,
     upstream: string,

@@ -4,21 +4,28 @@ import { channel } from './define';
 import { id } from './fields';
 import type { JobView } from './jobs';
 
-export const EXPORT_KINDS = ['bags', 'bills', 'audit'] as const;
+export const EXPORT_KINDS = ['bags', 'bills', 'audit', 'inventory'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /**
  * Who may export what: the one table main authorises by and the renderer shows buttons by, so the
- * screen and the station cannot disagree. The audit trail is admin-only, as its screen is.
+ * screen and the station cannot disagree. The audit trail is admin-only, as its screen is; the
+ * BioTrack inventory report is for everyone who sees Reports → Inventory.
  */
 export const EXPORT_ROLES: Readonly<Record<ExportKind, readonly Role[]>> = {
   bags: ['admin', 'biller'],
   bills: ['admin', 'biller'],
   audit: ['admin'],
+  inventory: ['admin', 'biller', 'dispatcher'],
 };
 
 /** Words for each kind, for buttons and refusals. */
-export const EXPORT_LABELS: Readonly<Record<ExportKind, string>> = { bags: 'Bags', bills: 'Bills', audit: 'Audit trail' };
+export const EXPORT_LABELS: Readonly<Record<ExportKind, string>> = {
+  bags: 'Bags',
+  bills: 'Bills',
+  audit: 'Audit trail',
+  inventory: 'Inventory',
+};
 
 /** True only for a known role and a known kind that the table allows; anything else is refused. */
 export function mayExport(role: unknown, what: unknown): boolean {
@@ -47,7 +54,8 @@ export const exportChannels = {
   'exports/start': channel<JobView>()({
     request: z.strictObject({ what: z.enum(EXPORT_KINDS), format: z.enum(['csv', 'xlsx']) }),
     access: EXPORTING_ROLES,
-    summary: 'Write bags, bills or the audit trail to a CSV or XLSX file, streaming, as a job (each kind for the roles EXPORT_ROLES names).',
+    summary:
+      'Write bags, bills, the audit trail or the BioTrack inventory report to a CSV or XLSX file, streaming, as a job (each kind for the roles EXPORT_ROLES names).',
   }),
   'exports/chunk': channel<FileChunk>()({
     request: z.strictObject({ jobId: id, offset: z.number().int().min(0) }),

@@ -36,7 +36,7 @@ export const NAV: readonly NavItem[] = [
     label: 'Reports',
     key: 'F6',
     roles: ['admin', 'biller', 'dispatcher'],
-    notYet: 'ETA reports from the ERP are not built yet. They come in a later Dockside update.',
+    notYet: null,
   },
   { id: 'data', label: 'Import', key: 'F7', roles: ['admin', 'biller'], notYet: null },
   { id: 'admin', label: 'Admin', key: 'F8', roles: ['admin'], notYet: null },
