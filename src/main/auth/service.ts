@@ -35,6 +35,9 @@ export interface AuthDeps {
   secondFactorKeyFile: string | null;
 }
 
+/** For transactions that read and then write (see assertNotThrottled). */
+const IMMEDIATE = { behavior: 'immediate' } as const;
+
 const WRONG_CREDENTIALS = 'User name or password/PIN is wrong';
 
 type TryKind = 'login' | 'unlock' | 'password_change';
@@ -398,7 +401,9 @@ export class AuthService {
       const counted = countTry(key, before, now);
       upsertThrottle(tx, counted);
       return { kind, session, key, before, counted, pinSlot, pinPausedMs };
-    });
+      // IMMEDIATE: it reads, then writes. A deferred one would meet another station process's
+      // write between the two and fail (SQLITE_BUSY_SNAPSHOT, no busy wait) instead of waiting.
+    }, IMMEDIATE);
     if ('refused' in attempt) return refuse(...attempt.refused);
     this.#refusals.delete(session);
     this.#checking.sessions.add(session.id);
@@ -440,7 +445,7 @@ export class AuthService {
         const budget = tx.select().from(loginThrottle).where(eq(loginThrottle.key, STATION_PIN_KEY)).get();
         upsertThrottle(tx, fillPinBudget(budget, -1, now));
       }
-    });
+    }, IMMEDIATE);
   }
 
   /**
@@ -455,7 +460,7 @@ export class AuthService {
         const budget = tx.select().from(loginThrottle).where(eq(loginThrottle.key, STATION_PIN_KEY)).get();
         upsertThrottle(tx, fillPinBudget(budget, -1, this.deps.now()));
       }
-    });
+    }, IMMEDIATE);
   }
 
   /**
