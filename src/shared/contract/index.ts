@@ -13,6 +13,7 @@ import { jobChannels } from './jobs';
 import { scannerChannels } from './scanners';
 import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
+import { tripChannels } from './trips';
 import { syncChannels } from './sync';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
@@ -32,6 +33,7 @@ export * from './jobs';
 export * from './scanners';
 export * from './second-factor';
 export * from './session';
+export * from './trips';
 export * from './settings';
 export * from './users';
 
@@ -53,6 +55,7 @@ export const contract = mergeChannels(
   erpChannels,
   leafTradeChannels,
   bioTrackChannels,
+  tripChannels,
 );
 
 export type Contract = typeof contract;
