@@ -59,7 +59,11 @@ test('a dispatcher creates a 3-stop trip, reorders it with the keyboard, sets ti
   await row.getByRole('button', { name: 'Pack' }).click();
 
   const status = page.getByTestId('pack-status');
-  const stopButton = (n: number) => page.getByRole('list', { name: 'Stops' }).getByRole('button').nth(n - 1);
+  const stopButton = (n: number) =>
+    page
+      .getByRole('list', { name: 'Stops' })
+      .getByRole('button')
+      .nth(n - 1);
   // Stop 1 (Harbor Wellness): Sour Diesel ×3 and OG Kush ×6. An OG Kush item fills its own line.
   await expect(page.getByRole('heading', { name: 'Stop 1: Harbor Wellness' })).toBeVisible();
   await wedgeScan(page, item(2));

@@ -195,7 +195,16 @@ describe('trips: packing', () => {
       ['OG Kush cartridge', 6, 0],
     ]);
     expect(first.trip.stops[0].complete).toBe(false);
-    const second = await dispatcher.ok('trips/pack', { tripId: trip.id, stopId, barcode: ` ${item(1)} `, quantity: 3 });
+    // Item 6 is Blue Dream, which this stop did not order: refused, unless its line is chosen.
+    expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId, barcode: item(6) })).toMatchObject(
+      refusal('conflict', `${item(6)} is Blue Dream 1g pre-roll: Stop 1 (Harbor Wellness) ordered none of it. Choose the line it fills`),
+    );
+    const sourLine = first.trip.stops[0].lines[0].id;
+    await dispatcher.ok('trips/pack', { tripId: trip.id, stopId, lineId: sourLine, barcode: item(6), quantity: 1 });
+    expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId, barcode: item(5) })).toMatchObject(
+      refusal('conflict', 'Stop 1 (Harbor Wellness) has all the OG Kush cartridge it ordered'),
+    );
+    const second = await dispatcher.ok('trips/pack', { tripId: trip.id, stopId, barcode: ` ${item(1)} ` });
     expect(second.trip.stops[0]).toMatchObject({ complete: true, lines: [{ missing: 0 }, { missing: 0 }] });
     expect(second.trip.stopsPacked).toBe(1);
     expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId, barcode: item(7) })).toMatchObject(

@@ -437,7 +437,11 @@ export class TripService {
     return { trip, stop };
   }
 
-  /** The line a scan fills: the one asked for, else the first unfilled line of the item's product, else the first unfilled line. */
+  /**
+   * The line a scan fills: the one asked for, else the first of the item's product still missing.
+   * An item of a product the stop did not order is refused unless its line is chosen: LeafTrade's
+   * and BioTrack's names for one product can differ, and then the packer decides, not the station.
+   */
   private lineFor(stop: StopRow, item: InventoryItem, lineId: number | undefined): LineRow | null {
     const lines = this.db.select().from(tripLines).where(eq(tripLines.stopId, stop.id)).orderBy(tripLines.position).all();
     if (lineId !== undefined) {
@@ -446,11 +450,18 @@ export class TripService {
       return line;
     }
     if (lines.length === 0) return null;
-    const open = lines.filter((l) => this.missingOn(l) > 0);
-    if (open.length === 0)
-      throw new DomainError('conflict', `Stop ${stop.position} (${stop.dispensary}) has everything it ordered: nothing more to pack`);
-    const product = item.product.trim().toLowerCase();
-    return open.find((l) => l.product.trim().toLowerCase() === product) ?? open[0];
+    const at = `Stop ${stop.position} (${stop.dispensary})`;
+    if (lines.every((l) => this.missingOn(l) === 0)) throw new DomainError('conflict', `${at} has everything it ordered: nothing more to pack`);
+    const product = sameProduct(item.product);
+    const same = lines.filter((l) => sameProduct(l.product) === product);
+    if (same.length === 0)
+      throw new DomainError(
+        'conflict',
+        `${item.barcode} is ${item.product || 'an item without a product name'}: ${at} ordered none of it. Choose the line it fills, then scan it again`,
+      );
+    const open = same.find((l) => this.missingOn(l) > 0);
+    if (!open) throw new DomainError('conflict', `${at} has all the ${same[0].product} it ordered`);
+    return open;
   }
 
   private missingOn(line: LineRow): number {
@@ -470,6 +481,9 @@ export class TripService {
     return qty(item.quantity - r.n);
   }
 }
+
+/** Product names compared without case or extra spaces. */
+const sameProduct = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
 function dispensaryOf(o: WholesaleOrder): string {
   return o.store ?? `Order ${o.id}`;
