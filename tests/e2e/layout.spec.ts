@@ -11,6 +11,7 @@ import {
   setUpFirstAdmin,
   signIn,
   signOut,
+  SIM_SCANNER,
   test,
   unreadableText,
   wedgeScan,
@@ -301,15 +302,7 @@ for (const size of SIZES) {
       await checkScreen(page, 'admin-people-add');
 
       // A paired USB scanner, so its row (name, state, target, device, actions) is on the table.
-      const scanner = {
-        path: '/sim/hidraw0',
-        vendorId: 0x0c2e,
-        productId: 0x0b87,
-        product: 'Voyager 1250g',
-        usagePage: 1,
-        usage: 6,
-        serialNumber: 'V1',
-      };
+      const scanner = SIM_SCANNER;
       await hid(station, { action: 'plug', device: scanner });
       await page.getByRole('tab', { name: 'Scanners' }).click();
       await expect(page.getByRole('table', { name: 'HID devices' })).toContainText('Voyager 1250g');

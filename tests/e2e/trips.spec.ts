@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, screenshot, signIn, test, wedgeScan } from './fixtures';
+import { expect, hid, pairSimulatedScanner, screenshot, signIn, SIM_SCANNER, test, wedgeScan } from './fixtures';
 
 // The demo starts the LeafTrade and BioTrack simulators with their credentials and location filled in.
 test.use({ stationArgs: ['--demo'] });
@@ -114,4 +114,27 @@ test('a biller opens a trip read only: no new trip, no packing', async ({ page, 
   await expect(page.getByRole('heading', { name: 'Stop 1: Green Leaf Dispensary' })).toBeVisible();
   await expect(page.getByLabel('Inventory id')).toHaveCount(0);
   await expect(page.getByTestId('pack-status')).toHaveCount(0);
+});
+
+test.describe('with a USB scanner', () => {
+  test.use({ stationArgs: ['--demo', '--hid-sim'] });
+
+  test('a USB scanner sent to Trips packs on the packing screen', async ({ page, station }) => {
+    await page.goto(station.url);
+    await signIn(page, 'admin', 'dockside-admin');
+    await pairSimulatedScanner(page, station);
+    const row = page.locator('tr[data-scanner="Voyager 1250g 1"]');
+    await row.getByLabel('Screen for Voyager 1250g 1').selectOption('trips');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect(row.getByLabel('Screen for Voyager 1250g 1')).toHaveValue('trips');
+
+    await toTrips(page);
+    await page.getByRole('button', { name: 'New trip' }).click();
+    await page.getByLabel('Pick order INV-26000').check();
+    await page.getByRole('button', { name: 'Create trip with 1 stop' }).click();
+    await page.getByRole('button', { name: 'Back to trips' }).click();
+    await page.locator('tr[data-trip="T-000001"]').getByRole('button', { name: 'Pack' }).click();
+    expect((await hid(station, { action: 'type', path: SIM_SCANNER.path, text: item(6) })).delivered).toBe(1);
+    await expect(page.getByTestId('pack-status')).toContainText('Stop 1 complete');
+  });
 });
