@@ -48,6 +48,9 @@ test('a dispatcher creates a 3-stop trip, reorders it with the keyboard, sets ti
     await stop.getByLabel('Arrival').fill(`2026-12-01T${String(9 + i).padStart(2, '0')}:45`);
     await stop.getByLabel('Route').fill(`Leg ${i + 1}: I-5 south`);
   }
+  // Leaving with changes not saved asks first.
+  await page.getByRole('button', { name: 'Back to trips' }).click();
+  await expect(page.getByRole('alert')).toHaveText('This trip has changes that are not saved. Save trip, or press Back to trips again to drop them.');
   await page.getByRole('button', { name: 'Save trip' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved T-000001');
   await screenshot(page, 'trips-edit-1366x768');
