@@ -15,9 +15,33 @@ export interface LeafTradeOrder {
   updated_at: string;
   dispensary_location: {
     name: string;
+    /** The receiving licence BioTrack's manifest names (`vendor_license`). */
+    license_number: string;
     address: { street_address_1: string; city: string; state: string; postal_code: string };
     dispensary: { name: string };
   };
+  /** Line items: their shape is unconfirmed upstream, so some demo orders come without them. */
+  line_items?: LeafTradeLineItem[];
+}
+
+export interface LeafTradeLineItem {
+  id: number;
+  product_name: string;
+  quantity: string;
+  unit: string;
+}
+
+/** The demo BioTrack simulator's product names, so the demo's lines can be filled from its inventory. */
+const PRODUCTS = ['Blue Dream 1g pre-roll', 'Sour Diesel 3.5g', 'OG Kush cartridge'] as const;
+
+function lineItems(i: number): LeafTradeLineItem[] | undefined {
+  if (i % 9 === 8) return undefined;
+  return Array.from({ length: 1 + (i % 3) }, (_, k) => ({
+    id: 90_000 + i * 10 + k,
+    product_name: PRODUCTS[(i + k) % PRODUCTS.length],
+    quantity: (2 + ((i + 3 * k) % 5)).toFixed(2),
+    unit: 'each',
+  }));
 }
 
 export interface LeafTradeFaults {
@@ -52,9 +76,11 @@ export function leafTradeOrders(count: number): LeafTradeOrder[] {
       updated_at: `2026-11-${String(1 + (i % 24)).padStart(2, '0')}T10:00:00Z`,
       dispensary_location: {
         name: `${name} — ${city}`,
+        license_number: String(412000 + (i % STORES.length)),
         address: { street_address_1: `${100 + i} Main St`, city, state: 'OR', postal_code: zip },
         dispensary: { name },
       },
+      line_items: lineItems(i),
     };
   });
 }

@@ -274,6 +274,28 @@ export async function hid(station: StationProcess, command: Record<string, unkno
   return (await res.json()) as { delivered: number };
 }
 
+/** A Honeywell scanner on the simulated bus (host started with --hid-sim). */
+export const SIM_SCANNER = {
+  path: '/sim/hidraw0',
+  vendorId: 0x0c2e,
+  productId: 0x0b87,
+  product: 'Voyager 1250g',
+  usagePage: 1,
+  usage: 6,
+  serialNumber: 'V1',
+};
+
+/** Plugs SIM_SCANNER in and pairs it from Admin → Scanners (an admin signed in); it is then "Voyager 1250g 1". */
+export async function pairSimulatedScanner(page: Page, station: StationProcess): Promise<void> {
+  await hid(station, { action: 'plug', device: SIM_SCANNER });
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Admin/ }).click();
+  await page.getByRole('tab', { name: 'Scanners' }).click();
+  await page.getByRole('button', { name: 'Pair a scanner' }).click();
+  const code = (await page.getByTestId('pairing-code').textContent())!.trim();
+  await hid(station, { action: 'type', path: SIM_SCANNER.path, text: code });
+  await expect(page.getByRole('status')).toHaveText('Paired Voyager 1250g 1');
+}
+
 /** Test host only (DOCKSIDE_TEST=1): the next `count` calls of `channel` fail inside main as a broken database would. */
 export async function failNext(station: StationProcess, channel: string, count = 1): Promise<void> {
   const res = await testControlPost(station, '/__test/fail', { channel, count });

@@ -11,6 +11,7 @@ import {
   setUpFirstAdmin,
   signIn,
   signOut,
+  SIM_SCANNER,
   test,
   unreadableText,
   wedgeScan,
@@ -145,6 +146,26 @@ for (const size of SIZES) {
       });
     });
 
+    test(`Trips: the list, a draft being edited, and packing with a refusal at ${at}`, async ({ page, station }) => {
+      await signInToShell(page, station, 'dock1', '3917');
+      await nav(page, /Trips/);
+      await page.getByRole('button', { name: 'New trip' }).click();
+      await expect(page.getByRole('table', { name: 'Approved orders' }).locator('tbody tr')).toHaveCount(90);
+      await checkScreen(page, 'trips-new');
+      for (const invoice of ['INV-26000', 'INV-26001', 'INV-26002']) await page.getByLabel(`Pick order ${invoice}`).check();
+      await page.getByRole('button', { name: 'Create trip with 3 stops' }).click();
+      await expect(page.getByRole('heading', { name: 'Edit T-000001' })).toBeVisible();
+      await checkScreen(page, 'trips-edit');
+      await page.getByRole('button', { name: 'Back to trips' }).click();
+      await checkScreen(page, 'trips-list');
+      await page.locator('tr[data-trip="T-000001"]').getByRole('button', { name: 'Pack' }).click();
+      await wedgeScan(page, '2026100000000006');
+      await expect(page.getByTestId('pack-status')).toContainText('Packed 2 of');
+      await wedgeScan(page, '2026999999999999');
+      await expect(page.getByTestId('pack-status')).toContainText("is not in this location's BioTrack inventory");
+      await checkScreen(page, 'trips-pack');
+    });
+
     test(`Scan with a parent, children and an error, and the screens not built yet at ${at}`, async ({ page, station }) => {
       await signInToShell(page, station, 'dock1', '3917');
       const status = page.getByTestId('scan-status');
@@ -159,7 +180,6 @@ for (const size of SIZES) {
       await checkScreen(page, 'scan-error');
 
       for (const [screen, name] of [
-        [/Trips/, 'trips'],
         [/Verify/, 'verify'],
       ] as const) {
         await nav(page, screen);
@@ -297,15 +317,7 @@ for (const size of SIZES) {
       await checkScreen(page, 'admin-people-add');
 
       // A paired USB scanner, so its row (name, state, target, device, actions) is on the table.
-      const scanner = {
-        path: '/sim/hidraw0',
-        vendorId: 0x0c2e,
-        productId: 0x0b87,
-        product: 'Voyager 1250g',
-        usagePage: 1,
-        usage: 6,
-        serialNumber: 'V1',
-      };
+      const scanner = SIM_SCANNER;
       await hid(station, { action: 'plug', device: scanner });
       await page.getByRole('tab', { name: 'Scanners' }).click();
       await expect(page.getByRole('table', { name: 'HID devices' })).toContainText('Voyager 1250g');

@@ -29,6 +29,9 @@ describe('LeafTrade through the station cache', () => {
       totalGross: '125.00',
       store: 'Green Leaf Dispensary',
       city: 'Bend',
+      address: '100 Main St, Bend, OR 97701',
+      vendorLicense: '412000',
+      lines: [{ product: 'Blue Dream 1g pre-roll', quantity: 2, unit: 'each' }],
     });
     expect(sim.requests.filter((u) => u.startsWith('/api/v1/orders/')).length).toBe(4); // 25 a page
     sim.faults.pageSize = 7;

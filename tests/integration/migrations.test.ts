@@ -27,6 +27,10 @@ const TABLES = [
   'scans',
   'upstream_cache',
   'recovery_codes',
+  'trips',
+  'trip_stops',
+  'trip_lines',
+  'trip_packs',
 ];
 afterEach(releaseAll);
 

@@ -54,6 +54,8 @@ import { LeafTradeService } from '../upstreams/leaftrade/service';
 import { registerPrewarmHandler } from '../upstreams/prewarm';
 import { ReadCache } from '../upstreams/read-cache';
 import { registerSettingsHandlers } from '../settings/handlers';
+import { registerTripHandlers } from '../trips/handlers';
+import { TripService } from '../trips/service';
 import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
@@ -331,6 +333,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
+    registerTripHandlers(handlers, new TripService({ db, audit, now, leaftrade, inventory: biotrack }));
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
     const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Times are integer milliseconds since the epoch, from the station's injectable clock. */
 
@@ -270,3 +270,93 @@ export const upstreamCache = sqliteTable('upstream_cache', {
   fetchedAt: integer('fetched_at').notNull(),
   value: text('value').notNull(),
 });
+
+/**
+ * A delivery trip: approved LeafTrade orders in route order, with the driver and vehicle BioTrack's
+ * manifest needs. Editable while `draft`; the execution job (trips/execution) moves `status` on and
+ * mirrors its own state into `execution_status`.
+ */
+export const trips = sqliteTable(
+  'trips',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    number: text('number').notNull().unique(),
+    name: text('name').notNull(),
+    status: text('status', { enum: ['draft', 'executing', 'done', 'failed'] }).notNull(),
+    executionStatus: text('execution_status'),
+    driverEmployeeId: text('driver_employee_id').notNull().default(''),
+    driverName: text('driver_name').notNull().default(''),
+    vehicleId: text('vehicle_id').notNull().default(''),
+    vehicleName: text('vehicle_name').notNull().default(''),
+    createdBy: integer('created_by'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('trips_status').on(t.status, t.id)],
+);
+
+/** One LeafTrade order delivered at one stop; `position` is the route order, 1 first. */
+export const tripStops = sqliteTable(
+  'trip_stops',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tripId: integer('trip_id')
+      .notNull()
+      .references(() => trips.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    orderId: integer('order_id').notNull(),
+    invoice: text('invoice'),
+    deliveryDate: text('delivery_date'),
+    dispensary: text('dispensary').notNull(),
+    address: text('address').notNull().default(''),
+    /** The receiving licensee, BioTrack's `vendor_license`. */
+    vendorLicense: text('vendor_license').notNull().default(''),
+    departureAt: integer('departure_at'),
+    arrivalAt: integer('arrival_at'),
+    route: text('route').notNull().default(''),
+  },
+  (t) => [index('trip_stops_trip').on(t.tripId, t.position), index('trip_stops_order').on(t.orderId)],
+);
+
+/** An order line to fill at a stop. Orders without line items (unconfirmed upstream) have none. */
+export const tripLines = sqliteTable(
+  'trip_lines',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    stopId: integer('stop_id')
+      .notNull()
+      .references(() => tripStops.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    product: text('product').notNull(),
+    quantity: real('quantity').notNull(),
+    unit: text('unit').notNull(),
+  },
+  (t) => [index('trip_lines_stop').on(t.stopId, t.position)],
+);
+
+/**
+ * A BioTrack inventory id packed for a stop (and the line it fills, when the order has lines).
+ * Unique per trip: the same id cannot go to two stops of one manifest.
+ */
+export const tripPacks = sqliteTable(
+  'trip_packs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tripId: integer('trip_id')
+      .notNull()
+      .references(() => trips.id, { onDelete: 'cascade' }),
+    stopId: integer('stop_id')
+      .notNull()
+      .references(() => tripStops.id, { onDelete: 'cascade' }),
+    lineId: integer('line_id').references(() => tripLines.id, { onDelete: 'cascade' }),
+    barcode: text('barcode').notNull(),
+    quantity: real('quantity').notNull(),
+    packedAt: integer('packed_at').notNull(),
+    packedBy: integer('packed_by'),
+  },
+  (t) => [
+    uniqueIndex('trip_packs_trip_barcode').on(t.tripId, t.barcode),
+    index('trip_packs_stop').on(t.stopId),
+    index('trip_packs_barcode').on(t.barcode),
+  ],
+);

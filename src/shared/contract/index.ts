@@ -14,6 +14,7 @@ import { mailChannels } from './mail';
 import { scannerChannels } from './scanners';
 import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
+import { tripChannels } from './trips';
 import { syncChannels } from './sync';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
@@ -34,6 +35,7 @@ export * from './mail';
 export * from './scanners';
 export * from './second-factor';
 export * from './session';
+export * from './trips';
 export * from './settings';
 export * from './users';
 
@@ -56,6 +58,7 @@ export const contract = mergeChannels(
   leafTradeChannels,
   bioTrackChannels,
   mailChannels,
+  tripChannels,
 );
 
 export type Contract = typeof contract;

@@ -9,6 +9,18 @@ export interface WholesaleOrder {
   totalGross: string | null;
   store: string | null;
   city: string | null;
+  /** Street, city, state and postal code on one line. */
+  address: string | null;
+  /** The receiving licence, when LeafTrade gives it. */
+  vendorLicense: string | null;
+  /** Empty when LeafTrade sent no line items (unconfirmed upstream): such an order is packed freely. */
+  lines: OrderLine[];
+}
+
+export interface OrderLine {
+  product: string;
+  quantity: number;
+  unit: string;
 }
 
 export interface WholesaleOrders extends CachedCopy {

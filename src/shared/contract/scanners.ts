@@ -3,7 +3,7 @@ import { channel } from './define';
 import { empty } from './fields';
 
 /** Which screen a scanner's reads go to: any screen that takes scans, or only one. */
-export const SCANNER_TARGETS = ['any', 'scan', 'bills'] as const;
+export const SCANNER_TARGETS = ['any', 'scan', 'bills', 'trips'] as const;
 export type ScannerTarget = (typeof SCANNER_TARGETS)[number];
 
 /** A paired scanner as the station stores it. */

@@ -1,7 +1,22 @@
 import { z } from 'zod';
 import { followLink, UpstreamError, UpstreamHttp, type UpstreamResponse, type UpstreamClientDeps } from '../http';
 
-/** What Dockside reads of a LeafTrade order (line items are unconfirmed and not read). */
+/**
+ * A line item. Its shape is unconfirmed upstream: the product is read from `product_name` or
+ * `product.name`, the quantity as a number or a decimal string; a line that cannot be read drops out
+ * (the order is then packed without it) rather than hiding the order.
+ */
+const lineSchema = z
+  .object({
+    product_name: z.string().optional(),
+    product: z.object({ name: z.string() }).partial().optional(),
+    quantity: z.union([z.number(), z.string()]),
+    unit: z.string().optional(),
+  })
+  .transform((l) => ({ product: l.product_name ?? l.product?.name ?? '', quantity: Number(l.quantity), unit: l.unit ?? 'each' }))
+  .refine((l) => l.product.trim() !== '' && Number.isFinite(l.quantity) && l.quantity > 0);
+
+/** What Dockside reads of a LeafTrade order. */
 const orderSchema = z.object({
   id: z.number(),
   invoice_id: z.string().nullable(),
@@ -10,11 +25,26 @@ const orderSchema = z.object({
   dispensary_location: z
     .object({
       name: z.string(),
-      address: z.object({ city: z.string().optional(), state: z.string().optional() }).partial().optional(),
+      license_number: z.union([z.string(), z.number()]).nullable().optional(),
+      address: z
+        .object({ street_address_1: z.string(), city: z.string(), state: z.string(), postal_code: z.string() })
+        .partial()
+        .nullable()
+        .optional(),
       dispensary: z.object({ name: z.string() }).optional(),
     })
     .nullable()
     .optional(),
+  line_items: z
+    .array(z.unknown())
+    .nullable()
+    .optional()
+    .transform((items) =>
+      (items ?? []).flatMap((raw) => {
+        const line = lineSchema.safeParse(raw);
+        return line.success ? [line.data] : [];
+      }),
+    ),
 });
 const pageSchema = z.object({ next: z.string().nullable(), results: z.array(z.unknown()) });
 

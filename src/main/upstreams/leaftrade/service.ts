@@ -33,6 +33,9 @@ export class LeafTradeService {
           totalGross: o.total_gross === null ? null : String(o.total_gross),
           store: o.dispensary_location?.dispensary?.name ?? o.dispensary_location?.name ?? null,
           city: o.dispensary_location?.address?.city ?? null,
+          address: oneLineAddress(o.dispensary_location?.address),
+          vendorLicense: o.dispensary_location?.license_number == null ? null : String(o.dispensary_location.license_number),
+          lines: o.line_items,
         })),
       refresh,
     );
@@ -46,4 +49,10 @@ export class LeafTradeService {
   status(): UpstreamStatus[] {
     return this.#read ? [this.#read.status()] : [];
   }
+}
+
+function oneLineAddress(a: { street_address_1?: string; city?: string; state?: string; postal_code?: string } | null | undefined): string | null {
+  if (!a) return null;
+  const place = [a.city, [a.state, a.postal_code].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+  return [a.street_address_1, place].filter(Boolean).join(', ') || null;
 }

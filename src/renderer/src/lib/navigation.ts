@@ -17,13 +17,8 @@ export const NAV: readonly NavItem[] = [
   { id: 'scan', label: 'Scan', key: 'F1', roles: ['admin', 'dispatcher'], notYet: null },
   { id: 'bills', label: 'Bills', key: 'F2', roles: ['admin', 'biller'], notYet: null },
   { id: 'search', label: 'Search', key: 'F3', roles: ['admin', 'biller', 'dispatcher'], notYet: null },
-  {
-    id: 'trips',
-    label: 'Trips',
-    key: 'F4',
-    roles: ['admin', 'dispatcher'],
-    notYet: 'Delivery trips and BioTrack manifests are not built yet. They come in a later Dockside update.',
-  },
+  // Billers read trips (and what is packed); dispatchers and admins plan and pack them.
+  { id: 'trips', label: 'Trips', key: 'F4', roles: ['admin', 'biller', 'dispatcher'], notYet: null },
   {
     id: 'verify',
     label: 'Verify',
