@@ -56,6 +56,10 @@ import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
 import { silentLogger, type Logger } from '../platform/logger';
 import type { JobView } from '../../shared/contract/jobs';
+import type { TripExecutionView } from '../../shared/contract/trip-execution';
+import { DomainError } from '../../shared/envelope';
+import { registerTripExecutionHandlers } from '../trips/execution-handlers';
+import { TripExecutor, type TripExecutorDeps } from '../trips/execution';
 import { seedDemoData } from './demo';
 
 export interface StationConfig {
@@ -97,6 +101,8 @@ export interface StationConfig {
   filesSweepEveryMs?: number;
   /** Test host only: calls made to fail inside the router. */
   injectedFailures?: InjectedFailures;
+  /** Trip execution: the plan of a trip as manifests (trips/plan.ts), its status mirror, and a test probe. */
+  trips?: Pick<TripExecutorDeps, 'loadPlan'> & Partial<Pick<TripExecutorDeps, 'onStatus' | 'probe'>>;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
 }
@@ -112,6 +118,7 @@ export interface Station {
   readonly bills: BillService;
   readonly scanners: ScannerService;
   readonly jobs: JobService;
+  readonly tripExecutor: TripExecutor;
   readonly imports: ImportService;
   readonly sync: OutboxDrainer;
   readonly outboxPruner: OutboxPruner;
@@ -278,21 +285,48 @@ export async function createStation(config: StationConfig): Promise<Station> {
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
     const bt = config.upstreams?.biotrack;
+    // One client for inventory and manifests: one session, one breaker.
+    const biotrackClient = bt
+      ? new BioTrackClient({
+          url: bt.url,
+          secrets,
+          now,
+          log: logger.child({ module: 'upstream-biotrack' }),
+          readTimeoutMs: bt.readTimeoutMs,
+          training: bt.training,
+          sleep: config.sleep,
+        })
+      : null;
     const biotrack = new BioTrackInventory({
-      client: bt
-        ? new BioTrackClient({
-            url: bt.url,
-            secrets,
-            now,
-            log: logger.child({ module: 'upstream-biotrack' }),
-            readTimeoutMs: bt.readTimeoutMs,
-            training: bt.training,
-            sleep: config.sleep,
-          })
-        : null,
+      client: biotrackClient,
       cache,
       now,
       location: () => settings.get().biotrackLocation,
+    });
+
+    // An execution's progress names the trip: its starter's windows and admins' hear it.
+    const pushTripProgress = (view: TripExecutionView, ownerId: number | null) => {
+      for (const s of sessions.all()) {
+        if (s.userId === null || s.locked) continue;
+        const user = auth.userById(s.userId);
+        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push('trip/progress', view);
+      }
+    };
+    const tripExecutor = new TripExecutor({
+      db,
+      now,
+      log: logger.child({ module: 'trip-execution' }),
+      audit,
+      client: biotrackClient,
+      loadPlan:
+        config.trips?.loadPlan ??
+        (() => {
+          throw new DomainError('unavailable', 'Trips cannot be executed on this station yet');
+        }),
+      onStatus: config.trips?.onStatus,
+      onProgress: pushTripProgress,
+      wait: config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      probe: config.trips?.probe,
     });
 
     const handlers = new HandlerRegistry();
@@ -313,6 +347,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
+    registerTripExecutionHandlers(handlers, tripExecutor);
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
     const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
 
@@ -347,6 +382,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       log: logger.child({ module: 'files' }),
     });
     files.start(config.filesSweepEveryMs ?? FILES_SWEEP_EVERY_MS);
+    // Executions a stop or crash left open carry on by themselves.
+    const resumed = tripExecutor.resumeInterrupted();
+    if (resumed) logger.info({ resumed }, 'resumed trip executions left open by the last stop');
 
     return {
       router,
@@ -359,6 +397,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       bills,
       scanners,
       jobs,
+      tripExecutor,
       imports,
       sync,
       outboxPruner,
@@ -376,6 +415,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await files.stop();
         await outboxPruner.stop();
         await jobs.stop();
+        await tripExecutor.stop();
         await workers.close();
         await sync.stop();
         await checkpointer?.stop();

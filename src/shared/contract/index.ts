@@ -14,6 +14,7 @@ import { scannerChannels } from './scanners';
 import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
 import { syncChannels } from './sync';
+import { tripExecutionChannels } from './trip-execution';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
 
@@ -33,6 +34,7 @@ export * from './scanners';
 export * from './second-factor';
 export * from './session';
 export * from './settings';
+export * from './trip-execution';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
@@ -53,6 +55,7 @@ export const contract = mergeChannels(
   erpChannels,
   leafTradeChannels,
   bioTrackChannels,
+  tripExecutionChannels,
 );
 
 export type Contract = typeof contract;
