@@ -296,8 +296,11 @@ export class TripExecutor {
       const fingerprint = fingerprintOf(request);
       // Intent left by a crash or a lost answer: this stop may already have its manifest.
       const maybeSent = have?.state === 'intent';
-      this.#sql.intent.run(start.id, n, fingerprint, JSON.stringify(request), now(), now());
-      this.#sql.progress.run(done(), `Creating the manifest for stop ${n} of ${total}`, now(), start.id);
+      // One commit per recording: each waits for the disk (synchronous = FULL).
+      this.deps.db.$client.transaction(() => {
+        this.#sql.intent.run(start.id, n, fingerprint, JSON.stringify(request), now(), now());
+        this.#sql.progress.run(done(), `Creating the manifest for stop ${n} of ${total}`, now(), start.id);
+      })();
       this.changed(tripId);
       point(`stop ${n}: intent recorded`);
       let result: { manifestId: string; recovered: boolean };
@@ -320,8 +323,10 @@ export class TripExecutor {
       }
       point(`stop ${n}: answered`);
       delay = RETRY_FIRST_MS;
-      this.#sql.created.run(result.manifestId, result.recovered ? 1 : 0, now(), start.id, n);
-      this.#sql.progress.run(done(), `Manifest ${result.manifestId} created for stop ${n} of ${total}`, now(), start.id);
+      this.deps.db.$client.transaction(() => {
+        this.#sql.created.run(result.manifestId, result.recovered ? 1 : 0, now(), start.id, n);
+        this.#sql.progress.run(done(), `Manifest ${result.manifestId} created for stop ${n} of ${total}`, now(), start.id);
+      })();
       this.changed(tripId);
       point(`stop ${n}: id recorded`);
     }
