@@ -67,19 +67,23 @@ describe('executing a trip', () => {
     expect(again).toMatchObject({ ok: false, error: { code: 'conflict', message: 'This trip has already been executed' } });
   });
 
-  it('waits while BioTrack answers 503 and says why, then completes with one manifest per stop', async () => {
+  it('waits while BioTrack answers 503, saying why, with growing waits that honour its cooldown, then completes with one manifest per stop', async () => {
     const { sim, t, plans, dispatcher } = await setup();
     const plan = tripPlan(sim, 3);
     plans.set(1, plan);
-    sim.faults.unavailable = 4;
+    sim.faults.unavailable = 12; // each try: the create, then sync_manifest and its two retries
     await dispatcher.ok('trips/execute', { tripId: 1 });
     const done = await ended(dispatcher, 1);
     expect(done.status).toBe('completed');
     expect(manifestsPerStop(sim, plan)).toEqual([1, 1, 1]);
-    const waiting = progressOf(dispatcher).filter((v) => v.message?.startsWith('BioTrack is not available right now: trying stop 1 again in'));
-    expect(waiting.length).toBeGreaterThan(0);
-    expect(done.attempts).toBeGreaterThan(1);
-    expect(t.waits.length).toBeGreaterThan(0); // waited on the station's clock, not the wall clock
+    const waits = progressOf(dispatcher)
+      .map((v) => /^BioTrack is not available right now: trying stop 1 again in (\d+) s$/.exec(v.message ?? '')?.[1])
+      .filter((s) => s !== undefined)
+      .map(Number);
+    // 2, 4, 8 s are shorter than the 15 s BioTrack's 503 asks to rest; the 4th, 16 s, is longer.
+    expect(waits).toEqual([15, 15, 15, 16]);
+    expect(done.attempts).toBe(5);
+    expect(t.waits).toContain(16_000); // waited on the station's clock, not the wall clock
   });
 
   it('stops as failed at a refused stop with BioTrack’s words, and Retry continues from that stop after the fix', async () => {
