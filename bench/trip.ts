@@ -9,7 +9,7 @@ import type { ManifestRequest } from '../src/main/upstreams/biotrack/manifests';
 import { startBioTrackSimulator } from '../src/simulators/biotrack';
 import { releaseAll } from '../tests/support/cleanup';
 import { withAdmin } from '../tests/support/station';
-import { manifestsPerStop, tripPlan } from '../tests/support/trip-execution';
+import { connectBioTrack, manifestsPerStop, tripPlan } from '../tests/support/trip-execution';
 
 const STOPS = Number(process.env.BENCH_TRIP_STOPS ?? 50);
 const LATENCY_MS = Number(process.env.BENCH_TRIP_LATENCY_MS ?? 100);
@@ -30,10 +30,7 @@ const t = await withAdmin({
     },
   },
 });
-await t.admin.ok('settings/update', { idleLockMinutes: 240, biotrackLocation: sim.credentials.location });
-await t.admin.ok('sync/set-credential', { name: 'biotrack.license', value: sim.credentials.license });
-await t.admin.ok('sync/set-credential', { name: 'biotrack.username', value: sim.credentials.username });
-await t.admin.ok('sync/set-credential', { name: 'biotrack.password', value: sim.credentials.password });
+await connectBioTrack(t.admin, sim.credentials);
 plan = tripPlan(sim, STOPS, { perStop: 2 });
 sim.faults.latencyMs = LATENCY_MS;
 const callsBefore = sim.calls.length;

@@ -3,7 +3,7 @@ import type { TripExecutionView } from '../../src/shared/contract/trip-execution
 import type { ManifestRequest } from '../../src/main/upstreams/biotrack/manifests';
 import { startBioTrackSimulator } from '../../src/simulators/biotrack';
 import { onRelease, releaseAll } from '../support/cleanup';
-import { HOUR, manifestsPerStop, tripPlan } from '../support/trip-execution';
+import { connectBioTrack, HOUR, manifestsPerStop, tripPlan } from '../support/trip-execution';
 import { withAdmin, type TestWindow } from '../support/station';
 
 afterEach(releaseAll);
@@ -21,10 +21,7 @@ async function setup() {
       onStatus: (tripId, status) => statuses.push(`${tripId} ${status}`),
     },
   });
-  await t.admin.ok('settings/update', { idleLockMinutes: 240, biotrackLocation: sim.credentials.location });
-  await t.admin.ok('sync/set-credential', { name: 'biotrack.license', value: sim.credentials.license });
-  await t.admin.ok('sync/set-credential', { name: 'biotrack.username', value: sim.credentials.username });
-  await t.admin.ok('sync/set-credential', { name: 'biotrack.password', value: sim.credentials.password });
+  await connectBioTrack(t.admin, sim.credentials);
   const dispatcher = await t.signedIn('dispatcher');
   return { sim, t, plans, statuses, dispatcher };
 }

@@ -9,6 +9,7 @@ import type { ManifestRequest } from '../../src/main/upstreams/biotrack/manifest
 import { BIOTRACK_DEMO } from '../../src/simulators/biotrack';
 import { passSecondFactor } from './second-factor';
 import { makeStation } from './station';
+import { connectBioTrack } from './trip-execution';
 
 const [dataDir, url, planFile, killAt] = process.argv.slice(2);
 const plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as ManifestRequest;
@@ -28,10 +29,7 @@ const t = await makeStation({
 });
 const admin = t.window();
 await passSecondFactor(t, admin.raw, await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' }));
-await admin.ok('settings/update', { biotrackLocation: BIOTRACK_DEMO.location });
-await admin.ok('sync/set-credential', { name: 'biotrack.license', value: BIOTRACK_DEMO.license });
-await admin.ok('sync/set-credential', { name: 'biotrack.username', value: BIOTRACK_DEMO.username });
-await admin.ok('sync/set-credential', { name: 'biotrack.password', value: BIOTRACK_DEMO.password });
+await connectBioTrack(admin, BIOTRACK_DEMO);
 await admin.ok('trips/execute', { tripId: 1 });
 await t.station.tripExecutor.settled(1);
 console.log(`DONE ${JSON.stringify(t.station.tripExecutor.view(1))}`);

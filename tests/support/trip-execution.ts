@@ -1,5 +1,6 @@
 import type { ManifestRequest } from '../../src/main/upstreams/biotrack/manifests';
 import type { BioTrackSimulator } from '../../src/simulators/biotrack';
+import type { TestWindow } from './station';
 
 export const HOUR = 3_600_000;
 
@@ -34,3 +35,11 @@ export function tripPlan(sim: BioTrackSimulator, stops: number, { perStop = 2, h
 
 /** How many manifests BioTrack holds for each stop of the plan (voided ones counted too). */
 export const manifestsPerStop = (sim: BioTrackSimulator, plan: ManifestRequest) => plan.stops.map((s) => sim.manifestsFor(s.barcodes).length);
+
+/** An admin's window points the station at the simulator: this facility's location and BioTrack's credentials. */
+export async function connectBioTrack(admin: Pick<TestWindow, 'ok'>, credentials: BioTrackSimulator['credentials']): Promise<void> {
+  await admin.ok('settings/update', { idleLockMinutes: 240, biotrackLocation: credentials.location });
+  await admin.ok('sync/set-credential', { name: 'biotrack.license', value: credentials.license });
+  await admin.ok('sync/set-credential', { name: 'biotrack.username', value: credentials.username });
+  await admin.ok('sync/set-credential', { name: 'biotrack.password', value: credentials.password });
+}

@@ -56,7 +56,7 @@ import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
 import { silentLogger, type Logger } from '../platform/logger';
 import type { JobView } from '../../shared/contract/jobs';
-import type { TripExecutionView } from '../../shared/contract/trip-execution';
+import type { EventMap } from '../../shared/events';
 import { DomainError } from '../../shared/envelope';
 import { registerTripExecutionHandlers } from '../trips/execution-handlers';
 import { TripExecutor, type TripExecutorDeps } from '../trips/execution';
@@ -195,14 +195,15 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const pushToSignedIn: Push = (event, data) => {
       for (const s of sessions.all()) if (s.userId !== null && !s.locked) s.push(event, data);
     };
-    // A job's progress names its file and counts: only its owner's windows and admins' hear it.
-    const pushJobProgress = (job: JobView, ownerId: number | null) => {
+    // A job's or a trip execution's progress names its file or trip: only its owner's windows and admins' hear it.
+    const pushToOwnerAndAdmins = <E extends 'job/progress' | 'trip/progress'>(event: E, data: EventMap[E], ownerId: number | null) => {
       for (const s of sessions.all()) {
         if (s.userId === null || s.locked) continue;
         const user = auth.userById(s.userId);
-        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push('job/progress', job);
+        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push(event, data);
       }
     };
+    const pushJobProgress = (job: JobView, ownerId: number | null) => pushToOwnerAndAdmins('job/progress', job, ownerId);
     const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: pushJobProgress });
     const interrupted = jobs.markInterrupted();
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
@@ -304,14 +305,6 @@ export async function createStation(config: StationConfig): Promise<Station> {
       location: () => settings.get().biotrackLocation,
     });
 
-    // An execution's progress names the trip: its starter's windows and admins' hear it.
-    const pushTripProgress = (view: TripExecutionView, ownerId: number | null) => {
-      for (const s of sessions.all()) {
-        if (s.userId === null || s.locked) continue;
-        const user = auth.userById(s.userId);
-        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push('trip/progress', view);
-      }
-    };
     const tripExecutor = new TripExecutor({
       db,
       now,
@@ -324,7 +317,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
           throw new DomainError('unavailable', 'Trips cannot be executed on this station yet');
         }),
       onStatus: config.trips?.onStatus,
-      onProgress: pushTripProgress,
+      onProgress: (view, ownerId) => pushToOwnerAndAdmins('trip/progress', view, ownerId),
       wait: config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       probe: config.trips?.probe,
     });
