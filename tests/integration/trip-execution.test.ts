@@ -4,11 +4,12 @@ import type { ManifestRequest } from '../../src/main/upstreams/biotrack/manifest
 import { startBioTrackSimulator } from '../../src/simulators/biotrack';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { connectBioTrack, HOUR, manifestsPerStop, tripPlan } from '../support/trip-execution';
-import { withAdmin, type TestWindow } from '../support/station';
+import { makeStation, tempDir, withAdmin, type TestWindow } from '../support/station';
+import { RETRY_FIRST_MS } from '../../src/main/trips/execution';
 
 afterEach(releaseAll);
 
-async function setup() {
+async function setup(config: Parameters<typeof withAdmin>[0] = {}) {
   const sim = await startBioTrackSimulator();
   onRelease(() => sim.close());
   const plans = new Map<number, ManifestRequest>();
@@ -16,6 +17,7 @@ async function setup() {
   const t = await withAdmin({
     upstreams: { biotrack: { url: sim.url, readTimeoutMs: 1000 } },
     syncIntervalMs: 0,
+    ...config,
     trips: {
       loadPlan: (tripId) => structuredClone(plans.get(tripId)!),
       onStatus: (tripId, status) => statuses.push(`${tripId} ${status}`),
@@ -181,5 +183,32 @@ describe('executing a trip', () => {
     expect(again.stops[1].manifestId).not.toBe(old);
     expect(sim.manifestsFor(plan.stops[1].barcodes).map((m) => m.deleted)).toEqual([1, 0]);
     expect(manifestsPerStop(sim, plan)).toEqual([1, 2, 1]); // the voided one and its replacement
+  });
+
+  it('leaves an execution waiting for BioTrack open when the station closes, and the next start finishes it', async () => {
+    const dataDir = tempDir();
+    let waiting = (_: number) => {};
+    const asked = new Promise<number>((resolve) => (waiting = resolve));
+    // Short waits (the HTTP client's own retries) pass at once; the execution's wait never ends by itself.
+    const sleep = (ms: number) => (ms >= RETRY_FIRST_MS ? (waiting(ms), new Promise<void>(() => {})) : Promise.resolve());
+    const { sim, t, plans, dispatcher } = await setup({ dataDir, sleep });
+    const plan = tripPlan(sim, 3);
+    plans.set(2, plan);
+    sim.faults.unavailable = 1_000;
+    await dispatcher.ok('trips/execute', { tripId: 2 });
+    expect(await asked).toBeGreaterThanOrEqual(RETRY_FIRST_MS);
+    await t.close(); // does not wait out the backoff
+
+    sim.faults.unavailable = 0;
+    const again = await makeStation({
+      dataDir,
+      upstreams: { biotrack: { url: sim.url, readTimeoutMs: 1000 } },
+      syncIntervalMs: 0,
+      trips: { loadPlan: () => structuredClone(plan) },
+    });
+    expect(again.station.tripExecutor.view(2)?.status).toBe('processing');
+    await again.station.tripExecutor.settled(2);
+    expect(again.station.tripExecutor.view(2)).toMatchObject({ status: 'completed', stopsDone: 3 });
+    expect(manifestsPerStop(sim, plan)).toEqual([1, 1, 1]);
   });
 });
