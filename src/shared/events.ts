@@ -1,6 +1,7 @@
 import type { JobView } from './contract/jobs';
 import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
+import type { TripExecutionView } from './contract/trip-execution';
 
 /**
  * Events main pushes to the renderer. Kept free of zod so the preload bundle stays tiny:
@@ -15,7 +16,15 @@ export interface EventMap {
   'scanner/status': ScannersOverview;
   /** A background job moved on, finished or failed (to signed-in windows). */
   'job/progress': JobView;
+  /** A trip's execution moved on, waits for BioTrack, finished or failed (to its starter and admins). */
+  'trip/progress': TripExecutionView;
 }
 
 export type EventName = keyof EventMap;
-export const EVENT_NAMES = ['session/changed', 'scanner/scan', 'scanner/status', 'job/progress'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'session/changed',
+  'scanner/scan',
+  'scanner/status',
+  'job/progress',
+  'trip/progress',
+] as const satisfies readonly EventName[];

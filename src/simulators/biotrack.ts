@@ -37,6 +37,10 @@ export interface BioTrackFaults {
   stringSuccess: boolean;
   /** Create the next manifest(s) but drop the connection instead of answering (a lost answer). */
   dropManifestAnswers: number;
+  /** The nth inventory_manifest call from now (1 = the next) fails with an HTTP 500 PHP error page and creates nothing; 0: none. */
+  failManifestCall: number;
+  /** The nth inventory_manifest call from now creates the manifest, then its answer is lost; 0: none. */
+  dropManifestCall: number;
   /** Hours a departure must lie ahead (some states ask 24); 0: only "not in the past". */
   minLeadHours: number;
 }
@@ -175,7 +179,7 @@ export function bioTrackLabs(items: SimInventory[]): Map<string, SimLab> {
   return labs;
 }
 
-interface SimManifest {
+export interface SimManifest {
   manifestid: string;
   location: string;
   employee_id: string;
@@ -203,6 +207,8 @@ export interface BioTrackSimulator {
   bodies: Record<string, unknown>[];
   inventory: SimInventory[];
   manifests: Map<string, SimManifest>;
+  /** Every manifest ever created (voided ones too) that carries any of these items: a stop's manifests. */
+  manifestsFor(barcodes: string[]): SimManifest[];
   close(): Promise<void>;
 }
 
@@ -222,6 +228,8 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
     trailingNotice: false,
     stringSuccess: false,
     dropManifestAnswers: 0,
+    failManifestCall: 0,
+    dropManifestCall: 0,
     minLeadHours: 0,
   };
   const items = bioTrackInventory(options.items ?? 60);
@@ -239,6 +247,7 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
     bodies: [],
     inventory: items,
     manifests,
+    manifestsFor: (barcodes) => [...manifests.values()].filter((m) => m.stops.some((st) => st.barcodeid.some((b) => barcodes.includes(b)))),
     close: async () => {},
   };
 
@@ -322,6 +331,10 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
             return send({ success: ok(1), data: lab });
           }
           case 'inventory_manifest': {
+            const failNow = faults.failManifestCall > 0 && --faults.failManifestCall === 0;
+            const dropNow = faults.dropManifestCall > 0 && --faults.dropManifestCall === 0;
+            // A PHP fatal error: no JSON, nothing created.
+            if (failNow) return res.writeHead(500, { 'Content-Type': 'text/html' }).end('<b>Fatal error</b>:  Maximum execution time exceeded');
             const stops = call.stop_overview;
             if (!Array.isArray(stops) || stops.length === 0) return refuse('Please specify at least one item to transfer.', 602);
             if (typeof call.location !== 'string' || !/^\d{6}$/.test(call.location)) return refuse('Invalid location.', 62);
@@ -375,8 +388,8 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
               transactionid: ++transaction,
               stops: parsed,
             });
-            if (faults.dropManifestAnswers > 0) {
-              faults.dropManifestAnswers--;
+            if (dropNow || faults.dropManifestAnswers > 0) {
+              if (!dropNow) faults.dropManifestAnswers--;
               return req.socket.destroy(); // created, but the answer is lost
             }
             return send({ sessiontime, barcode_id: id, success: ok(1), transactionid: transaction });

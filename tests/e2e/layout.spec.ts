@@ -179,9 +179,7 @@ for (const size of SIZES) {
       await expect(status).toContainText('SB1234 is not a valid parent id');
       await checkScreen(page, 'scan-error');
 
-      for (const [screen, name] of [
-        [/Verify/, 'verify'],
-      ] as const) {
+      for (const [screen, name] of [[/Verify/, 'verify']] as const) {
         await nav(page, screen);
         await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
         await checkScreen(page, name);

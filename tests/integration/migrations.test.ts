@@ -31,6 +31,8 @@ const TABLES = [
   'trip_stops',
   'trip_lines',
   'trip_packs',
+  'trip_executions',
+  'trip_manifests',
 ];
 afterEach(releaseAll);
 

@@ -61,6 +61,10 @@ import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
 import { silentLogger, type Logger } from '../platform/logger';
 import type { JobView } from '../../shared/contract/jobs';
+import type { EventMap } from '../../shared/events';
+import { registerTripExecutionHandlers } from '../trips/execution-handlers';
+import { loadPlan as loadTripPlan, mirrorExecutionStatus } from '../trips/plan';
+import { TripExecutor, type TripExecutorDeps } from '../trips/execution';
 import { seedDemoData } from './demo';
 
 export interface StationConfig {
@@ -102,6 +106,8 @@ export interface StationConfig {
   filesSweepEveryMs?: number;
   /** Test host only: calls made to fail inside the router. */
   injectedFailures?: InjectedFailures;
+  /** Trip execution: the plan of a trip as manifests (trips/plan.ts), its status mirror, and a test probe. */
+  trips?: Partial<Pick<TripExecutorDeps, 'loadPlan' | 'onStatus' | 'probe'>>;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
 }
@@ -117,6 +123,7 @@ export interface Station {
   readonly bills: BillService;
   readonly scanners: ScannerService;
   readonly jobs: JobService;
+  readonly tripExecutor: TripExecutor;
   readonly imports: ImportService;
   readonly sync: OutboxDrainer;
   readonly outboxPruner: OutboxPruner;
@@ -195,14 +202,15 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const pushToSignedIn: Push = (event, data) => {
       for (const s of sessions.all()) if (s.userId !== null && !s.locked) s.push(event, data);
     };
-    // A job's progress names its file and counts: only its owner's windows and admins' hear it.
-    const pushJobProgress = (job: JobView, ownerId: number | null) => {
+    // A job's or a trip execution's progress names its file or trip: only its owner's windows and admins' hear it.
+    const pushToOwnerAndAdmins = <E extends 'job/progress' | 'trip/progress'>(event: E, data: EventMap[E], ownerId: number | null) => {
       for (const s of sessions.all()) {
         if (s.userId === null || s.locked) continue;
         const user = auth.userById(s.userId);
-        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push('job/progress', job);
+        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push(event, data);
       }
     };
+    const pushJobProgress = (job: JobView, ownerId: number | null) => pushToOwnerAndAdmins('job/progress', job, ownerId);
     const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: pushJobProgress });
     const interrupted = jobs.markInterrupted();
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
@@ -297,21 +305,36 @@ export async function createStation(config: StationConfig): Promise<Station> {
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
     const bt = config.upstreams?.biotrack;
+    // One client for inventory and manifests: one session, one breaker.
+    const biotrackClient = bt
+      ? new BioTrackClient({
+          url: bt.url,
+          secrets,
+          now,
+          log: logger.child({ module: 'upstream-biotrack' }),
+          readTimeoutMs: bt.readTimeoutMs,
+          training: bt.training,
+          sleep: config.sleep,
+        })
+      : null;
     const biotrack = new BioTrackInventory({
-      client: bt
-        ? new BioTrackClient({
-            url: bt.url,
-            secrets,
-            now,
-            log: logger.child({ module: 'upstream-biotrack' }),
-            readTimeoutMs: bt.readTimeoutMs,
-            training: bt.training,
-            sleep: config.sleep,
-          })
-        : null,
+      client: biotrackClient,
       cache,
       now,
       location: () => settings.get().biotrackLocation,
+    });
+
+    const tripExecutor = new TripExecutor({
+      db,
+      now,
+      log: logger.child({ module: 'trip-execution' }),
+      audit,
+      client: biotrackClient,
+      loadPlan: config.trips?.loadPlan ?? ((tripId) => loadTripPlan(db, tripId)),
+      onStatus: config.trips?.onStatus ?? ((tripId, status) => mirrorExecutionStatus(db, tripId, status, now())),
+      onProgress: (view, ownerId) => pushToOwnerAndAdmins('trip/progress', view, ownerId),
+      wait: config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      probe: config.trips?.probe,
     });
 
     const handlers = new HandlerRegistry();
@@ -334,6 +357,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
     registerTripHandlers(handlers, new TripService({ db, audit, now, leaftrade, inventory: biotrack }));
+    registerTripExecutionHandlers(handlers, tripExecutor);
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
     const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
 
@@ -368,6 +392,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       log: logger.child({ module: 'files' }),
     });
     files.start(config.filesSweepEveryMs ?? FILES_SWEEP_EVERY_MS);
+    // Executions a stop or crash left open carry on by themselves.
+    const resumed = tripExecutor.resumeInterrupted();
+    if (resumed) logger.info({ resumed }, 'resumed trip executions left open by the last stop');
 
     return {
       router,
@@ -380,6 +407,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       bills,
       scanners,
       jobs,
+      tripExecutor,
       imports,
       sync,
       outboxPruner,
@@ -398,6 +426,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await files.stop();
         await outboxPruner.stop();
         await jobs.stop();
+        await tripExecutor.stop();
         await workers.close();
         await sync.stop();
         await checkpointer?.stop();

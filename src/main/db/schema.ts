@@ -360,3 +360,54 @@ export const tripPacks = sqliteTable(
     index('trip_packs_barcode').on(t.barcode),
   ],
 );
+
+/**
+ * Executing a delivery trip: one row per trip (no foreign key to trips, whose table comes with the
+ * trips screens). `step` counts the recordings made, before and after each BioTrack call, so a
+ * restart knows exactly how far it got; `failed_stop` is where a refusal stopped it.
+ */
+export const tripExecutions = sqliteTable('trip_executions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  tripId: integer('trip_id').notNull().unique(),
+  status: text('status', { enum: ['pending', 'processing', 'completed', 'failed'] }).notNull(),
+  step: integer('step').notNull().default(0),
+  stopsTotal: integer('stops_total').notNull().default(0),
+  stopsDone: integer('stops_done').notNull().default(0),
+  progressMessage: text('progress_message'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  failedStop: integer('failed_stop'),
+  /** Who started it: their windows (and admins') hear its progress. */
+  startedBy: integer('started_by'),
+  createdAt: integer('created_at').notNull(),
+  startedAt: integer('started_at'),
+  updatedAt: integer('updated_at').notNull(),
+  finishedAt: integer('finished_at'),
+});
+
+/**
+ * One row per stop of an execution: `intent` is written before the manifest is sent (with the
+ * request and its fingerprint), `created` after its id came back. A row left at `intent` by a
+ * crash or a lost answer is ambiguous: it is looked up in sync_manifest before any new create.
+ */
+export const tripManifests = sqliteTable(
+  'trip_manifests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    executionId: integer('execution_id')
+      .notNull()
+      .references(() => tripExecutions.id, { onDelete: 'cascade' }),
+    stopNumber: integer('stop_number').notNull(),
+    state: text('state', { enum: ['intent', 'created', 'refused', 'voided'] }).notNull(),
+    /** SHA-256 of the request sent, so a changed plan is told apart from the one that was sent. */
+    fingerprint: text('fingerprint').notNull(),
+    request: text('request').notNull(),
+    manifestId: text('manifest_id'),
+    /** True when the id was found in sync_manifest after a lost answer or a crash. */
+    recovered: integer('recovered', { mode: 'boolean' }).notNull().default(false),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('trip_manifests_stop').on(t.executionId, t.stopNumber)],
+);

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { DomainError } from '../../shared/envelope';
 import type { Db } from '../db/open';
 import { settings, tripPacks, trips, tripStops } from '../db/schema';
+import type { TripExecutionStatus } from '../../shared/contract/trip-execution';
 import type { ManifestRequest, ManifestStop } from '../upstreams/biotrack/manifests';
 
 export interface PlannedStop extends ManifestStop {
@@ -53,4 +54,14 @@ function stationLocation(db: Db): string {
   if (!row) return '';
   const value = JSON.parse(row.value) as { biotrackLocation?: unknown };
   return typeof value.biotrackLocation === 'string' ? value.biotrackLocation : '';
+}
+
+/**
+ * The execution job's state, mirrored on its trip: `execution_status` as the job has it, and the
+ * trip's own status (executing while the job runs, done or failed after), so the trip is no longer
+ * edited or packed as a draft once it is being executed.
+ */
+export function mirrorExecutionStatus(db: Db, tripId: number, status: TripExecutionStatus, now: number): void {
+  const tripStatus = status === 'completed' ? 'done' : status === 'failed' ? 'failed' : 'executing';
+  db.update(trips).set({ executionStatus: status, status: tripStatus, updatedAt: now }).where(eq(trips.id, tripId)).run();
 }

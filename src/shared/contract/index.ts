@@ -16,6 +16,7 @@ import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
 import { tripChannels } from './trips';
 import { syncChannels } from './sync';
+import { tripExecutionChannels } from './trip-execution';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
 
@@ -37,6 +38,7 @@ export * from './second-factor';
 export * from './session';
 export * from './trips';
 export * from './settings';
+export * from './trip-execution';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
@@ -59,6 +61,7 @@ export const contract = mergeChannels(
   bioTrackChannels,
   mailChannels,
   tripChannels,
+  tripExecutionChannels,
 );
 
 export type Contract = typeof contract;
