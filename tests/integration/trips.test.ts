@@ -363,3 +363,28 @@ describe('trips: the manifest plan', () => {
     ]);
   });
 });
+
+describe('trips: executed by the station', () => {
+  it('a packed trip executed through the router gets one manifest per stop, and the trip shows the execution as done', async () => {
+    const { t, dispatcher, biotrack, item } = await setup(new ManualClock(Date.now()));
+    const trip = await dispatcher.ok('trips/create', { orderIds: [5000, 5008], driverEmployeeId: '001', vehicleId: 'V7' });
+    const [one, two] = trip.stops.map((s) => s.id);
+    const dep = t.clock.now() + 2 * HOUR;
+    await dispatcher.ok('trips/update', {
+      tripId: trip.id,
+      stops: [
+        { stopId: one, departureAt: dep, arrivalAt: dep + HOUR, route: 'US-97 north' },
+        { stopId: two, departureAt: dep + HOUR, arrivalAt: dep + 2 * HOUR, route: 'Local roads' },
+      ],
+    });
+    await dispatcher.ok('trips/pack', { tripId: trip.id, stopId: one, barcode: item(6) });
+    await dispatcher.ok('trips/pack', { tripId: trip.id, stopId: two, barcode: item(2), quantity: 1 });
+
+    await dispatcher.ok('trips/execute', { tripId: trip.id });
+    await t.station.tripExecutor.settled(trip.id);
+    expect(await dispatcher.ok('trips/execution', { tripId: trip.id })).toMatchObject({ status: 'completed' });
+    expect([biotrack.manifestsFor([item(6)]).length, biotrack.manifestsFor([item(2)]).length]).toEqual([1, 1]);
+    expect(await dispatcher.ok('trips/get', { tripId: trip.id })).toMatchObject({ status: 'done', executionStatus: 'completed' });
+    expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId: one, barcode: item(7) })).toMatchObject({ ok: false });
+  });
+});
