@@ -8,6 +8,8 @@ import { startLeafTradeSimulator } from '../../src/simulators/leaftrade';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { fixedSecrets } from '../support/secrets';
 import { ManualClock, withAdmin } from '../support/station';
+import { TestSmtpServer } from '../support/smtp';
+import { MAIL_UPSTREAM } from '../../src/main/mail/smtp';
 
 afterEach(releaseAll);
 
@@ -33,6 +35,48 @@ async function setup(clock?: ManualClock) {
   /** The simulator's inventory id of item i (16 digits). */
   const item = (i: number) => biotrack.inventory[i].id;
   return { t, dispatcher, leaftrade, biotrack, item };
+}
+
+/**
+ * A packed two-stop trip that BioTrack refuses at stop 2 once executed: it wants departures 4
+ * hours ahead and stop 2 leaves in 2. `dep`: stop 1's departure; the fix for stop 2 is an hour later.
+ */
+async function tripRefusedAtStop2({ t, dispatcher, biotrack, item }: Awaited<ReturnType<typeof setup>>) {
+  const trip = await dispatcher.ok('trips/create', {
+    orderIds: [5000, 5008],
+    driverName: 'Ana',
+    driverEmployeeId: '001',
+    vehicleName: 'Van 7',
+    vehicleId: 'V7',
+  });
+  const [one, two] = trip.stops.map((s) => s.id);
+  const dep = t.clock.now() + 6 * HOUR;
+  await dispatcher.ok('trips/update', {
+    tripId: trip.id,
+    stops: [
+      { stopId: one, departureAt: dep, arrivalAt: dep + HOUR, route: 'US-97 north' },
+      { stopId: two, departureAt: t.clock.now() + 2 * HOUR, arrivalAt: t.clock.now() + 3 * HOUR, route: 'Local roads' },
+    ],
+  });
+  await dispatcher.ok('trips/pack', { tripId: trip.id, stopId: one, barcode: item(6) });
+  await dispatcher.ok('trips/pack', { tripId: trip.id, stopId: two, barcode: item(2), quantity: 1 });
+  biotrack.faults.minLeadHours = 4;
+  await dispatcher.ok('trips/execute', { tripId: trip.id });
+  await t.station.tripExecutor.settled(trip.id);
+  return { trip, one, two, dep };
+}
+
+/** Admin → Station pointed at a local SMTP server (`password`: sign in with the server's user). */
+async function mailTo(t: Awaited<ReturnType<typeof setup>>['t'], server: TestSmtpServer, password = true) {
+  await t.admin.ok('mail/update-settings', {
+    host: '127.0.0.1',
+    port: server.port,
+    security: 'none',
+    user: password ? server.user : '',
+    from: 'dock@example.com',
+    recipients: 'dispatch@example.com',
+  });
+  if (password) await t.admin.ok('mail/set-password', { password: server.password });
 }
 
 /** Orders 5000 (1 line: Blue Dream ×2), 5001 (Sour Diesel ×3, OG Kush ×6), 5002 (OG Kush ×4, Blue Dream ×2, Sour Diesel ×5). */
@@ -154,6 +198,12 @@ describe('trips: create and edit', () => {
     const trip = await dispatcher.ok('trips/create', { orderIds: [5000] });
     expect(trip.number).toBe('T-000002');
     t.station.database.sqlite.prepare("UPDATE trips SET status = 'executing' WHERE id = ?").run(trip.id);
+    const running = 'is being executed: wait until it has finished or stopped';
+    expect(await dispatcher.call('trips/update', { tripId: trip.id, name: 'late' })).toMatchObject(refusal('conflict', running));
+    expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId: trip.stops[0].id, barcode: item(6) })).toMatchObject(
+      refusal('conflict', running),
+    );
+    t.station.database.sqlite.prepare("UPDATE trips SET status = 'done' WHERE id = ?").run(trip.id);
     const executed = 'has been executed: it can no longer change';
     expect(await dispatcher.call('trips/update', { tripId: trip.id, name: 'late' })).toMatchObject(refusal('conflict', executed));
     expect(await dispatcher.call('trips/delete', { tripId: trip.id })).toMatchObject(refusal('conflict', executed));
@@ -306,6 +356,8 @@ describe('trips: the manifest plan', () => {
     expect(plan).toEqual({
       tripId: trip.id,
       tripNumber: 'T-000001',
+      driverName: '',
+      vehicleName: '',
       employeeId: '001',
       vehicleId: 'V7',
       location: biotrack.credentials.location,
@@ -386,5 +438,99 @@ describe('trips: executed by the station', () => {
     expect([biotrack.manifestsFor([item(6)]).length, biotrack.manifestsFor([item(2)]).length]).toEqual([1, 1]);
     expect(await dispatcher.ok('trips/get', { tripId: trip.id })).toMatchObject({ status: 'done', executionStatus: 'completed' });
     expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId: one, barcode: item(7) })).toMatchObject({ ok: false });
+  });
+
+  it('a trip refused at stop 2 is fixed there (its time) while stop 1 with its manifest stays as it is, and Retry completes it', async () => {
+    const ctx = await setup(new ManualClock(Date.now()));
+    const { t, dispatcher, biotrack, item } = ctx;
+    const { trip, one, two, dep } = await tripRefusedAtStop2(ctx);
+    const failedRun = await dispatcher.ok('trips/execution', { tripId: trip.id });
+    expect(failedRun).toMatchObject({ status: 'failed', failedStop: 2, lastError: expect.stringContaining('less than 4 hours') });
+    expect(await dispatcher.ok('trips/get', { tripId: trip.id })).toMatchObject({ status: 'failed' });
+
+    // Stop 1 is BioTrack's now: its time, its packs, the driver and the route order stay.
+    const m1 = failedRun!.stops[0].manifestId!;
+    const stop1 = `Stop 1 (${trip.stops[0].dispensary}) already has BioTrack manifest ${m1}`;
+    expect(await dispatcher.call('trips/update', { tripId: trip.id, stops: [{ stopId: one, route: 'I-5' }] })).toMatchObject(
+      refusal('conflict', stop1),
+    );
+    expect(await dispatcher.call('trips/pack', { tripId: trip.id, stopId: one, barcode: item(7) })).toMatchObject(refusal('conflict', stop1));
+    const packed1 = (await dispatcher.ok('trips/get', { tripId: trip.id })).stops[0].packs[0].id;
+    expect(await dispatcher.call('trips/unpack', { tripId: trip.id, packId: packed1 })).toMatchObject(refusal('conflict', stop1));
+    expect(await dispatcher.call('trips/update', { tripId: trip.id, driverEmployeeId: '002' })).toMatchObject(
+      refusal('conflict', 'already have their manifests with this driver and vehicle'),
+    );
+    expect(await dispatcher.call('trips/update', { tripId: trip.id, stopOrder: [two, one] })).toMatchObject(
+      refusal('conflict', 'cannot be added, taken off or put in another order'),
+    );
+    expect(await dispatcher.call('trips/delete', { tripId: trip.id })).toMatchObject(refusal('conflict', 'has been executed'));
+    // The editor sends every field again: unchanged values of stop 1 pass.
+    const fixed = await dispatcher.ok('trips/update', {
+      tripId: trip.id,
+      driverEmployeeId: '001',
+      stopOrder: [one, two],
+      stops: [
+        { stopId: one, departureAt: dep, arrivalAt: dep + HOUR, route: 'US-97 north' },
+        { stopId: two, departureAt: dep + HOUR, arrivalAt: dep + 2 * HOUR, route: 'Local roads' },
+      ],
+    });
+    expect(fixed.stops[1].departureAt).toBe(dep + HOUR);
+
+    await dispatcher.ok('trips/retry', { tripId: trip.id });
+    await t.station.tripExecutor.settled(trip.id);
+    const done = await dispatcher.ok('trips/execution', { tripId: trip.id });
+    expect(done).toMatchObject({ status: 'completed', stopsDone: 2 });
+    expect(done!.stops[0].manifestId).toBe(m1);
+    expect([biotrack.manifestsFor([item(6)]).length, biotrack.manifestsFor([item(2)]).length]).toEqual([1, 1]);
+    expect(await dispatcher.ok('trips/get', { tripId: trip.id })).toMatchObject({ status: 'done' });
+  });
+
+  it('mails the trip’s end once per run: a stop refused with BioTrack’s words, then, after Retry, every manifest id', async () => {
+    const server = new TestSmtpServer();
+    await server.start();
+    onRelease(() => server.stop());
+    const ctx = await setup(new ManualClock(Date.now()));
+    const { t, dispatcher } = ctx;
+    await mailTo(t, server);
+    const { trip, two, dep } = await tripRefusedAtStop2(ctx);
+    await t.station.sync.drain(MAIL_UPSTREAM);
+    expect(server.received).toHaveLength(1);
+    const failedMail = server.received[0].parsed;
+    expect(failedMail.subject).toBe(`Trip ${trip.number} stopped at stop 2: it needs a fix and Retry`);
+    expect(failedMail.text).toContain('less than 4 hours from the current time');
+    expect(failedMail.text).toContain('Driver: Ana (001) · Vehicle: Van 7 (V7)');
+    expect(server.received[0].envelopeTo).toEqual(['dispatch@example.com']);
+
+    await dispatcher.ok('trips/update', { tripId: trip.id, stops: [{ stopId: two, departureAt: dep + HOUR, arrivalAt: dep + 2 * HOUR }] });
+    await dispatcher.ok('trips/retry', { tripId: trip.id });
+    await t.station.tripExecutor.settled(trip.id);
+    await t.station.sync.drain(MAIL_UPSTREAM);
+    await t.station.sync.drain(MAIL_UPSTREAM);
+    const run = (await dispatcher.ok('trips/execution', { tripId: trip.id }))!;
+    expect(server.received.map((m) => m.parsed.subject)).toEqual([failedMail.subject, `Trip ${trip.number} executed: 2 BioTrack manifests created`]);
+    const doneText = server.received[1].parsed.text ?? '';
+    for (const s of run.stops) expect(doneText).toContain(`manifest ${s.manifestId}`);
+    expect(doneText.indexOf(`manifest ${run.stops[0].manifestId}`)).toBeLessThan(doneText.indexOf(`manifest ${run.stops[1].manifestId}`));
+    expect(doneText).toMatch(/^1\. .*\n2\. /m);
+  });
+
+  it('a trip completes while the mail server is down; its mail waits in the outbox', async () => {
+    const server = new TestSmtpServer();
+    await server.start();
+    const { t, dispatcher, item } = await setup(new ManualClock(Date.now()));
+    await mailTo(t, server, false);
+    await server.stop();
+    const trip = await dispatcher.ok('trips/create', { orderIds: [5000], driverEmployeeId: '001', vehicleId: 'V7' });
+    const dep = t.clock.now() + 2 * HOUR;
+    await dispatcher.ok('trips/update', {
+      tripId: trip.id,
+      stops: [{ stopId: trip.stops[0].id, departureAt: dep, arrivalAt: dep + HOUR, route: 'US-97' }],
+    });
+    await dispatcher.ok('trips/pack', { tripId: trip.id, stopId: trip.stops[0].id, barcode: item(6) });
+    await dispatcher.ok('trips/execute', { tripId: trip.id });
+    await t.station.tripExecutor.settled(trip.id);
+    await t.station.sync.drain(MAIL_UPSTREAM);
+    expect(await dispatcher.ok('trips/execution', { tripId: trip.id })).toMatchObject({ status: 'completed' });
+    expect(await t.admin.ok('mail/status', {})).toMatchObject({ waiting: 1, sent: 0, lastError: 'Mail server not reachable' });
   });
 });

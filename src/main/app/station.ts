@@ -65,6 +65,7 @@ import type { EventMap } from '../../shared/events';
 import { registerTripExecutionHandlers } from '../trips/execution-handlers';
 import { loadPlan as loadTripPlan, mirrorExecutionStatus } from '../trips/plan';
 import { TripExecutor, type TripExecutorDeps } from '../trips/execution';
+import { tripEndedMail, tripMailKey } from '../trips/mail';
 import { seedDemoData } from './demo';
 
 export interface StationConfig {
@@ -333,6 +334,11 @@ export async function createStation(config: StationConfig): Promise<Station> {
       loadPlan: config.trips?.loadPlan ?? ((tripId) => loadTripPlan(db, tripId)),
       onStatus: config.trips?.onStatus ?? ((tripId, status) => mirrorExecutionStatus(db, tripId, status, now())),
       onProgress: (view, ownerId) => pushToOwnerAndAdmins('trip/progress', view, ownerId),
+      // Queued in the transaction that records the end; sent once it has committed.
+      onEnded: (view) => {
+        if (mail.enqueue(tripEndedMail(view, loadTripPlan(db, view.tripId), settings.get().stationName), tripMailKey(view)) === 'queued')
+          mail.sendSoon();
+      },
       wait: config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       probe: config.trips?.probe,
     });

@@ -95,6 +95,16 @@ export class MailService {
     return enqueueOnce(this.deps.db, this.deps.now(), { opId, op: MAIL_OP, upstream: MAIL_UPSTREAM, payload }) ? 'queued' : 'duplicate';
   }
 
+  /**
+   * Sends what waits for the mail server once the caller's transaction has committed (a trip's
+   * end), instead of at the next sync tick; a server that is down leaves it queued as always.
+   */
+  sendSoon(): void {
+    setImmediate(() => {
+      this.deps.outbox.drain(MAIL_UPSTREAM).catch((err: unknown) => this.deps.log.error({ err }, 'mail drain failed'));
+    });
+  }
+
   /** `<dockside.HASH@domain>`: the same for the same station and dedupe key, whatever the try. */
   #messageId(opId: string): string {
     const hash = createHash('sha256').update(`${this.deps.stationId}\n${opId}`).digest('hex').slice(0, 32);

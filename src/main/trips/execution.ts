@@ -27,6 +27,11 @@ export interface TripExecutorDeps {
   loadPlan: (tripId: number) => ManifestRequest;
   /** Mirrors the status into trips.execution_status. */
   onStatus?: (tripId: number, status: TripExecutionStatus, message: string | null) => void;
+  /**
+   * Called once per end of a run (completed, or failed at a stop) inside the transaction that
+   * records that end, so what it queues (the mail) is written with it or not at all.
+   */
+  onEnded?: (view: TripExecutionView) => void;
   /** Pushes progress to the starter's windows and admins'. */
   onProgress: (view: TripExecutionView, ownerId: number | null) => void;
   /** Waits before the next try while BioTrack is down; tests pass one they step. */
@@ -251,6 +256,17 @@ export class TripExecutor {
     this.deps.onProgress(view, row.started_by);
   }
 
+  /** Tells `onEnded` of the end just recorded; what it cannot do (a bad mail address) is logged, never undoes that end. */
+  private ended(tripId: number): void {
+    const view = this.view(tripId);
+    if (!view || !this.deps.onEnded) return;
+    try {
+      this.deps.onEnded(view);
+    } catch (err) {
+      this.deps.log.error({ err, tripId }, 'could not tell of a trip execution’s end');
+    }
+  }
+
   private run(tripId: number): void {
     if (this.#closing) return;
     // A run that is ending (it has pushed its end, not yet returned) goes first; the next one reads where it got.
@@ -263,7 +279,10 @@ export class TripExecutor {
         try {
           const row = this.row(tripId);
           if (row)
-            this.#sql.fail.run({ message: `Stopped: ${(error as Error)?.message ?? String(error)}`, stop: null, now: this.deps.now(), id: row.id });
+            this.deps.db.$client.transaction(() => {
+              this.#sql.fail.run({ message: `Stopped: ${(error as Error)?.message ?? String(error)}`, stop: null, now: this.deps.now(), id: row.id });
+              this.ended(tripId);
+            })();
           this.changed(tripId);
         } catch (err) {
           this.deps.log.error({ err, tripId }, 'could not record why a trip execution stopped');
@@ -330,7 +349,10 @@ export class TripExecutor {
       this.changed(tripId);
       point(`stop ${n}: id recorded`);
     }
-    this.#sql.complete.run(`All ${total} manifests created`, total, now(), now(), start.id);
+    this.deps.db.$client.transaction(() => {
+      this.#sql.complete.run(`All ${total} manifests created`, total, now(), now(), start.id);
+      this.ended(tripId);
+    })();
     this.changed(tripId);
     point('completed');
   }
@@ -341,6 +363,7 @@ export class TripExecutor {
     this.deps.db.$client.transaction(() => {
       this.#sql.refused.run(executionId, stopNumber, fingerprintOf(request), JSON.stringify(request), message, now, now);
       this.#sql.fail.run({ message, stop: stopNumber, now, id: executionId });
+      this.ended(tripId);
     })();
     this.changed(tripId);
   }

@@ -15,6 +15,8 @@ export interface PlannedStop extends ManifestStop {
 export interface TripPlan extends ManifestRequest {
   tripId: number;
   tripNumber: string;
+  driverName: string;
+  vehicleName: string;
   stops: PlannedStop[];
 }
 
@@ -31,6 +33,8 @@ export function loadPlan(db: Db, tripId: number): TripPlan {
   return {
     tripId,
     tripNumber: trip.number,
+    driverName: trip.driverName,
+    vehicleName: trip.vehicleName,
     employeeId: trip.driverEmployeeId,
     vehicleId: trip.vehicleId,
     location: stationLocation(db),

@@ -19,8 +19,8 @@ export interface TripServiceDeps {
 
 /** BioTrack inventory ids are 16 digits. */
 export const INVENTORY_ID = /^\d{16}$/;
-/** Trips whose packs still hold their items: another trip cannot count on the same quantity. */
-const HOLDING: TripStatus[] = ['draft', 'executing'];
+/** Trips whose packs still hold their items: another trip cannot count on the same quantity (a failed one is being fixed). */
+const HOLDING: TripStatus[] = ['draft', 'executing', 'failed'];
 
 /** Quantities are compared and shown with at most 3 decimals (grams of a kilo). */
 const qty = (n: number) => Math.round(n * 1000) / 1000;
@@ -63,6 +63,40 @@ export class TripService {
     const row = this.row(tripId);
     if (row.status !== 'draft') throw new DomainError('conflict', `Trip ${row.number} has been executed: it can no longer change`);
     return row;
+  }
+
+  /**
+   * A trip that may change: a draft, or one whose execution stopped with an error — that is fixed
+   * here (a time, a route, a packed id), then Retry goes on from the refused stop.
+   */
+  private editable(tripId: number): TripRow {
+    const row = this.row(tripId);
+    if (row.status === 'executing') throw new DomainError('conflict', `Trip ${row.number} is being executed: wait until it has finished or stopped`);
+    if (row.status !== 'draft' && row.status !== 'failed')
+      throw new DomainError('conflict', `Trip ${row.number} has been executed: it can no longer change`);
+    return row;
+  }
+
+  /** Stop numbers (route positions) of the trip that BioTrack already has a manifest for. */
+  private manifested(tripId: number): Map<number, string> {
+    const rows = this.db.$client
+      .prepare(
+        `SELECT m.stop_number AS n, m.manifest_id AS id FROM trip_manifests m JOIN trip_executions e ON e.id = m.execution_id
+         WHERE e.trip_id = ? AND m.state = 'created'`,
+      )
+      .all(tripId) as { n: number; id: string }[];
+    return new Map(rows.map((r) => [r.n, r.id]));
+  }
+
+  /** A stop with its manifest at BioTrack is what BioTrack has: it changes only after an admin voids that manifest. */
+  private checkStopOpen(trip: TripRow, stop: StopRow): void {
+    if (trip.status !== 'failed') return;
+    const manifest = this.manifested(trip.id).get(stop.position);
+    if (manifest)
+      throw new DomainError(
+        'conflict',
+        `Stop ${stop.position} (${stop.dispensary}) already has BioTrack manifest ${manifest}: it cannot change unless an admin voids that manifest`,
+      );
   }
 
   private creatorName(userId: number | null): string | null {
@@ -263,9 +297,10 @@ export class TripService {
     const now = this.deps.now();
     this.db.transaction(
       () => {
-        const trip = this.draft(tripId);
+        const trip = this.editable(tripId);
         const before = this.view(tripId);
         const stopOf = (stopId: number) => this.stopOn(trip, stopId);
+        if (trip.status === 'failed') this.checkFailedEdit(trip, before, edit);
         for (const stopId of edit.removeStopIds ?? []) {
           stopOf(stopId);
           this.db.delete(tripStops).where(eq(tripStops.id, stopId)).run();
@@ -331,6 +366,37 @@ export class TripService {
     return this.view(tripId);
   }
 
+  /**
+   * What a failed trip may still change: the stops without a manifest (times, route, licence),
+   * and driver and vehicle while no stop has one. Its stops stay as they are: the execution
+   * numbers its manifests by them.
+   */
+  private checkFailedEdit(trip: TripRow, before: TripView, edit: TripEdit): void {
+    const order = before.stops.map((s) => s.id);
+    const reordered = edit.stopOrder && edit.stopOrder.join(',') !== order.join(',');
+    if (edit.removeStopIds?.length || edit.addOrderIds?.length || reordered)
+      throw new DomainError(
+        'conflict',
+        `Trip ${trip.number} has been executed in part: its stops cannot be added, taken off or put in another order`,
+      );
+    const manifested = this.manifested(trip.id);
+    const people: [keyof TripEdit, keyof TripView][] = [
+      ['driverEmployeeId', 'driverEmployeeId'],
+      ['vehicleId', 'vehicleId'],
+    ];
+    if (manifested.size > 0 && people.some(([k, v]) => edit[k] !== undefined && edit[k] !== before[v]))
+      throw new DomainError('conflict', `Stops of trip ${trip.number} already have their manifests with this driver and vehicle: they cannot change`);
+    for (const s of edit.stops ?? []) {
+      const stop = this.stopOn(trip, s.stopId);
+      const changed =
+        (s.departureAt !== undefined && s.departureAt !== stop.departureAt) ||
+        (s.arrivalAt !== undefined && s.arrivalAt !== stop.arrivalAt) ||
+        (s.route !== undefined && s.route !== stop.route) ||
+        (s.vendorLicense !== undefined && s.vendorLicense !== stop.vendorLicense);
+      if (changed) this.checkStopOpen(trip, stop);
+    }
+  }
+
   delete(tripId: number, actor: AuditActor): { deleted: true } {
     this.db.transaction(
       () => {
@@ -389,13 +455,14 @@ export class TripService {
   unpack(tripId: number, packId: number, actor: AuditActor): TripView {
     this.db.transaction(
       () => {
-        const trip = this.draft(tripId);
+        const trip = this.editable(tripId);
         const pack = this.db
           .select()
           .from(tripPacks)
           .where(and(eq(tripPacks.id, packId), eq(tripPacks.tripId, tripId)))
           .get();
         if (!pack) throw new DomainError('not_found', `That packed item is not on trip ${trip.number}`);
+        this.checkStopOpen(trip, this.stopOn(trip, pack.stopId));
         this.db.delete(tripPacks).where(eq(tripPacks.id, packId)).run();
         this.db.update(trips).set({ updatedAt: this.deps.now() }).where(eq(trips.id, tripId)).run();
         recordAudit(this.db, this.deps.audit, actor, {
@@ -422,8 +489,9 @@ export class TripService {
 
   /** The refusals that need no inventory: a draft trip, its stop, and the id not packed yet on this trip. */
   private checkPackable(tripId: number, stopId: number, barcode: string): { trip: TripRow; stop: StopRow } {
-    const trip = this.draft(tripId);
+    const trip = this.editable(tripId);
     const stop = this.stopOn(trip, stopId);
+    this.checkStopOpen(trip, stop);
     const packed = this.db
       .select({ stopId: tripPacks.stopId })
       .from(tripPacks)

@@ -160,7 +160,8 @@ export const tripChannels = {
       removeStopIds: z.array(id).max(200).optional(),
     }),
     access: ROLES_THAT_PLAN,
-    summary: 'Change a draft trip: name, driver, vehicle, route order, per-stop times and route, stops added or taken off.',
+    summary:
+      'Change a draft trip, or fix a failed one before Retry: name, driver, vehicle, route order, per-stop times and route, stops added or taken off.',
   }),
   'trips/delete': channel<{ deleted: true }>()({
     request: tripId,
