@@ -43,6 +43,11 @@ export interface BioTrackFaults {
   dropManifestCall: number;
   /** Hours a departure must lie ahead (some states ask 24); 0: only "not in the past". */
   minLeadHours: number;
+  /**
+   * While set, each inventory_manifest call creates its manifest and then waits for this before
+   * answering: a test holds a step open (to leave the screen, or to kill the station mid-call).
+   */
+  manifestGate: Promise<void> | null;
 }
 
 export const BIOTRACK_DEMO = {
@@ -231,6 +236,7 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
     failManifestCall: 0,
     dropManifestCall: 0,
     minLeadHours: 0,
+    manifestGate: null,
   };
   const items = bioTrackInventory(options.items ?? 60);
   const labs = bioTrackLabs(items);
@@ -392,6 +398,7 @@ export async function startBioTrackSimulator(options: { items?: number; port?: n
               if (!dropNow) faults.dropManifestAnswers--;
               return req.socket.destroy(); // created, but the answer is lost
             }
+            if (faults.manifestGate) await faults.manifestGate;
             return send({ sessiontime, barcode_id: id, success: ok(1), transactionid: transaction });
           }
           case 'inventory_manifest_void': {

@@ -100,7 +100,7 @@ describe('executing a trip', () => {
       failedStop: 2,
       stopsDone: 1,
       lastError:
-        'Stop 2: BioTrack refused inventory_manifest: The departure time for stop number 1 is less than 24 hours from the current time and will need to be corrected. (code 268)',
+        'Stop 2: BioTrack refused the manifest: The departure time for stop number 2 is less than 24 hours from the current time and will need to be corrected. (code 268)',
     });
     expect(failed.message).toBe(failed.lastError);
     expect(failed.stops.map((s) => s.state)).toEqual(['created', 'refused']);
@@ -126,7 +126,7 @@ describe('executing a trip', () => {
     expect(await ended(dispatcher, 4)).toMatchObject({
       status: 'failed',
       failedStop: 3,
-      lastError: 'Stop 3: BioTrack refused inventory_manifest: Barcode 2026999999999999 was not found at this location. (code 602)',
+      lastError: 'Stop 3: BioTrack refused the manifest: Barcode 2026999999999999 was not found at this location. (code 602)',
     });
     expect(manifestsPerStop(sim, plan)).toEqual([1, 1, 0]);
   });

@@ -217,8 +217,10 @@ export class TripExecutor {
   view(tripId: number): TripExecutionView | null {
     const row = this.row(tripId);
     if (!row) return null;
+    const trip = this.#sql.tripNumber.get(tripId) as { number: string } | undefined;
     return {
       tripId: row.trip_id,
+      tripNumber: trip?.number ?? null,
       status: row.status,
       step: row.step,
       stopsTotal: row.stops_total,
@@ -359,7 +361,11 @@ export class TripExecutor {
 
   private failAt(tripId: number, executionId: number, stopNumber: number, words: string, request: ManifestRequest): void {
     const now = this.deps.now();
-    const message = `Stop ${stopNumber}: ${words}`;
+    // Each stop goes to BioTrack as a manifest of its own, numbered 1 there: its words name our number.
+    const said = words
+      .replace(/\bstop number 1\b/g, `stop number ${stopNumber}`)
+      .replace(/^BioTrack refused inventory_manifest: /, 'BioTrack refused the manifest: ');
+    const message = `Stop ${stopNumber}: ${said}`;
     this.deps.db.$client.transaction(() => {
       this.#sql.refused.run(executionId, stopNumber, fingerprintOf(request), JSON.stringify(request), message, now, now);
       this.#sql.fail.run({ message, stop: stopNumber, now, id: executionId });
@@ -375,6 +381,7 @@ function statements(db: Database.Database) {
       "INSERT INTO trip_executions (trip_id, status, stops_total, progress_message, started_by, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?, ?, ?)",
     ),
     get: db.prepare('SELECT * FROM trip_executions WHERE trip_id = ?'),
+    tripNumber: db.prepare('SELECT number FROM trips WHERE id = ?'),
     open: db.prepare("SELECT trip_id FROM trip_executions WHERE status IN ('pending', 'processing') ORDER BY id"),
     manifests: db.prepare('SELECT * FROM trip_manifests WHERE execution_id = ? ORDER BY stop_number'),
     begin: db.prepare(

@@ -15,6 +15,8 @@ export interface TripStopManifest {
 /** A trip's execution: where it is, in words, and each stop's manifest. */
 export interface TripExecutionView {
   tripId: number;
+  /** The trip's number (T-000042) for progress shown away from the trip; null if the trip is gone. */
+  tripNumber: string | null;
   status: TripExecutionStatus;
   /** Recordings made so far, before and after each BioTrack call. */
   step: number;
