@@ -20,6 +20,7 @@ import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';
 import { grantsDevice, grantsPermission, keyboardShortcutAllowed, secretSealingFor, shellPolicy, type ShellPolicy } from './security/shell';
+import { PAPER_PDF_OPTIONS, PAPER_WINDOW_PREFERENCES, pageDataUrl, paperPrintOptions } from './trips/paper-window';
 
 const { autoUpdater } = eu;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,6 +60,15 @@ async function start(): Promise<void> {
       ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
     },
     secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
+    renderPdf: (html) => onPaper(html, (wc) => wc.printToPDF(PAPER_PDF_OPTIONS)),
+    print: (html, deviceName) =>
+      onPaper(
+        html,
+        (wc) =>
+          new Promise<void>((resolve, reject) =>
+            wc.print(paperPrintOptions(deviceName), (ok, why) => (ok ? resolve() : reject(new Error(why || 'the printer refused the job')))),
+          ),
+      ),
   });
 
   // `dockside --reset-second-factor=USER` from the station PC's console: the last admin's way back in.
@@ -147,6 +157,17 @@ async function start(): Promise<void> {
   if (app.isPackaged) {
     autoUpdater.logger = logger.child({ module: 'updater' });
     autoUpdater.checkForUpdatesAndNotify().catch((err: unknown) => logger.warn({ err }, 'update check failed'));
+  }
+}
+
+/** A trip manifest on paper: a hidden, sandboxed window without JavaScript loads the page, `use` prints it, the window goes. */
+async function onPaper<T>(html: string, use: (wc: WebContents) => Promise<T>): Promise<T> {
+  const win = new BrowserWindow({ show: false, webPreferences: PAPER_WINDOW_PREFERENCES });
+  try {
+    await win.loadURL(pageDataUrl(html));
+    return await use(win.webContents);
+  } finally {
+    win.destroy();
   }
 }
 

@@ -56,6 +56,9 @@ import { ReadCache } from '../upstreams/read-cache';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { registerTripHandlers } from '../trips/handlers';
 import { TripService } from '../trips/service';
+import { chromiumPdf } from '../trips/chromium-pdf';
+import { TripPaper, type PrintHtml, type RenderPdf } from '../trips/paper';
+import { registerTripPaperHandlers } from '../trips/paper-handlers';
 import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
@@ -109,6 +112,10 @@ export interface StationConfig {
   injectedFailures?: InjectedFailures;
   /** Trip execution: the plan of a trip as manifests (trips/plan.ts), its status mirror, and a test probe. */
   trips?: Partial<Pick<TripExecutorDeps, 'loadPlan' | 'onStatus' | 'probe'>>;
+  /** Trip manifests as PDF: Electron's printToPDF; headless Chromium (chromium-pdf.ts) by default. */
+  renderPdf?: RenderPdf;
+  /** Printing on the station's printer: only the Electron shell has one. */
+  print?: PrintHtml;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
 }
@@ -362,8 +369,11 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
-    registerTripHandlers(handlers, new TripService({ db, audit, now, leaftrade, inventory: biotrack }));
+    const trips = new TripService({ db, audit, now, leaftrade, inventory: biotrack });
+    registerTripHandlers(handlers, trips);
     registerTripExecutionHandlers(handlers, tripExecutor);
+    const renderPdf = config.renderPdf ?? chromiumPdf({ tmpDir: path.join(filesDir, 'tmp') });
+    registerTripPaperHandlers(handlers, new TripPaper({ db, audit, now, trips, executor: tripExecutor, settings, renderPdf, print: config.print }));
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
     const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
 

@@ -17,6 +17,7 @@ import { sessionChannels } from './session';
 import { tripChannels } from './trips';
 import { syncChannels } from './sync';
 import { tripExecutionChannels } from './trip-execution';
+import { tripPaperChannels } from './trips-paper';
 import { settingsChannels } from './settings';
 import { userChannels } from './users';
 
@@ -39,6 +40,7 @@ export * from './session';
 export * from './trips';
 export * from './settings';
 export * from './trip-execution';
+export * from './trips-paper';
 export * from './users';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
@@ -62,6 +64,7 @@ export const contract = mergeChannels(
   mailChannels,
   tripChannels,
   tripExecutionChannels,
+  tripPaperChannels,
 );
 
 export type Contract = typeof contract;

@@ -50,6 +50,15 @@ export const stationSettingsSchema = z.strictObject({
   importEnforceFormats: z.boolean(),
   /** Exports and rejected-row reports are deleted this many days after they were made. */
   filesKeepDays: z.number({ error: 'Enter a number of days' }).int('Whole days').min(1, 'At least 1 day').max(365, 'At most 365 days'),
+  /** The printer trip manifests go to in the desktop app, as the system names it; '' = the system's default printer. */
+  printer: z
+    .string()
+    .trim()
+    .max(128, 'At most 128 characters')
+    // Written without \p{…}: the contract's JSON schema (and its fuzz test) read the pattern without the u flag.
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\x00-\x1F\x7F]*$/, 'A printer name has no control characters')
+    .meta({ examples: ['Dock Laser 4'] }),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
 
@@ -70,6 +79,7 @@ export const DEFAULT_SETTINGS: StationSettings = {
   biotrackLocation: '',
   importEnforceFormats: false,
   filesKeepDays: 7,
+  printer: '',
 };
 
 export const settingsChannels = {
