@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { startBioTrackSimulator, type BioTrackSimulator } from '../../src/simulators/biotrack';
 import type { TripView } from '../../src/shared/contract/trips';
+import { pdfText } from '../support/pdf';
 import { TestSmtpServer } from '../support/smtp';
 import { connectWs } from '../support/ws-client';
 import { expect, screenshot, signIn, signInOverTransport, StationProcess, test, wedgeScan } from './fixtures';
@@ -136,7 +137,7 @@ async function openToExecute(page: Page, s: Setup): Promise<void> {
   await page.locator('tr[data-trip="T-000001"]').getByRole('button', { name: 'Execute' }).click();
 }
 
-test('a dispatcher executes a packed 3-stop trip, leaves the screen while it runs, comes back to it complete, and the mail arrives', async ({
+test('a dispatcher executes a packed 3-stop trip, leaves the screen while it runs, comes back to it complete, downloads its manifest PDF, and the mail arrives', async ({
   page,
 }) => {
   test.setTimeout(180_000);
@@ -208,6 +209,23 @@ test('a dispatcher executes a packed 3-stop trip, leaves the screen while it run
   await screenshot(page, 'trips-executed-1366x768');
   await page.setViewportSize({ width: 1920, height: 1080 });
   await screenshot(page, 'trips-executed-1920x1080');
+
+  // The manifest PDF: stops in route order, driver, vehicle, every manifest id.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Manifest PDF' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^trip-T-000001-manifest-\d{8}-\d{4}\.pdf$/);
+  await expect(page.getByRole('status').filter({ hasText: `Saved ${file.suggestedFilename()}` })).toBeVisible();
+  const pdf = await pdfText(new Uint8Array(fs.readFileSync(await file.path())));
+  expect(pdf).toContain('T-000001');
+  expect(pdf).toContain('Ana Ruiz');
+  expect(pdf).toContain('Van 7');
+  const at = ['Green Leaf Dispensary', 'Harbor Wellness', 'Summit Cannabis Co'].map((d) => pdf.indexOf(d));
+  expect(at.every((i) => i >= 0) && at[0] < at[1] && at[1] < at[2]).toBe(true);
+  for (const m of s.sim.manifests.keys()) expect(pdf).toContain(m);
+  for (const ids of FILL) for (const i of ids) expect(pdf).toContain(item(i));
+  // No print button in a browser: printing is the desktop app's.
+  await expect(page.getByRole('button', { name: 'Print manifest' })).toHaveCount(0);
 
   // The mail, once.
   await s.smtp.waitFor(1);

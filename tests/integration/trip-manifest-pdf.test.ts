@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { pdfText as pdfTextOf } from '../support/pdf';
 import type { ExportedFile } from '../../src/shared/contract/bills';
 import { chromiumPdf } from '../../src/main/trips/chromium-pdf';
 import { manifestTime } from '../../src/main/trips/manifest-page';
@@ -31,19 +31,8 @@ async function setup() {
   return { t, dispatcher, biller, item: (i: number) => biotrack.inventory[i].id };
 }
 
-/** The PDF's text, page by page joined, with each text run separated by a space. */
-async function pdfText(file: ExportedFile): Promise<string> {
-  const bytes = new Uint8Array(Buffer.from(file.base64, 'base64'));
-  expect(Buffer.from(bytes.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
-  const doc = await getDocument({ data: bytes, useSystemFonts: false, isEvalSupported: false }).promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= doc.numPages; n++) {
-    const content = await (await doc.getPage(n)).getTextContent();
-    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' '));
-  }
-  await doc.destroy();
-  return pages.join('\n').replace(/\s+/g, ' ');
-}
+/** The file's PDF text. */
+const pdfText = (file: ExportedFile) => pdfTextOf(new Uint8Array(Buffer.from(file.base64, 'base64')));
 
 describe('the trip manifest PDF', () => {
   it(

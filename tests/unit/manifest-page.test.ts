@@ -50,6 +50,7 @@ function trip(stops: TripStopView[], extra: Partial<TripView> = {}): TripView {
 function execution(stops: TripStopManifest[]): TripExecutionView {
   return {
     tripId: 7,
+    tripNumber: 'T-000007',
     status: 'completed',
     step: stops.length * 2,
     stopsTotal: stops.length,

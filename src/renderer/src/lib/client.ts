@@ -128,6 +128,9 @@ class WebSocketBridge implements DocksideBridge {
 const wsBridge = window.dockside ? null : new WebSocketBridge(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${IPC_PATH}`);
 const bridge: DocksideBridge = window.dockside ?? wsBridge!;
 
+/** In the desktop app (Electron's preload), not a browser on the browser host: printing is there. */
+export const inDesktopApp = wsBridge === null;
+
 /**
  * Typed call: the channel name fixes both the payload and the answer. It always answers an
  * envelope: a transport that throws (Electron's invoke rejects when main cannot answer) becomes
