@@ -7,6 +7,7 @@ import type { TripView } from '../../src/shared/contract/trips';
 import { pdfText } from '../support/pdf';
 import { TestSmtpServer } from '../support/smtp';
 import { connectWs } from '../support/ws-client';
+import { layoutProblems } from './layout-check';
 import { expect, screenshot, signIn, signInOverTransport, StationProcess, test, wedgeScan } from './fixtures';
 
 /**
@@ -189,11 +190,13 @@ test('a dispatcher executes a packed 3-stop trip, leaves the screen while it run
   await expect(message).toHaveText('Creating the manifest for stop 1 of 3');
   await expect(page.getByRole('progressbar', { name: 'Manifests created' })).toHaveAttribute('aria-valuenow', '0');
   await screenshot(page, 'trips-executing-1366x768');
+  expect(await layoutProblems(page)).toEqual([]);
 
   // Away on the Scan screen the rail still shows where it got.
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Scan/ }).click();
   await expect(page.getByTestId('trip-rail-note')).toHaveText('0 of 3');
   await screenshot(page, 'trips-rail-progress-1366x768');
+  expect(await layoutProblems(page)).toEqual([]);
   s.release();
   await expect(page.getByTestId('trip-rail-note')).toHaveText('Done');
 
@@ -207,8 +210,10 @@ test('a dispatcher executes a packed 3-stop trip, leaves the screen while it run
   for (let n = 1; n <= 3; n++) await expect(page.getByTestId(`manifest-${n}`)).toContainText(/Created\s*7288\d{12}/);
   expect(manifestsPerStop(s.sim)).toEqual([1, 1, 1]);
   await screenshot(page, 'trips-executed-1366x768');
+  expect(await layoutProblems(page)).toEqual([]);
   await page.setViewportSize({ width: 1920, height: 1080 });
   await screenshot(page, 'trips-executed-1920x1080');
+  expect(await layoutProblems(page)).toEqual([]);
 
   // The manifest PDF: stops in route order, driver, vehicle, every manifest id.
   const download = page.waitForEvent('download');
@@ -289,6 +294,7 @@ test('a stop BioTrack refuses stops the trip with its words; the dispatcher fixe
   await expect(page.getByTestId('manifest-2')).toContainText('Refused');
   await expect(page.getByTestId('manifest-3')).toContainText('Not created yet');
   await screenshot(page, 'trips-failed-1366x768');
+  expect(await layoutProblems(page)).toEqual([]);
 
   // Fix: stop 1 has its manifest and stays; stop 2 leaves in three days.
   await page.getByRole('button', { name: 'Fix times and route' }).click();
@@ -303,6 +309,7 @@ test('a stop BioTrack refuses stops the trip with its words; the dispatcher fixe
   await page.getByRole('button', { name: 'Save trip' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved T-000001');
   await screenshot(page, 'trips-fix-1366x768');
+  expect(await layoutProblems(page)).toEqual([]);
   await page.getByRole('button', { name: 'Back to the execution' }).click();
   await page.getByRole('button', { name: 'Retry' }).click();
   await expect(page.getByTestId('run-message')).toHaveText('All 3 manifests created');

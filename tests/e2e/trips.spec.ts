@@ -100,6 +100,24 @@ test('a dispatcher creates a 3-stop trip, reorders it with the keyboard, sets ti
   await expect(row).toContainText('3 of 3');
 });
 
+test('a dispatcher deletes a draft from its editor after confirming, and its order can be picked again', async ({ page, station }) => {
+  await page.goto(station.url);
+  await signIn(page, 'dock1', '3917');
+  await toTrips(page);
+  await page.getByRole('button', { name: 'New trip' }).click();
+  await page.getByLabel('Pick order INV-26000').check();
+  await page.getByRole('button', { name: 'Create trip with 1 stop' }).click();
+  await page.getByRole('button', { name: 'Delete trip' }).click();
+  await page.getByRole('button', { name: 'Keep' }).click();
+  await expect(page.getByRole('heading', { name: 'Edit T-000001' })).toBeVisible();
+  await page.getByRole('button', { name: 'Delete trip' }).click();
+  await page.getByRole('button', { name: 'Delete T-000001' }).click();
+  await expect(page.getByRole('status')).toHaveText('Trip T-000001 deleted');
+  await expect(page.locator('tr[data-trip="T-000001"]')).toHaveCount(0);
+  await page.getByRole('button', { name: 'New trip' }).click();
+  await expect(page.getByLabel('Pick order INV-26000')).toBeVisible();
+});
+
 test('a biller opens a trip read only: no new trip, no packing', async ({ page, station }) => {
   await page.goto(station.url);
   await signIn(page, 'dock1', '3917');
