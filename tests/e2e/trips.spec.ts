@@ -12,6 +12,16 @@ async function toTrips(page: Page) {
   await expect(page.getByRole('heading', { level: 1, name: 'Trips' })).toBeVisible();
 }
 
+/** The dispatcher signs in and makes draft T-000001 of order INV-26000; its editor is open. */
+async function oneStopDraft(page: Page, url: string) {
+  await page.goto(url);
+  await signIn(page, 'dock1', '3917');
+  await toTrips(page);
+  await page.getByRole('button', { name: 'New trip' }).click();
+  await page.getByLabel('Pick order INV-26000').check();
+  await page.getByRole('button', { name: 'Create trip with 1 stop' }).click();
+}
+
 test('a dispatcher creates a 3-stop trip, reorders it with the keyboard, sets times and packs it by wedge scans', async ({ page, station }) => {
   await page.goto(station.url);
   await signIn(page, 'dock1', '3917');
@@ -101,12 +111,7 @@ test('a dispatcher creates a 3-stop trip, reorders it with the keyboard, sets ti
 });
 
 test('a dispatcher deletes a draft from its editor after confirming, and its order can be picked again', async ({ page, station }) => {
-  await page.goto(station.url);
-  await signIn(page, 'dock1', '3917');
-  await toTrips(page);
-  await page.getByRole('button', { name: 'New trip' }).click();
-  await page.getByLabel('Pick order INV-26000').check();
-  await page.getByRole('button', { name: 'Create trip with 1 stop' }).click();
+  await oneStopDraft(page, station.url);
   await page.getByRole('button', { name: 'Delete trip' }).click();
   await page.getByRole('button', { name: 'Keep' }).click();
   await expect(page.getByRole('heading', { name: 'Edit T-000001' })).toBeVisible();
@@ -119,12 +124,7 @@ test('a dispatcher deletes a draft from its editor after confirming, and its ord
 });
 
 test('a biller opens a trip read only: no new trip, no packing', async ({ page, station }) => {
-  await page.goto(station.url);
-  await signIn(page, 'dock1', '3917');
-  await toTrips(page);
-  await page.getByRole('button', { name: 'New trip' }).click();
-  await page.getByLabel('Pick order INV-26000').check();
-  await page.getByRole('button', { name: 'Create trip with 1 stop' }).click();
+  await oneStopDraft(page, station.url);
   await expect(page.getByRole('heading', { name: 'Edit T-000001' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
 
