@@ -162,7 +162,7 @@ export class UpstreamHttp {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly breaker: BreakerState = { state: 'closed', failures: 0, openUntil: 0, lastSuccessAt: null, lastError: null };
   /** The last 503 while the upstream rests because of it: when it came, and its Retry-After. */
-  #cooldown: { since: number; retryAt: number | null } | null = null;
+  #cooldown: { since: number; retryAt: number | null; until: number } | null = null;
 
   constructor(options: UpstreamHttpOptions) {
     this.#o = {
@@ -239,7 +239,11 @@ export class UpstreamHttp {
   /** The breaker, with a cooldown under way measured by the cooldown set now. */
   breakerNow(): BreakerState {
     const b = this.breaker;
-    if (this.#cooldown && b.state === 'open') b.openUntil = this.cooldownEnd(this.#cooldown);
+    const c = this.#cooldown;
+    if (!c) return b;
+    // Ended elsewhere (a probe let through, the outbox's "send now" clearing the rest): no cooldown any more.
+    if (b.state !== 'open' || b.openUntil !== c.until) this.#cooldown = null;
+    else b.openUntil = c.until = this.cooldownEnd(c);
     return b;
   }
 
@@ -400,11 +404,11 @@ export class UpstreamHttp {
       return error;
     }
     // A 503 rests the upstream for the cooldown, or until its Retry-After if that is later.
-    this.#cooldown = error.kind === 'unavailable' && error.status === 503 ? { since: now, retryAt: error.retryAt ?? null } : null;
-    if (this.#cooldown && this.cooldownEnd(this.#cooldown) <= now) this.#cooldown = null; // no cooldown set, no Retry-After
-    const e = this.#cooldown
-      ? new UpstreamError(error.upstream, error.kind, error.message, error.status, this.cooldownEnd(this.#cooldown), error.answer)
-      : error;
+    const rest = error.kind === 'unavailable' && error.status === 503 ? { since: now, retryAt: error.retryAt ?? null, until: 0 } : null;
+    if (rest) rest.until = this.cooldownEnd(rest);
+    // No cooldown set and no Retry-After: the breaker alone decides.
+    this.#cooldown = rest && rest.until > now ? rest : null;
+    const e = this.#cooldown ? new UpstreamError(error.upstream, error.kind, error.message, error.status, this.#cooldown.until, error.answer) : error;
     b.lastError = e.message;
     if (NOT_A_FAILURE.has(e.kind)) {
       b.state = 'closed';
