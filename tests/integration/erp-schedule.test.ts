@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERP_ORGS } from '../../src/shared/contract/erp';
+import { ERP_ORGS, type OpenOrders } from '../../src/shared/contract/erp';
+import { silentLogger } from '../../src/main/platform/logger';
+import { PrewarmScheduler } from '../../src/main/upstreams/prewarm-schedule';
 import { expectedOpenOrders, startErpSimulator } from '../../src/simulators/odata-erp';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { makeStation, ManualClock, snapshotDatabase, tempDir, withAdmin } from '../support/station';
@@ -184,6 +186,51 @@ describe('ERP prewarm on a schedule', () => {
       ['DD', 'manual', expectedOpenOrders(sim.data.DD).length, null, false],
       ['CBR', 'manual', expectedOpenOrders(sim.data.CBR).length, null, false],
     ]);
+  });
+
+  it('runs due at the same time go one at a time: the second starts only when the first has finished, even if the first fails', async () => {
+    const t = await makeStation({ syncIntervalMs: 0, prewarmCheckMs: 0 });
+    const started: string[] = [];
+    const finish: Record<string, (ok: boolean) => void> = {};
+    const erp = {
+      configured: () => true,
+      openOrders: (org: 'DD' | 'CBR') =>
+        new Promise<OpenOrders>((resolve, reject) => {
+          started.push(org);
+          finish[org] = (ok) =>
+            ok
+              ? resolve({ org, orders: [], fetchedAt: t.clock.now(), fromCache: false, ageSeconds: 0, warning: null })
+              : reject(new Error(`ERP ${org} broke`));
+        }),
+    };
+    const scheduler = new PrewarmScheduler({
+      settings: t.station.settings,
+      audit: { stationId: 'test', now: t.clock.now },
+      erp,
+      now: t.clock.now,
+      log: silentLogger,
+    });
+    const actor = { userId: null, username: 'test' };
+    scheduler.set('DD', { times: ['19:30'], timeZone: 'Australia/Sydney' }, actor);
+    scheduler.set('CBR', { times: ['19:30'], timeZone: 'Australia/Sydney' }, actor);
+    t.clock.advance(30 * MINUTE);
+    const done = scheduler.tick();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(['DD']);
+    expect(scheduler.view().instances.map((i) => i.running)).toEqual([true, true]);
+    // A second check meanwhile queues nothing more.
+    void scheduler.tick();
+    finish.DD(false);
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(['DD', 'CBR']);
+    finish.CBR(true);
+    await done;
+    expect(scheduler.view().instances.map((i) => [i.org, i.last?.rows, i.last?.error, i.running])).toEqual([
+      ['DD', null, 'ERP DD broke', false],
+      ['CBR', 0, null, false],
+    ]);
+    await scheduler.tick();
+    expect(started).toEqual(['DD', 'CBR']);
   });
 
   it('after a restart a missed run is caught up once, not once per missed time, and says so', async () => {
