@@ -113,7 +113,7 @@ describe('ERP (OData v4) open orders', () => {
     expect(down.orders).toHaveLength(first.orders.length);
 
     sim.faults.unavailable = 0;
-    t.clock.advance(60_000); // past the 503 rest
+    t.clock.advance(5 * 60_000); // past the 503 cooldown (Admin → Sync, 5 minutes by default)
     sim.faults.malformed = 1; // a 200 with garbage is not retried
     expect((await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true })).warning).toBe('ERP DD answered with something that is not JSON');
 

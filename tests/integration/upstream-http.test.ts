@@ -35,6 +35,37 @@ function client(url: string, options: Partial<UpstreamHttpOptions> = {}) {
 }
 
 describe('UpstreamHttp', () => {
+  it('after a 503 rests for the cooldown (read at each call, at least the Retry-After); a rest cleared elsewhere ends it', async () => {
+    let down = true;
+    let retryAfter: string | null = null;
+    const s = await hostile((_req, res) => {
+      if (down) res.writeHead(503, retryAfter ? { 'retry-after': retryAfter } : {}).end('maintenance');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok": true}');
+    });
+    let t = Date.UTC(2026, 10, 25, 8, 0, 0); // 19:00 in Sydney
+    let cooldownMs = 5 * 60_000;
+    const c = client(s.url, { now: () => t, retries: 0, cooldownAfter503Ms: () => cooldownMs, timeZone: () => 'Australia/Sydney' });
+    await expect(c.getJson('x')).rejects.toMatchObject({ kind: 'unavailable', status: 503 });
+    down = false;
+    const asked = s.seen.length;
+    await expect(c.getJson('x')).rejects.toMatchObject({ kind: 'breaker_open', message: 'test asked us to wait: cooling down until 19:05' });
+    cooldownMs = 10 * 60_000; // a longer cooldown applies to the one under way
+    await expect(c.getJson('x')).rejects.toMatchObject({ message: 'test asked us to wait: cooling down until 19:10' });
+    expect(c.breakerNow().openUntil).toBe(t + 10 * 60_000);
+    expect(s.seen.length).toBe(asked);
+    t += 10 * 60_000;
+    expect(await c.getJson('x')).toEqual({ ok: true });
+
+    // A Retry-After longer than the cooldown wins; the outbox's "send now" (openUntil = 0) ends the rest.
+    down = true;
+    retryAfter = '1200';
+    await expect(c.getJson('x')).rejects.toMatchObject({ kind: 'unavailable' });
+    down = false;
+    await expect(c.getJson('x')).rejects.toMatchObject({ message: 'test asked us to wait: cooling down until 19:30' });
+    c.breaker.openUntil = 0;
+    expect(await c.getJson('x')).toEqual({ ok: true });
+  });
+
   it('a body that trickles forever ends at the total deadline as a timeout', async () => {
     const s = await hostile((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -52,6 +52,8 @@ import { LeafTradeClient } from '../upstreams/leaftrade/client';
 import { registerLeafTradeHandlers } from '../upstreams/leaftrade/handlers';
 import { LeafTradeService } from '../upstreams/leaftrade/service';
 import { registerPrewarmHandler } from '../upstreams/prewarm';
+import { PREWARM_CHECK_EVERY_MS, PrewarmScheduler } from '../upstreams/prewarm-schedule';
+import { registerErpScheduleHandlers } from '../upstreams/erp/schedule-handlers';
 import { ReadCache } from '../upstreams/read-cache';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { registerTripHandlers } from '../trips/handlers';
@@ -116,6 +118,8 @@ export interface StationConfig {
   renderPdf?: RenderPdf;
   /** Printing on the station's printer: only the Electron shell has one. */
   print?: PrintHtml;
+  /** How often the ERP prewarm schedule looks at the clock; 0 = only at start and when a test calls tick(). */
+  prewarmCheckMs?: number;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
 }
@@ -138,6 +142,8 @@ export interface Station {
   /** Deletes ended and abandoned uploads, and exports and reports past their time. */
   readonly files: FileSweeper;
   readonly erp: ErpService;
+  /** Prewarms the ERP cache at the times set on Admin → Sync; `tick()` runs what is due. */
+  readonly prewarm: PrewarmScheduler;
   /** Mail through the outbox: `mail.enqueue(message, 'trip:42:completed')`. */
   readonly mail: MailService;
   readonly secrets: SecretStore;
@@ -289,7 +295,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       stationId: audit.stationId,
       log: logger.child({ module: 'mail' }),
     });
-    const odata = config.upstreams?.erp
+    const odata: ODataClient | null = config.upstreams?.erp
       ? new ODataClient({
           baseUrl: config.upstreams.erp.url,
           secrets,
@@ -297,10 +303,14 @@ export async function createStation(config: StationConfig): Promise<Station> {
           log: logger.child({ module: 'upstream-erp' }),
           readTimeoutMs: config.upstreams.erp.readTimeoutMs,
           sleep: config.sleep,
+          // Admin → Sync's setting, read at every call: a change applies at once.
+          cooldownAfter503Ms: () => settings.get().erpCooldownMinutes * 60_000,
+          timeZone: (org): string => prewarm.timeZone(org),
         })
       : null;
     const cache = new ReadCache(db, now);
     const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
+    const prewarm = new PrewarmScheduler({ settings, audit, erp, now, log: logger.child({ module: 'erp-prewarm' }) });
     const leaftradeClient = config.upstreams?.leaftrade
       ? new LeafTradeClient({
           baseUrl: config.upstreams.leaftrade.url,
@@ -369,6 +379,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });
+    registerErpScheduleHandlers(handlers, prewarm);
     const trips = new TripService({ db, audit, now, leaftrade, inventory: biotrack });
     registerTripHandlers(handlers, trips);
     registerTripExecutionHandlers(handlers, tripExecutor);
@@ -411,6 +422,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     // Executions a stop or crash left open carry on by themselves.
     const resumed = tripExecutor.resumeInterrupted();
     if (resumed) logger.info({ resumed }, 'resumed trip executions left open by the last stop');
+    // A scheduled prewarm missed while the station was off runs once now (a catch-up), not once per missed time.
+    void prewarm.start(config.prewarmCheckMs ?? PREWARM_CHECK_EVERY_MS);
 
     return {
       router,
@@ -429,6 +442,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       outboxPruner,
       files,
       erp,
+      prewarm,
       mail,
       secrets,
       database,
@@ -443,6 +457,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await outboxPruner.stop();
         await jobs.stop();
         await tripExecutor.stop();
+        await prewarm.stop();
         await workers.close();
         await sync.stop();
         await checkpointer?.stop();

@@ -55,6 +55,16 @@ export class SettingsService {
     return row ? (JSON.parse(row.value) as T) : fallback;
   }
 
+  /** The station's own bookkeeping under its key (e.g. the last prewarm), not audited: no person changed it. */
+  storeKey(key: string, value: unknown): void {
+    const json = JSON.stringify(value);
+    this.db
+      .insert(settings)
+      .values({ key, value: json, updatedAt: this.now() })
+      .onConflictDoUpdate({ target: settings.key, set: { value: json, updatedAt: this.now() } })
+      .run();
+  }
+
   writeKey(key: string, value: unknown, actor: AuditActor, audit: AuditContext, entry: { action: string; entityId: string; after: unknown }): void {
     this.db.transaction(() => {
       const json = JSON.stringify(value);

@@ -4,6 +4,7 @@ import type { SecretStore } from '../credentials/store';
 import type { Logger } from '../platform/logger';
 import { upstreamLabel } from '../../shared/contract/sync';
 import { extractEmbeddedJson } from './embedded-json';
+import { hourMinuteIn } from './zoned-time';
 
 /**
  * One HTTP client per upstream: connect, first-byte and idle-socket timeouts plus a total
@@ -32,8 +33,13 @@ export interface UpstreamHttpOptions {
   /** Consecutive failed calls that open the breaker. */
   breakerThreshold?: number;
   breakerOpenMs?: number;
-  /** Default cooldown after a 503 without Retry-After. */
-  cooldownAfter503Ms?: number;
+  /**
+   * How long the upstream is left alone after a 503 (at least until its Retry-After). A function
+   * is read at every call, so a changed setting applies at once, to a cooldown under way too.
+   */
+  cooldownAfter503Ms?: number | (() => number);
+  /** The zone "cooling down until 09:12" is written in; the station's own by default. */
+  timeZone?: () => string | undefined;
   headers?: Record<string, string>;
   /** JSON may have other text around it (BioTrack's PHP notices). */
   lenientJson?: boolean;
@@ -151,9 +157,12 @@ const NOT_A_FAILURE: ReadonlySet<UpstreamErrorKind> = new Set(['refused', 'crede
 
 export class UpstreamHttp {
   readonly #client: Got;
-  readonly #o: Required<Omit<UpstreamHttpOptions, 'headers' | 'describeError' | 'sleep'>> & Pick<UpstreamHttpOptions, 'describeError'>;
+  readonly #o: Required<Omit<UpstreamHttpOptions, 'headers' | 'describeError' | 'sleep' | 'timeZone'>> &
+    Pick<UpstreamHttpOptions, 'describeError' | 'timeZone'>;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly breaker: BreakerState = { state: 'closed', failures: 0, openUntil: 0, lastSuccessAt: null, lastError: null };
+  /** The last 503 while the upstream rests because of it: when it came, and its Retry-After. */
+  #cooldown: { since: number; retryAt: number | null; until: number } | null = null;
 
   constructor(options: UpstreamHttpOptions) {
     this.#o = {
@@ -227,9 +236,37 @@ export class UpstreamHttp {
     }
   }
 
-  private admit(): void {
+  /** The breaker, with a cooldown under way measured by the cooldown set now. */
+  breakerNow(): BreakerState {
     const b = this.breaker;
+    const c = this.#cooldown;
+    if (!c) return b;
+    // Ended elsewhere (a probe let through, the outbox's "send now" clearing the rest): no cooldown any more.
+    if (b.state !== 'open' || b.openUntil !== c.until) this.#cooldown = null;
+    else b.openUntil = c.until = this.cooldownEnd(c);
+    return b;
+  }
+
+  private cooldownMs(): number {
+    const c = this.#o.cooldownAfter503Ms;
+    return Math.max(0, typeof c === 'function' ? c() : c);
+  }
+
+  private cooldownEnd(c: { since: number; retryAt: number | null }): number {
+    return Math.max(c.retryAt ?? 0, c.since + this.cooldownMs());
+  }
+
+  private admit(): void {
+    const b = this.breakerNow();
     if (b.state !== 'open') return;
+    if (this.#cooldown && this.#o.now() < b.openUntil)
+      throw new UpstreamError(
+        this.#o.name,
+        'breaker_open',
+        `${upstreamLabel(this.#o.name)} asked us to wait: cooling down until ${hourMinuteIn(b.openUntil, this.#o.timeZone?.())}`,
+        undefined,
+        b.openUntil,
+      );
     if (this.#o.now() < b.openUntil)
       throw new UpstreamError(
         this.#o.name,
@@ -351,6 +388,7 @@ export class UpstreamHttp {
     b.failures = 0;
     b.lastSuccessAt = this.#o.now();
     b.lastError = null;
+    this.#cooldown = null;
   }
 
   /**
@@ -361,12 +399,17 @@ export class UpstreamHttp {
   private fail(error: UpstreamError): UpstreamError {
     const b = this.breaker;
     const now = this.#o.now();
-    const e =
-      error.kind === 'unavailable' && error.status === 503 && error.retryAt === undefined
-        ? new UpstreamError(error.upstream, error.kind, error.message, error.status, now + this.#o.cooldownAfter503Ms, error.answer)
-        : error;
+    if (error.kind === 'breaker_open') {
+      b.lastError = error.message;
+      return error;
+    }
+    // A 503 rests the upstream for the cooldown, or until its Retry-After if that is later.
+    const rest = error.kind === 'unavailable' && error.status === 503 ? { since: now, retryAt: error.retryAt ?? null, until: 0 } : null;
+    if (rest) rest.until = this.cooldownEnd(rest);
+    // No cooldown set and no Retry-After: the breaker alone decides.
+    this.#cooldown = rest && rest.until > now ? rest : null;
+    const e = this.#cooldown ? new UpstreamError(error.upstream, error.kind, error.message, error.status, this.#cooldown.until, error.answer) : error;
     b.lastError = e.message;
-    if (e.kind === 'breaker_open') return e;
     if (NOT_A_FAILURE.has(e.kind)) {
       b.state = 'closed';
       b.failures = 0;

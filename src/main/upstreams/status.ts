@@ -23,7 +23,13 @@ export function readUpstreamStatus(upstream: string, b: BreakerState, now: numbe
  */
 export class CachedUpstreamRead<T> {
   constructor(
-    private readonly deps: { cache: ReadCache; key: string | (() => string); upstream: string; breaker: BreakerState; now: () => number },
+    private readonly deps: {
+      cache: ReadCache;
+      key: string | (() => string);
+      upstream: string;
+      breaker: BreakerState | (() => BreakerState);
+      now: () => number;
+    },
   ) {}
 
   private get key(): string {
@@ -42,6 +48,7 @@ export class CachedUpstreamRead<T> {
   }
 
   status(): UpstreamStatus {
-    return readUpstreamStatus(this.deps.upstream, this.deps.breaker, this.deps.now(), this.deps.cache.fetchedAt(this.key));
+    const b = typeof this.deps.breaker === 'function' ? this.deps.breaker() : this.deps.breaker;
+    return readUpstreamStatus(this.deps.upstream, b, this.deps.now(), this.deps.cache.fetchedAt(this.key));
   }
 }

@@ -59,6 +59,12 @@ export const stationSettingsSchema = z.strictObject({
     // eslint-disable-next-line no-control-regex
     .regex(/^[^\x00-\x1F\x7F]*$/, 'A printer name has no control characters')
     .meta({ examples: ['Dock Laser 4'] }),
+  /** After the ERP answers 503 it is left alone this long (reads come from the cache meanwhile); 0 = no cooldown. */
+  erpCooldownMinutes: z
+    .number({ error: 'Enter a number of minutes' })
+    .int('Whole minutes')
+    .min(0, '0 or more (0: no cooldown)')
+    .max(240, 'At most 240 minutes'),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
 
@@ -80,6 +86,7 @@ export const DEFAULT_SETTINGS: StationSettings = {
   importEnforceFormats: false,
   filesKeepDays: 7,
   printer: '',
+  erpCooldownMinutes: 5,
 };
 
 export const settingsChannels = {

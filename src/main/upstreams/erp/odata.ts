@@ -62,7 +62,15 @@ function preferenceApplied(headers: UpstreamResponse<unknown>['headers']): boole
 export class ODataClient {
   readonly #http = new Map<ErpOrg, UpstreamHttp>();
 
-  constructor(private readonly deps: UpstreamClientDeps & { baseUrl: string }) {
+  constructor(
+    private readonly deps: UpstreamClientDeps & {
+      baseUrl: string;
+      /** Read at every call: Admin → Sync's "cooldown after a 503", in ms. */
+      cooldownAfter503Ms?: () => number;
+      /** The zone an instance's "cooling down until 09:12" is written in. */
+      timeZone?: (org: ErpOrg) => string | undefined;
+    },
+  ) {
     for (const org of ERP_ORGS) {
       this.#http.set(
         org,
@@ -74,13 +82,16 @@ export class ODataClient {
           readTimeoutMs: deps.readTimeoutMs,
           sleep: deps.sleep,
           describeError: odataErrorText,
+          ...(deps.cooldownAfter503Ms ? { cooldownAfter503Ms: deps.cooldownAfter503Ms } : {}),
+          timeZone: () => deps.timeZone?.(org),
         }),
       );
     }
   }
 
+  /** The instance's breaker as it stands now (a cooldown measured by the cooldown set now). */
   breaker(org: ErpOrg) {
-    return this.#http.get(org)!.breaker;
+    return this.#http.get(org)!.breakerNow();
   }
 
   private auth(org: ErpOrg): Record<string, string> {

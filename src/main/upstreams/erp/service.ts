@@ -53,7 +53,7 @@ export class ErpService {
             cache: deps.cache,
             key: `erp:${org}:open-orders`,
             upstream: `erp-${org}`,
-            breaker: odata.breaker(org),
+            breaker: () => odata.breaker(org),
             now: deps.now,
           }),
         );
