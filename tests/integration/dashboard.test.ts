@@ -3,7 +3,9 @@ import { SimulatedHidBus } from '../../src/main/scanners/simulated';
 import { DASHBOARD_SQL } from '../../src/main/dashboard/figures';
 import type { DashboardToday } from '../../src/shared/contract/dashboard';
 import { ENTER, typed } from '../fixtures/hid-reports';
-import { releaseAll } from '../support/cleanup';
+import { startBagsSimulator } from '../../src/simulators/bags-upstream';
+import { onRelease, releaseAll } from '../support/cleanup';
+import { bagRows, csv, importFile } from '../support/imports';
 import { ManualClock, withAdmin, type TestWindow } from '../support/station';
 import { ManualTimers } from '../support/timers';
 
@@ -219,6 +221,29 @@ describe('dashboard push', () => {
     t.timers.advance(1000);
     expect(pushes(biller)).toBe(m + 1);
     expect(pushes(dock)).toBe(m + 2);
+  });
+
+  it('an import and a sync batch push too, and show in the figures: the import today, the backlog sent', async () => {
+    const sim = await startBagsSimulator();
+    onRelease(() => sim.close());
+    const t = await station(MIDNIGHT + 10 * H, { upstreams: { bags: { url: sim.url } }, syncIntervalMs: 0 });
+    const biller = await t.signedIn('biller', 'billing1');
+    const before = pushes(biller);
+    const { job } = await importFile(t.admin, 'bags.csv', csv(bagRows(2, 5)));
+    expect(job.status).toBe('succeeded');
+    t.timers.advance(1000);
+    expect(pushes(biller)).toBeGreaterThan(before);
+    const d = await today(biller);
+    expect(d.jobs.imports).toEqual({ total: 1, succeeded: 1, failed: 0, running: 0 });
+    expect(d.bags).toMatchObject({ created: 12, parents: 2, children: 10 });
+    const waiting = d.backlog.find((b) => b.upstream === 'bags')!;
+    expect(waiting.queued).toBeGreaterThan(0);
+
+    t.timers.advance(1000);
+    const n = pushes(biller);
+    await t.station.sync.drainAll();
+    expect(pushes(biller)).toBe(n + 1);
+    expect((await today(biller)).backlog.find((b) => b.upstream === 'bags')).toEqual({ upstream: 'bags', queued: 0, stuck: 0, online: true });
   });
 
   it('anyone signed in may read it; a signed-out window is refused', async () => {
