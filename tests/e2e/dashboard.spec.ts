@@ -121,6 +121,10 @@ test.describe('Reports → Today (operations dashboard)', () => {
       await page.evaluate(() => document.fonts.ready);
       await screenshot(page, `dashboard-today-${size.width}x${size.height}`);
       expect(await layoutProblems(page)).toEqual([]);
+      // The rest of it, as a person scrolling sees it.
+      await page.locator('main.content').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await screenshot(page, `dashboard-today-${size.width}x${size.height}-scrolled`);
+      await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
     }
   });
 });
