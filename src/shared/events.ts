@@ -1,3 +1,4 @@
+import type { DashboardChanged } from './contract/dashboard';
 import type { JobView } from './contract/jobs';
 import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
@@ -18,6 +19,8 @@ export interface EventMap {
   'job/progress': JobView;
   /** A trip's execution moved on, waits for BioTrack, finished or failed (to its starter and admins). */
   'trip/progress': TripExecutionView;
+  /** Today's figures changed (a scan, bill, import, export or sync); at most one a second. Ask dashboard/today. */
+  'dashboard/changed': DashboardChanged;
 }
 
 export type EventName = keyof EventMap;
@@ -27,4 +30,5 @@ export const EVENT_NAMES = [
   'scanner/status',
   'job/progress',
   'trip/progress',
+  'dashboard/changed',
 ] as const satisfies readonly EventName[];

@@ -16,6 +16,8 @@ async function openInventory(page: Page, url: string) {
   await page.goto(url);
   await signIn(page, 'dock1', '3917');
   await nav(page, /Reports/);
+  // Today (the operations dashboard) is the first tab; the inventory is the next.
+  await page.getByRole('tab', { name: 'Inventory' }).click();
   await expect(page.getByRole('tab', { name: 'Inventory' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('total-all')).not.toHaveText('');
 }

@@ -189,6 +189,7 @@ for (const size of SIZES) {
     test(`Reports → Inventory with a filter and a lab lookup at ${at}`, async ({ page, station }) => {
       await signInToShell(page, station, 'dock1', '3917');
       await nav(page, /Reports/);
+      await page.getByRole('tab', { name: 'Inventory' }).click();
       await expect(page.getByTestId('total-all')).not.toHaveText('');
       await page.getByLabel('Lab result of one barcode (scan or type)').fill('2026100000000003');
       await page.getByRole('button', { name: 'Look up' }).click();

@@ -26,6 +26,8 @@ test('sync status: online, then offline with changes waiting when the upstream i
 
   sim.faults.unavailable = 1000;
   sim.faults.retryAfterS = 600;
+  // Admins land on Reports → Today: scanning happens on Scan.
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Scan/ }).click();
   await wedgeScan(page, 'SB50001');
   await wedgeScan(page, 'SYNC-1');
   await expect(chip).toContainText('Sync: offline (Bag hub)', { timeout: 15_000 });

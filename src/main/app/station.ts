@@ -6,6 +6,9 @@ import { registerBagHandlers } from '../bags/handlers';
 import { DockDoorService } from '../bags/dock-door';
 import { BagLookupService } from '../bags/lookup';
 import { registerBillHandlers } from '../bills/handlers';
+import { registerDashboardHandlers } from '../dashboard/handlers';
+import { systemTimeZone } from '../dashboard/local-day';
+import { DashboardService } from '../dashboard/service';
 import { BillService } from '../bills/service';
 import { AuthService } from '../auth/service';
 import { registerAuthHandlers } from '../auth/handlers';
@@ -64,6 +67,7 @@ import { registerTripPaperHandlers } from '../trips/paper-handlers';
 import { UserService } from '../users/service';
 import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
+import { systemTimers, type Timers } from '../platform/timers';
 import { silentLogger, type Logger } from '../platform/logger';
 import type { JobView } from '../../shared/contract/jobs';
 import type { EventMap } from '../../shared/events';
@@ -79,6 +83,10 @@ export interface StationConfig {
   /** drizzle-kit's migrations folder; entries resolve it next to their bundle. */
   migrationsDir: string;
   clock?: Clock;
+  /** One-shot timers that go with the clock (the dashboard's throttled push); tests move them by hand. */
+  timers?: Timers;
+  /** IANA zone of the station's local day (the dashboard's "today"); the system's by default. */
+  timeZone?: string;
   logger?: Logger;
   /** Cost of password hashes (DEFAULT_KDF); PINs use PIN_KDF or this, whichever is cheaper. */
   kdf?: KdfParams;
@@ -146,6 +154,8 @@ export interface Station {
   readonly prewarm: PrewarmScheduler;
   /** Mail through the outbox: `mail.enqueue(message, 'trip:42:completed')`. */
   readonly mail: MailService;
+  /** Today's figures (Reports → Today), pushed as `dashboard/changed` to signed-in windows. */
+  readonly dashboard: DashboardService;
   readonly secrets: SecretStore;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
@@ -155,6 +165,20 @@ export interface Station {
   closeSession(session: Session): void;
   close(): Promise<void>;
 }
+
+/** Calls that change today's figures besides scans (which the scan handler reports with their latency). */
+const DASHBOARD_INPUTS = new Set([
+  'bags/undo-last',
+  'bags/delete',
+  'bills/create',
+  'bills/add-parent',
+  'bills/remove-parent',
+  'bills/finalize',
+  'imports/start',
+  'exports/start',
+  'sync/retry',
+  'sync/discard',
+]);
 
 export function databasePath(dataDir: string): string {
   return dataDir === ':memory:' ? ':memory:' : path.join(dataDir, 'dockside.sqlite');
@@ -225,7 +249,26 @@ export async function createStation(config: StationConfig): Promise<Station> {
       }
     };
     const pushJobProgress = (job: JobView, ownerId: number | null) => pushToOwnerAndAdmins('job/progress', job, ownerId);
-    const jobs = new JobService({ db, now, log: logger.child({ module: 'jobs' }), onProgress: pushJobProgress });
+    // Built before the services whose changes it hears of; it reads the drainer's status once that exists.
+    let readSyncStatus: () => ReturnType<OutboxDrainer['status']> = () => [];
+    const dashboard = new DashboardService({
+      sqlite: db.$client,
+      stationId: () => audit.stationId,
+      now,
+      timers: config.timers ?? systemTimers,
+      timeZone: () => config.timeZone ?? systemTimeZone(),
+      syncStatus: () => readSyncStatus(),
+      push: (at) => pushToSignedIn('dashboard/changed', { at }),
+    });
+    const jobs = new JobService({
+      db,
+      now,
+      log: logger.child({ module: 'jobs' }),
+      onProgress: (job, ownerId) => {
+        pushJobProgress(job, ownerId);
+        if (job.kind === 'import' || job.kind === 'export') dashboard.changed();
+      },
+    });
     const interrupted = jobs.markInterrupted();
     if (interrupted) logger.warn({ interrupted }, 'jobs interrupted by the last stop were marked failed');
     const workers = new WorkerPool(config.workerScript ?? SOURCE_WORKER, logger.child({ module: 'workers' }));
@@ -251,14 +294,16 @@ export async function createStation(config: StationConfig): Promise<Station> {
         save: (list, change) =>
           settings.writeKey('scanners', list, change.actor, audit, { action: change.action, entityId: change.scanner.id, after: change.scanner }),
       },
-      onScan: ({ barcode, scanner }) =>
+      onScan: ({ barcode, scanner }) => {
+        dashboard.hidArrived(barcode.code);
         pushToSignedIn('scanner/scan', {
           code: barcode.code,
           aim: barcode.aim,
           scannerId: scanner.id,
           scannerName: scanner.name,
           target: scanner.target,
-        }),
+        });
+      },
       onStatus: (overview) => pushToSignedIn('scanner/status', overview),
     });
     const bills = new BillService({ db, settings, audit, now });
@@ -284,7 +329,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     }
     // Always there: mails wait in the outbox until Admin → Station names a mail server.
     transports[MAIL_UPSTREAM] = smtpTransport({ settings: () => mailSettingsOf(settings), password: () => secrets.get(MAIL_PASSWORD_SECRET), now });
-    const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports });
+    const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports, onBatch: () => dashboard.changed() });
+    readSyncStatus = () => sync.status();
     const mail = new MailService({
       db,
       now,
@@ -365,7 +411,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerSecondFactorHandlers(handlers, auth);
     registerUserHandlers(handlers, users);
     registerSettingsHandlers(handlers, settings, audit);
-    registerBagHandlers(handlers, dockDoor, bagLookup);
+    registerBagHandlers(handlers, dockDoor, bagLookup, (code, source, receivedAt) => dashboard.scanStored(code, source, receivedAt));
+    registerDashboardHandlers(handlers, dashboard);
     registerBillHandlers(handlers, bills);
     registerAuditHandlers(handlers, db);
     registerScannerHandlers(handlers, scanners);
@@ -386,7 +433,15 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const renderPdf = config.renderPdf ?? chromiumPdf({ tmpDir: path.join(filesDir, 'tmp') });
     registerTripPaperHandlers(handlers, new TripPaper({ db, audit, now, trips, executor: tripExecutor, settings, renderPdf, print: config.print }));
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
-    const router = createRouter({ handlers, auth, log: logger, injectedFailures: config.injectedFailures });
+    const router = createRouter({
+      handlers,
+      auth,
+      log: logger,
+      injectedFailures: config.injectedFailures,
+      onAnswered: (channel) => {
+        if (DASHBOARD_INPUTS.has(channel)) dashboard.changed();
+      },
+    });
 
     const dbPath = databasePath(config.dataDir);
     const checkpointer = dbPath === ':memory:' ? null : startCheckpointer(dbPath, logger);
@@ -444,6 +499,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       erp,
       prewarm,
       mail,
+      dashboard,
       secrets,
       database,
       checkpointer,
@@ -451,6 +507,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       closeSession: (session) => sessions.close(session),
       async close() {
         if (idleTimer) clearInterval(idleTimer);
+        dashboard.close();
         clearInterval(optimizeTimer);
         scanners.stop();
         await files.stop();

@@ -148,7 +148,11 @@ export const jobs = sqliteTable(
     finishedAt: integer('finished_at'),
     heartbeatAt: integer('heartbeat_at'),
   },
-  (t) => [index('jobs_status').on(t.status, t.createdAt)],
+  (t) => [
+    index('jobs_status').on(t.status, t.createdAt),
+    // The dashboard's imports and exports of today: one kind's jobs in a time range.
+    index('jobs_kind_created').on(t.kind, t.createdAt),
+  ],
 );
 
 export const jobLog = sqliteTable(
@@ -214,7 +218,12 @@ export const bills = sqliteTable(
     finalizedAt: integer('finalized_at'),
     finalizedBy: integer('finalized_by'),
   },
-  (t) => [index('bills_status').on(t.status, t.id)],
+  (t) => [
+    index('bills_status').on(t.status, t.id),
+    // The dashboard's bills started and finalized today, on a station with years of bills.
+    index('bills_created').on(t.createdAt),
+    index('bills_finalized').on(t.finalizedAt),
+  ],
 );
 
 /** A parent bag on a bill. The parent is the key, so a parent is on at most one bill. */
@@ -260,6 +269,8 @@ export const scans = sqliteTable(
     index('scans_user_station').on(t.userId, t.stationId, t.id),
     index('scans_code').on(t.code),
     index('scans_parent').on(t.parentId),
+    // The dashboard's scans of today (per hour, door and person): a range of the day, not months of history.
+    index('scans_at').on(t.at),
   ],
 );
 

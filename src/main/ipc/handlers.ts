@@ -7,6 +7,8 @@ export interface CallContext {
   session: Session;
   /** Present on every channel whose access is not 'public'. */
   user: SessionUser | null;
+  /** When the call reached main (performance.now()): the scan latency on the dashboard counts from here. */
+  receivedAt: number;
 }
 
 export type Handler<C extends ChannelName> = (request: ParsedRequestOf<C>, ctx: CallContext) => ResponseOf<C> | Promise<ResponseOf<C>>;

@@ -22,6 +22,8 @@ export interface RouterDeps {
   slowCallMs?: number;
   /** Test host only: makes chosen calls fail as an internal error would (see host/test-control). */
   injectedFailures?: InjectedFailures;
+  /** A call answered ok: the dashboard hears of the ones that change today's figures. */
+  onAnswered?: (channel: string) => void;
 }
 
 /**
@@ -123,7 +125,8 @@ export function createRouter(deps: RouterDeps): Router {
           log.info({ channel, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'invalid payload');
           return fail(invalid(parsed.error));
         }
-        const value = await handlers.get(channel)!(parsed.data, { session, user });
+        const value = await handlers.get(channel)!(parsed.data, { session, user, receivedAt: started });
+        deps.onAnswered?.(channel);
         return { ok: true, value };
       } catch (error) {
         if (error instanceof DomainError) return fail({ code: error.code, message: error.message, ...error.extra });

@@ -76,6 +76,8 @@ export class OutboxDrainer {
       transports: Record<string, OutboxTransport>;
       batchSize?: number;
       random?: () => number;
+      /** A batch was answered or could not be sent: the backlog may have changed. */
+      onBatch?: (upstream: string, report: DrainReport) => void;
     },
   ) {
     this.#sql = statements(deps.db.$client);
@@ -88,7 +90,12 @@ export class OutboxDrainer {
   drainOnce(upstream: string): Promise<DrainReport> {
     let batch = this.#inFlight.get(upstream);
     if (!batch) {
-      batch = this.#sendBatch(upstream).finally(() => this.#inFlight.delete(upstream));
+      batch = this.#sendBatch(upstream)
+        .then((report) => {
+          if (report.sent > 0) this.deps.onBatch?.(upstream, report);
+          return report;
+        })
+        .finally(() => this.#inFlight.delete(upstream));
       this.#inFlight.set(upstream, batch);
     }
     return batch;

@@ -3,6 +3,7 @@ import { mergeChannels } from './define';
 import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
+import { dashboardChannels } from './dashboard';
 import { erpChannels } from './erp';
 import { erpScheduleChannels } from './erp-schedule';
 import { leafTradeChannels } from './leaftrade';
@@ -25,6 +26,7 @@ import { userChannels } from './users';
 export * from './audit';
 export * from './bags';
 export * from './bills';
+export * from './dashboard';
 export * from './define';
 export * from './erp';
 export * from './erp-schedule';
@@ -68,6 +70,7 @@ export const contract = mergeChannels(
   tripChannels,
   tripExecutionChannels,
   tripPaperChannels,
+  dashboardChannels,
 );
 
 export type Contract = typeof contract;

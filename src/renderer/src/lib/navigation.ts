@@ -40,3 +40,13 @@ export const NAV: readonly NavItem[] = [
 export function navFor(role: Role): NavItem[] {
   return NAV.filter((item) => item.roles.includes(role));
 }
+
+/**
+ * Where each role lands after signing in. Admins supervise: they land on Reports, whose first tab
+ * is Today (the operations dashboard); billers on their bills; dispatchers at the dock door.
+ */
+export const LANDING: Record<Role, ScreenId> = { admin: 'reports', biller: 'bills', dispatcher: 'scan' };
+
+export function landingFor(role: Role): NavItem | undefined {
+  return navFor(role).find((item) => item.id === LANDING[role]);
+}
