@@ -57,7 +57,7 @@ test.describe('Reports → Today (operations dashboard)', () => {
     await expect(page.getByTestId('dash-p50')).toHaveText(/\d ms$/);
     await expect(page.getByTestId('dash-p95')).toHaveText(/\d ms$/);
     expect(await page.evaluate(() => (window as unknown as { dashMark?: string }).dashMark)).toBe('same page');
-    const current = page.locator('[data-testid="hour-chart"] rect.bar.current');
+    const current = page.locator('[data-testid="hour-table"] tr.current');
     expect(Number(await current.getAttribute('data-scans'))).toBeGreaterThanOrEqual(6);
     await door.close();
   });
@@ -119,7 +119,7 @@ test.describe('Reports → Today (operations dashboard)', () => {
     expect(await number(page, 'dash-scans')).toBeGreaterThan(4000);
     await expect(page.getByTestId('dash-imports')).toHaveText('2');
     await expect(page.getByTestId('dash-exports')).toHaveText('1');
-    await expect(page.locator('[data-testid="hour-chart"] rect.bar[data-hour="14:00"]')).toHaveAttribute('data-scans', String(at14));
+    await expect(page.locator('[data-testid="hour-table"] tr[data-hour="14:00"]')).toHaveAttribute('data-scans', String(at14));
     for (const size of SIZES) {
       await page.setViewportSize(size);
       await page.evaluate(() => document.fonts.ready);
