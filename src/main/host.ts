@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     rendererDir: path.join(here, '../renderer'),
     port,
     logger,
-    testControl: injectedFailures && testClock ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock }) : undefined,
+    testControl: injectedFailures && testClock ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock, erp: erpSimulator?.faults }) : undefined,
     now: testClock ? () => testClock.now() : undefined,
   });
 

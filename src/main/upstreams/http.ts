@@ -34,6 +34,16 @@ export interface UpstreamHttpOptions {
   breakerOpenMs?: number;
   /** Default cooldown after a 503 without Retry-After. */
   cooldownAfter503Ms?: number;
+  /**
+   * A cooldown read at each 503 (a station setting): the upstream is then left alone at least this
+   * long, Retry-After or not. Overrides cooldownAfter503Ms.
+   */
+  cooldownAfter503?: () => number;
+  /**
+   * Whether a request that ran out of time is tried again (default yes). A long read that timed
+   * out would only make the caller wait as long again, so some upstreams say no.
+   */
+  retryTimeouts?: boolean;
   headers?: Record<string, string>;
   /** JSON may have other text around it (BioTrack's PHP notices). */
   lenientJson?: boolean;
@@ -151,7 +161,8 @@ const NOT_A_FAILURE: ReadonlySet<UpstreamErrorKind> = new Set(['refused', 'crede
 
 export class UpstreamHttp {
   readonly #client: Got;
-  readonly #o: Required<Omit<UpstreamHttpOptions, 'headers' | 'describeError' | 'sleep'>> & Pick<UpstreamHttpOptions, 'describeError'>;
+  readonly #o: Required<Omit<UpstreamHttpOptions, 'headers' | 'describeError' | 'sleep' | 'cooldownAfter503'>> &
+    Pick<UpstreamHttpOptions, 'describeError' | 'cooldownAfter503'>;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly breaker: BreakerState = { state: 'closed', failures: 0, openUntil: 0, lastSuccessAt: null, lastError: null };
 
@@ -167,6 +178,7 @@ export class UpstreamHttp {
       breakerThreshold: 5,
       breakerOpenMs: 30_000,
       cooldownAfter503Ms: 15_000,
+      retryTimeouts: true,
       lenientJson: false,
       ...options,
     };
@@ -283,6 +295,7 @@ export class UpstreamHttp {
   /** How long to wait before trying again, or null to give up now. */
   private retryWait(e: UpstreamError, attempt: number, idempotent: boolean): number | null {
     if (!idempotent || !RETRIABLE.has(e.kind) || attempt >= this.#o.retries) return null;
+    if (e.kind === 'timeout' && !this.#o.retryTimeouts) return null;
     if (e.retryAt !== undefined) {
       const wait = e.retryAt - this.#o.now();
       // A long Retry-After becomes a rest for the upstream instead of a wait inside this call.
@@ -361,10 +374,13 @@ export class UpstreamHttp {
   private fail(error: UpstreamError): UpstreamError {
     const b = this.breaker;
     const now = this.#o.now();
+    const cooldown = this.#o.cooldownAfter503;
     const e =
-      error.kind === 'unavailable' && error.status === 503 && error.retryAt === undefined
-        ? new UpstreamError(error.upstream, error.kind, error.message, error.status, now + this.#o.cooldownAfter503Ms, error.answer)
-        : error;
+      error.kind === 'unavailable' && error.status === 503 && cooldown
+        ? new UpstreamError(error.upstream, error.kind, error.message, error.status, Math.max(error.retryAt ?? 0, now + cooldown()), error.answer)
+        : error.kind === 'unavailable' && error.status === 503 && error.retryAt === undefined
+          ? new UpstreamError(error.upstream, error.kind, error.message, error.status, now + this.#o.cooldownAfter503Ms, error.answer)
+          : error;
     b.lastError = e.message;
     if (e.kind === 'breaker_open') return e;
     if (NOT_A_FAILURE.has(e.kind)) {

@@ -4,6 +4,7 @@ import { auditChannels } from './audit';
 import { bagChannels } from './bags';
 import { billChannels } from './bills';
 import { erpChannels } from './erp';
+import { etaChannels } from './eta';
 import { leafTradeChannels } from './leaftrade';
 import { bioTrackChannels } from './biotrack';
 import { exportChannels } from './exports';
@@ -26,6 +27,7 @@ export * from './bags';
 export * from './bills';
 export * from './define';
 export * from './erp';
+export * from './eta';
 export * from './leaftrade';
 export * from './biotrack';
 export * from './sync';
@@ -59,6 +61,7 @@ export const contract = mergeChannels(
   filesChannels,
   syncChannels,
   erpChannels,
+  etaChannels,
   leafTradeChannels,
   bioTrackChannels,
   mailChannels,
