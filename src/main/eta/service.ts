@@ -287,38 +287,34 @@ export class EtaService {
       const n = org === 'DD' ? customer.dd : customer.cbr;
       return n ? [{ org, ...n }] : [];
     });
-    // Steps: per instance its open rows and their revisions; the bar moves within a step with its pages.
-    const steps = wanted.length * 2;
-    const done = new Map<ErpOrg, number>();
-    const beat = (org: ErpOrg, step: number, text: string) => {
-      done.set(org, step);
-      const sum = [...done.values()].reduce((a, b) => a + b, 0);
-      ctx.progress({ rowsDone: Math.min(steps * 100 - 1, Math.round(sum * 100)), rowsTotal: steps * 100, text });
+    // Per instance one paged read; the bar moves with its pages (the total is not known ahead).
+    const parts = new Map<ErpOrg, number>();
+    const beat = (org: ErpOrg, part: number, text: string) => {
+      parts.set(org, part);
+      const sum = [...parts.values()].reduce((a, b) => a + b, 0);
+      ctx.progress({ rowsDone: Math.min(999, Math.round((sum / wanted.length) * 1000)), rowsTotal: 1000, text });
     };
     ctx.log(
       'info',
       `Report for ${customer.displayName}: ${wanted.map((w) => `${w.org} ${w.kind === 'group' ? 'group' : 'customer'} “${w.name}”`).join(', ')}${refresh ? ' (force refresh)' : ''}`,
     );
-    ctx.progress({ rowsDone: 0, rowsTotal: steps * 100, text: 'Starting' });
+    ctx.progress({ rowsDone: 0, rowsTotal: 1000, text: 'Starting' });
     const reads = await Promise.all(
       wanted.map(async (w) => {
-        const lastLine = { at: 0 };
+        let lastLine = -Infinity;
         const r = await this.deps.erp.etaOrders(w.org, w, {
           refresh,
-          onPage: (n, step) => {
+          onPage: (n) => {
             // A page is a heartbeat; a log line at most every 2 s of the station's clock.
-            const text =
-              step === 'open'
-                ? `${w.org}: ${n.toLocaleString('en-US')} open rows read`
-                : `${w.org}: checking revisions, ${n.toLocaleString('en-US')} read`;
-            beat(w.org, step === 'open' ? Math.min(0.9, n / (n + 500)) : 1 + Math.min(0.9, n / (n + 2000)), text);
-            if (this.deps.now() - lastLine.at >= 2_000) {
-              lastLine.at = this.deps.now();
+            const text = `${w.org}: ${n.toLocaleString('en-US')} rows read`;
+            beat(w.org, Math.min(0.95, n / (n + 1000)), text);
+            if (this.deps.now() - lastLine >= 2_000) {
+              lastLine = this.deps.now();
               ctx.log('info', text);
             }
           },
         });
-        beat(w.org, 2, `${w.org}: ${r.value.length.toLocaleString('en-US')} open orders`);
+        beat(w.org, 1, `${w.org}: ${r.value.length.toLocaleString('en-US')} open orders`);
         if (r.fromCache && r.warning) ctx.log('warn', `${w.org}: ${r.warning}; showing the copy from ${Math.round(r.ageSeconds / 60)} min ago`);
         else if (r.fromCache)
           ctx.log('info', `${w.org}: ${r.value.length.toLocaleString('en-US')} open orders from the station's copy (${r.ageSeconds} s old)`);
@@ -349,7 +345,7 @@ export class EtaService {
     this.#reports.set(ctx.id, { summary, rows });
     while (this.#reports.size > KEEP_REPORTS) this.#reports.delete(this.#reports.keys().next().value!);
     ctx.log('info', `Done: ${rows.length.toLocaleString('en-US')} open orders`);
-    ctx.progress({ rowsDone: steps * 100, rowsTotal: steps * 100, text: `${rows.length.toLocaleString('en-US')} open orders` });
+    ctx.progress({ rowsDone: 1000, rowsTotal: 1000, text: `${rows.length.toLocaleString('en-US')} open orders` });
     return summary;
   }
 
