@@ -142,4 +142,35 @@ test.describe('Reports → ETA', () => {
     await bothSizes(page, 'eta-report-cached', page.getByTestId('eta-cache-banner').first());
     await testControlPost(station, '/__test/erp', { down: false });
   });
+
+  test('a dispatcher sees a silent report as stalled and retries it', async ({ page, station }) => {
+    test.setTimeout(120_000);
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto(station.url);
+    await signIn(page, 'admin', 'dockside-admin');
+    await nav(page, /Reports/);
+    await page.getByRole('tab', { name: 'ETA setup' }).click();
+    await page.getByLabel('Name in reports').fill('Harbor');
+    await page.getByLabel('Name in DD').fill('Harbor Wellness');
+    await page.getByRole('button', { name: 'Add customer' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved Harbor' })).toBeVisible();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await signIn(page, 'dock1', '3917');
+    await nav(page, /Reports/);
+    await expect(page.getByRole('tab', { name: 'ETA setup' })).toHaveCount(0);
+    await page.getByRole('tab', { name: 'ETA', exact: true }).click();
+    // The ERP answers after 15 s; the station's clock moves 31 s on meanwhile: no word for over 30 s.
+    await testControlPost(station, '/__test/erp', { latencyMs: 15_000 });
+    await page.getByRole('button', { name: 'Run report' }).click();
+    await expect(page.getByRole('progressbar', { name: 'Report progress' })).toBeVisible();
+    await advanceClock(station, 31_000);
+    const stalled = page.getByTestId('eta-stalled');
+    await expect(stalled).toContainText('it has stalled', { timeout: 15_000 });
+    await testControlPost(station, '/__test/erp', { latencyMs: 0 });
+    await stalled.getByRole('button', { name: 'Retry' }).click();
+    await expect(stalled).toHaveCount(0);
+    await expect(page.getByTestId('eta-count')).toContainText(/Orders 1–/, { timeout: 30_000 });
+    await expect(page.getByTestId('eta-sources')).toContainText('DD customer “Harbor Wellness”');
+  });
 });
