@@ -300,6 +300,23 @@ describe('the ETA report', () => {
     });
   });
 
+  it('one instance unreadable with nothing saved: the report shows the other and says which is missing, and why', async () => {
+    const { sim, t } = await setup();
+    const c = await customer(t.admin);
+    await t.admin.ok('sync/set-credential', { name: 'erp.CBR.password', value: 'wrong' });
+    const view = await runReport(t.admin, c.id);
+    const summary = view.job.result as { rows: number; sources: { org: string; rows: number; fetchedAt: number | null; warning: string | null }[] };
+    expect(summary.sources[0]).toMatchObject({ org: 'DD', warning: null });
+    expect(summary.sources[1]).toMatchObject({
+      org: 'CBR',
+      rows: 0,
+      fetchedAt: null,
+      warning: expect.stringMatching(/refused the credentials.*nothing is saved/),
+    });
+    expect(summary.rows).toBe(expected(sim.data.DD, 'DD', (r) => r.Customer === "O'Brien's Wellness").length);
+    expect(view.log.some((l) => l.level === 'error' && l.message.startsWith('CBR: '))).toBe(true);
+  });
+
   it('a job silent for more than 30 s shows as stalled and can be retried; a running one cannot', async () => {
     const { sim, t } = await setup({ readTimeoutMs: 20_000 });
     const c = await customer(t.admin);

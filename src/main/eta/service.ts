@@ -299,7 +299,7 @@ export class EtaService {
       `Report for ${customer.displayName}: ${wanted.map((w) => `${w.org} ${w.kind === 'group' ? 'group' : 'customer'} “${w.name}”`).join(', ')}${refresh ? ' (force refresh)' : ''}`,
     );
     ctx.progress({ rowsDone: 0, rowsTotal: 1000, text: 'Starting' });
-    const reads = await Promise.all(
+    const reads = await Promise.allSettled(
       wanted.map(async (w) => {
         let lastLine = -Infinity;
         const r = await this.deps.erp.etaOrders(w.org, w, {
@@ -322,17 +322,32 @@ export class EtaService {
         return { w, r };
       }),
     );
-    const rows = reads.flatMap(({ r }) => r.value);
-    const sources: EtaSource[] = reads.map(({ w, r }) => ({
-      org: w.org,
-      name: w.name,
-      kind: w.kind,
-      rows: r.value.length,
-      fetchedAt: r.fetchedAt,
-      fromCache: r.fromCache,
-      ageSeconds: r.ageSeconds,
-      warning: r.warning,
-    }));
+    // One instance down with nothing saved: the report shows the other, and says so. Both: it fails.
+    const failedReads = reads.flatMap((read, i) => (read.status === 'rejected' ? [{ w: wanted[i], error: read.reason as unknown }] : []));
+    const unexpected = failedReads.find((f) => !(f.error instanceof DomainError));
+    if (unexpected) throw unexpected.error;
+    if (failedReads.length === wanted.length) throw failedReads[0].error;
+    for (const f of failedReads) ctx.log('error', `${f.w.org}: ${(f.error as Error).message}`);
+    const done = reads.flatMap((read) => (read.status === 'fulfilled' ? [read.value] : []));
+    const rows = done.flatMap(({ r }) => r.value);
+    const sources: EtaSource[] = wanted.map((w) => {
+      const read = done.find((d) => d.w === w);
+      if (!read) {
+        const error = failedReads.find((f) => f.w === w)!.error as Error;
+        return { org: w.org, name: w.name, kind: w.kind, rows: 0, fetchedAt: null, fromCache: false, ageSeconds: null, warning: error.message };
+      }
+      const { r } = read;
+      return {
+        org: w.org,
+        name: w.name,
+        kind: w.kind,
+        rows: r.value.length,
+        fetchedAt: r.fetchedAt,
+        fromCache: r.fromCache,
+        ageSeconds: r.ageSeconds,
+        warning: r.warning,
+      };
+    });
     const summary: EtaReportSummary = {
       customerId: customer.id,
       reportId: customer.reportId,

@@ -89,10 +89,11 @@ export interface EtaSource {
   name: string;
   kind: EtaNameKind;
   rows: number;
-  fetchedAt: number;
+  /** Null when the instance could not be read and nothing was saved: its orders are missing. */
+  fetchedAt: number | null;
   fromCache: boolean;
-  ageSeconds: number;
-  /** Why the cached copy is shown, or null. */
+  ageSeconds: number | null;
+  /** Why the cached copy is shown (or, with fetchedAt null, why nothing is), or null. */
   warning: string | null;
 }
 
