@@ -126,7 +126,10 @@ const text = (what: string, max = 120) =>
     .max(max, `The ${what} is longer than ${max} characters`)
     .refine((s) => ![...s].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127), `The ${what} has a control character in it`);
 
-const instanceName = z.strictObject({ name: text('name in the ERP'), kind: z.enum(ETA_NAME_KINDS) }).nullable();
+const instanceName = z
+  .strictObject({ name: text('name in the ERP'), kind: z.enum(ETA_NAME_KINDS) })
+  .nullable()
+  .meta({ examples: [{ name: 'Harbor Wellness', kind: 'name' }] });
 
 export const etaFilters = z.strictObject({
   /** ProductionStatus values ('' for "no status"). */
@@ -195,7 +198,8 @@ export const etaChannels = {
           z
             .string()
             .trim()
-            .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'A column is an ERP column name: letters, digits and _ only, such as BarcodeNo'),
+            .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'A column is an ERP column name: letters, digits and _ only, such as BarcodeNo')
+            .meta({ examples: ['BarcodeNo'] }),
         )
         .max(50),
     }),
