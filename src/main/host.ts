@@ -163,7 +163,10 @@ async function main(): Promise<void> {
     rendererDir: path.join(here, '../renderer'),
     port,
     logger,
-    testControl: injectedFailures && testClock ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock }) : undefined,
+    testControl:
+      injectedFailures && testClock
+        ? testControl({ bus: simBus, failures: injectedFailures, clock: testClock, erp: erpSimulator?.faults })
+        : undefined,
     now: testClock ? () => testClock.now() : undefined,
   });
 

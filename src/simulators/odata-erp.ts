@@ -14,6 +14,13 @@ export interface ErpOrder {
   OrderNo: string;
   OrderRev: number;
   Customer: string;
+  /**
+   * The customer's group (a buying group or head office). Assumed field name: UPSTREAMS.md names no
+   * group field; ETA reports filter on `CustomerGroup eq '…'` for a customer set up as a group.
+   */
+  CustomerGroup: string;
+  /** Who makes the order's goods (ETA reports filter and sort on it). Assumed field name, as above. */
+  Supplier: string;
   OrderStatus: string;
   ProductionStatus: string | null;
   DateScheduled: string;
@@ -47,6 +54,8 @@ export const ERP_ENTITY_PROPERTIES = [
   'OrderNo',
   'OrderRev',
   'Customer',
+  'CustomerGroup',
+  'Supplier',
   'OrderStatus',
   'ProductionStatus',
   'DateScheduled',
@@ -68,6 +77,10 @@ const CUSTOMERS = [
   'Northside Collective',
   'Łódź Żółć Trading',
 ];
+/** Each customer's group, by the customer's place in CUSTOMERS. */
+export const CUSTOMER_GROUPS = ['Coastal Retail Group', 'Inland Wellness Group', 'Independent'];
+export const SUPPLIERS = ['Acme Packaging', 'Harbour Mills', 'Southern Cross Supply', 'Kestrel Labs'];
+export const ERP_CUSTOMERS: readonly string[] = CUSTOMERS;
 const MAX_URL = 8 * 1024;
 
 /** Deterministic orders with 1–3 revisions each; a newer revision may close an order or reopen it. */
@@ -82,6 +95,8 @@ export function erpOrders(org: string, orderCount: number): ErpOrder[] {
         OrderNo: `${org}-${String(10000 + i)}`,
         OrderRev: rev,
         Customer: CUSTOMERS[i % CUSTOMERS.length],
+        CustomerGroup: CUSTOMER_GROUPS[(i % CUSTOMERS.length) % CUSTOMER_GROUPS.length],
+        Supplier: SUPPLIERS[(i + rev) % SUPPLIERS.length],
         OrderStatus: STATUSES[(i + rev * 2) % STATUSES.length],
         ProductionStatus: PRODUCTION[n % PRODUCTION.length],
         DateScheduled: `2026-12-${String(day).padStart(2, '0')}`,
@@ -261,8 +276,10 @@ export interface ErpSimulator {
   close(): Promise<void>;
 }
 
-export async function startErpSimulator(options: { ordersPerOrg?: number; port?: number } = {}): Promise<ErpSimulator> {
-  const data = { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
+export async function startErpSimulator(
+  options: { ordersPerOrg?: number; port?: number; data?: Record<'DD' | 'CBR', ErpOrder[]> } = {},
+): Promise<ErpSimulator> {
+  const data = options.data ?? { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
   const users = { DD: { username: 'dd-reports', password: 'dd-secret' }, CBR: { username: 'cbr-reports', password: 'cbr-secret' } };
   const faults: ErpFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100, paging: 'server', queryRoute: false };
   const requests: ErpSimulator['requests'] = [];

@@ -196,8 +196,8 @@ for (const size of SIZES) {
       await expect(page.getByTestId('lab-lookup-result')).toContainText('No lab data for this item.');
       await checkScreen(page, 'reports-inventory');
       await checkWithSevenDigitTotals(page, 'reports-inventory-7-digit-totals');
-      await page.getByRole('tab', { name: 'ETA' }).click();
-      await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
+      await page.getByRole('tab', { name: 'ETA', exact: true }).click();
+      await expect(page.getByRole('button', { name: 'Run report' })).toBeVisible();
       await checkScreen(page, 'reports-eta');
     });
 

@@ -36,10 +36,10 @@ describe('ERP cooldown after a 503 (Admin → Sync, in minutes)', () => {
     const first = await t.admin.ok('erp/open-orders', { org: 'DD' });
     t.clock.advance(10 * MINUTE);
 
-    sim.faults.unavailable = 3; // the first try and both retries
+    sim.faults.unavailable = 2; // the first try and its one retry
     const down = await t.admin.ok('erp/open-orders', { org: 'DD', refresh: true });
     expect(down).toMatchObject({ fromCache: true, warning: 'ERP DD is unavailable (503)', fetchedAt: first.fetchedAt });
-    // 08:10:00.75 UTC (after the retries' waits) + 5 min = 19:15 in Sydney.
+    // 08:10:00.25 UTC (after the retry's wait) + 5 min = 19:15 in Sydney.
     const before = reached('DD');
 
     t.clock.advance(2 * MINUTE); // the ERP is back, but we said we would leave it alone
@@ -49,7 +49,7 @@ describe('ERP cooldown after a 503 (Admin → Sync, in minutes)', () => {
     expect(reached('DD')).toBe(before);
     // The Sync screen shows the rest too.
     const status = (await t.admin.ok('sync/status', {})).find((u) => u.upstream === 'erp-DD')!;
-    expect(status.restingUntil).toBe(START + 10 * MINUTE + 750 + 5 * MINUTE);
+    expect(status.restingUntil).toBe(START + 10 * MINUTE + 250 + 5 * MINUTE);
     // The other instance is not cooling down.
     expect((await t.admin.ok('erp/open-orders', { org: 'CBR', refresh: true })).warning).toBeNull();
 

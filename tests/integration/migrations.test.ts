@@ -15,6 +15,8 @@ import { makeStation, ManualClock, MIGRATIONS_DIR, signInAs, TEST_KDF, tempDir }
 const TABLES = [
   'audit_log',
   'job_log',
+  'eta_customers',
+  'eta_statuses',
   'jobs',
   'login_throttle',
   'outbox',

@@ -18,6 +18,8 @@ import { SessionRegistry, type Push, type Session } from '../auth/sessions';
 import type { AuditContext } from '../audit/record';
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from '../db/checkpointer';
 import { OPTIMIZE_EVERY_MS, openDatabase, optimizeDatabase, type OpenedDatabase } from '../db/open';
+import { registerEtaHandlers } from '../eta/handlers';
+import { EtaService } from '../eta/service';
 import { registerExportHandlers } from '../exports/handlers';
 import { ExportService } from '../exports/service';
 import { registerFilesHandlers } from '../files/handlers';
@@ -245,7 +247,13 @@ export async function createStation(config: StationConfig): Promise<Station> {
       for (const s of sessions.all()) {
         if (s.userId === null || s.locked) continue;
         const user = auth.userById(s.userId);
-        if (user && !user.disabled && mayViewJob(user, ownerId)) s.push(event, data);
+        if (!user || user.disabled || !mayViewJob(user, ownerId)) continue;
+        // One window that cannot take the news (its connection gone) does not keep it from the others.
+        try {
+          s.push(event, data);
+        } catch (err) {
+          logger.warn({ err, event }, 'a window could not be told of progress');
+        }
       }
     };
     const pushJobProgress = (job: JobView, ownerId: number | null) => pushToOwnerAndAdmins('job/progress', job, ownerId);
@@ -357,6 +365,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const cache = new ReadCache(db, now);
     const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
     const prewarm = new PrewarmScheduler({ settings, audit, erp, now, log: logger.child({ module: 'erp-prewarm' }) });
+    const eta = new EtaService({ db, audit, now, jobs, erp, settings, log: logger.child({ module: 'eta' }) });
     const leaftradeClient = config.upstreams?.leaftrade
       ? new LeafTradeClient({
           baseUrl: config.upstreams.leaftrade.url,
@@ -423,6 +432,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerCredentialHandlers(handlers, secrets, db, audit);
     registerMailHandlers(handlers, mail, db, audit);
     registerErpHandlers(handlers, erp);
+    registerEtaHandlers(handlers, eta, exports);
     registerLeafTradeHandlers(handlers, leaftrade);
     registerBioTrackHandlers(handlers, biotrack);
     registerPrewarmHandler(handlers, { erp, leaftrade, biotrack });

@@ -422,3 +422,32 @@ export const tripManifests = sqliteTable(
   },
   (t) => [uniqueIndex('trip_manifests_stop').on(t.executionId, t.stopNumber)],
 );
+
+/**
+ * ETA report customers: how each is known in each ERP instance (a customer name or a customer
+ * group, which changes the OData filter), and a random report id that export file names carry
+ * instead of the name.
+ */
+export const etaCustomers = sqliteTable(
+  'eta_customers',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    reportId: text('report_id').notNull(),
+    displayName: text('display_name').notNull(),
+    ddName: text('dd_name'),
+    ddKind: text('dd_kind', { enum: ['name', 'group'] }),
+    cbrName: text('cbr_name'),
+    cbrKind: text('cbr_kind', { enum: ['name', 'group'] }),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('eta_customers_report_id').on(t.reportId), uniqueIndex('eta_customers_display_name').on(t.displayName)],
+);
+
+/** ERP production statuses as ETA reports show them; inactive ones are hidden from reports but kept. */
+export const etaStatuses = sqliteTable('eta_statuses', {
+  status: text('status').primaryKey(),
+  displayName: text('display_name').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -14,7 +14,13 @@ import type { ExportTask } from './write';
 
 const MIME = { csv: 'text/csv', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' };
 const CHUNK = 1024 * 1024;
-const IN_WORDS: Record<ExportKind, string> = { bags: 'bags', bills: 'bills', audit: 'the audit trail', inventory: 'the inventory report' };
+const IN_WORDS: Record<ExportKind, string> = {
+  bags: 'bags',
+  bills: 'bills',
+  audit: 'the audit trail',
+  inventory: 'the inventory report',
+  eta: 'ETA reports',
+};
 
 /** `inventory-2026-11-26-0942`: the station's local date and time to the minute, so a day's several downloads keep apart. */
 function stampedName(what: string, ms: number): string {
@@ -50,11 +56,25 @@ export class ExportService {
     ownerOnlyFolder(this.#dir);
   }
 
-  /** `cacheKey`: for the inventory report, the cached copy to write. */
-  start(what: ExportKind, format: 'csv' | 'xlsx', viewer: { id: number; role: string }, cacheKey?: string): JobView {
+  /**
+   * `cacheKey`: for the inventory report, the cached copy to write. `prepared`: for an ETA report,
+   * the table main made (scrubbed, in the fixed header order) and the name the file goes by.
+   */
+  start(
+    what: ExportKind,
+    format: 'csv' | 'xlsx',
+    viewer: { id: number; role: string },
+    cacheKey?: string,
+    prepared?: { baseName: string; table: NonNullable<ExportTask['table']> },
+  ): JobView {
     mustMayExport(viewer, what);
+    if (what === 'eta' && !prepared) throw new DomainError('invalid', 'Export an ETA report from Reports → ETA, after running it');
     const stamp = new Date(this.deps.now()).toISOString().slice(0, 10);
-    const fileName = what === 'inventory' ? `${stampedName(what, this.deps.now())}.${format}` : `dockside-${what}-${stamp}.${format}`;
+    const fileName = prepared
+      ? `${stampedName(prepared.baseName, this.deps.now())}.${format}`
+      : what === 'inventory'
+        ? `${stampedName(what, this.deps.now())}.${format}`
+        : `dockside-${what}-${stamp}.${format}`;
     return this.deps.jobs.start('export', { what, format, fileName }, viewer.id, (ctx) =>
       this.run(ctx, {
         kind: 'export',
@@ -65,6 +85,7 @@ export class ExportService {
         file: path.join(this.#dir, `${ctx.id}.${format}`),
         kgPerChild: this.deps.settings.get().kgPerChild,
         cacheKey,
+        table: prepared?.table,
       }),
     );
   }

@@ -75,6 +75,13 @@ export class TestClock implements Clock {
   }
 }
 
+/** The demo ERP simulator's faults: down (every call 503), garbage answers, slow answers. */
+const erpFault = z.strictObject({
+  down: z.boolean().optional(),
+  malformed: z.number().int().min(0).max(1000).optional(),
+  latencyMs: z.number().int().min(0).max(120_000).optional(),
+});
+
 /** Largest body a test command may have; real ones are a few hundred bytes. */
 export const MAX_TEST_BODY_BYTES = 1024 * 1024;
 
@@ -116,7 +123,13 @@ function readCommand(req: IncomingMessage, res: ServerResponse, origins: readonl
  * which moves the station's clock forward (idle lock, leases) without waiting and answers its time,
  * and {stopped} stops or restarts it.
  */
-export function testControl(opts: { bus: SimulatedHidBus | null; failures: InjectedFailures; clock: TestClock }): TestControlHandler {
+export function testControl(opts: {
+  bus: SimulatedHidBus | null;
+  failures: InjectedFailures;
+  clock: TestClock;
+  /** The demo's ERP simulator, when it runs: POST /__test/erp switches its faults. */
+  erp?: { unavailable: number; malformed: number; latencyMs: number } | null;
+}): TestControlHandler {
   const hid = opts.bus ? hidTestControl(opts.bus) : null;
   return (req, res, origins) => {
     if (req.url === '/__test/clock' && req.method === 'POST') {
@@ -127,6 +140,22 @@ export function testControl(opts: { bus: SimulatedHidBus | null; failures: Injec
         opts.clock.advance(parsed.data.ms ?? 0);
         // The station's time after the move: e2e tests compute an admin's code on it (ms 0 only reads it).
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, now: opts.clock.now() }));
+      });
+      return true;
+    }
+    if (req.url === '/__test/erp' && req.method === 'POST') {
+      readCommand(req, res, origins, (value) => {
+        const parsed = erpFault.safeParse(value);
+        if (!parsed.success) return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end(parsed.error.message);
+        const faults = opts.erp;
+        if (!faults)
+          return void res.writeHead(409, { 'Content-Type': 'text/plain' }).end('No ERP simulator runs in this host (start it with --demo)');
+        const { down, malformed, latencyMs } = parsed.data;
+        // Down: a bare 503 to every call (no Retry-After), as a maintenance window answers.
+        if (down !== undefined) faults.unavailable = down ? Number.MAX_SAFE_INTEGER : 0;
+        if (malformed !== undefined) faults.malformed = malformed;
+        if (latencyMs !== undefined) faults.latencyMs = latencyMs;
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
       });
       return true;
     }

@@ -22,6 +22,8 @@ interface JobRow {
 export interface JobProgress {
   rowsDone: number;
   rowsTotal: number | null;
+  /** The bar's line, when the job says it in its own words (default: rows, rate, time left). */
+  text?: string;
 }
 
 /**
@@ -38,6 +40,8 @@ export interface JobContext {
   /** True once someone asked to cancel; the job checks it between batches. */
   cancelled(): boolean;
   progress(p: JobProgress): void;
+  /** A line for the job's log (job_log), shown under its progress bar; like progress, it never throws. */
+  log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
 /**
@@ -82,21 +86,36 @@ export class JobService {
     const ctx: JobContext = {
       id,
       cancelled: () => this.#cancel.has(id),
-      progress: ({ rowsDone, rowsTotal }) => {
-        const t = this.deps.now();
-        const live = this.#live.get(id)!;
-        const seconds = Math.max(0.001, (t - live.startedAt) / 1000);
-        live.rowsDone = rowsDone;
-        live.rowsTotal = rowsTotal;
-        live.rate = Math.round(rowsDone / seconds);
-        live.left = rowsTotal && live.rate > 0 ? Math.max(0, Math.ceil((rowsTotal - rowsDone) / live.rate)) : null;
-        const fraction = rowsTotal ? Math.min(1, rowsDone / rowsTotal) : 0;
-        const text = `${rowsDone.toLocaleString('en-US')}${rowsTotal ? ` of ${rowsTotal.toLocaleString('en-US')}` : ''} rows · ${live.rate.toLocaleString('en-US')} rows/s${live.left !== null ? ` · ${live.left} s left` : ''}`;
-        this.#sql.progress.run(fraction, text, t, id);
-        // Events at most 10 a second; the row is always current.
-        if (t - lastPush >= 100 || fraction === 1) {
-          lastPush = t;
-          this.deps.onProgress(this.get(id), createdBy);
+      log: (level, message) => {
+        try {
+          this.#sql.log.run(id, this.deps.now(), level, message.slice(0, 500));
+        } catch (error) {
+          this.deps.log.warn({ err: error, jobId: id, kind }, 'job log line could not be written');
+        }
+      },
+      // Progress is news, never work: a listener (or the row) that fails cannot break the job.
+      progress: ({ rowsDone, rowsTotal, text: ownText }) => {
+        try {
+          const t = this.deps.now();
+          const live = this.#live.get(id);
+          if (!live) return;
+          const seconds = Math.max(0.001, (t - live.startedAt) / 1000);
+          live.rowsDone = rowsDone;
+          live.rowsTotal = rowsTotal;
+          live.rate = Math.round(rowsDone / seconds);
+          live.left = rowsTotal && live.rate > 0 ? Math.max(0, Math.ceil((rowsTotal - rowsDone) / live.rate)) : null;
+          const fraction = rowsTotal ? Math.min(1, rowsDone / rowsTotal) : 0;
+          const text =
+            ownText ??
+            `${rowsDone.toLocaleString('en-US')}${rowsTotal ? ` of ${rowsTotal.toLocaleString('en-US')}` : ''} rows · ${live.rate.toLocaleString('en-US')} rows/s${live.left !== null ? ` · ${live.left} s left` : ''}`;
+          this.#sql.progress.run(fraction, text, t, id);
+          // Events at most 10 a second; the row is always current.
+          if (t - lastPush >= 100 || fraction === 1) {
+            lastPush = t;
+            this.deps.onProgress(this.get(id), createdBy);
+          }
+        } catch (error) {
+          this.deps.log.warn({ err: error, jobId: id, kind }, 'job progress could not be reported');
         }
       },
     };
@@ -130,19 +149,26 @@ export class JobService {
   }
 
   private finish(id: number, ownerId: number | null, status: JobStatus, result: unknown, error: string | null): void {
+    let ended: JobView;
     try {
       this.#sql.finish.run(status, result === null ? null : JSON.stringify(result), error, this.deps.now(), status === 'succeeded' ? 1 : null, id);
-      this.deps.onProgress(this.get(id), ownerId);
+      ended = this.get(id);
     } catch (err) {
       // A full disk can refuse even this row. Thrown here it would be an unhandled rejection that
       // stops the station; the row stays "running" and the next start marks it interrupted.
       this.deps.log.error({ err, jobId: id, status }, 'could not record the end of a job');
       // The window following it still hears that it ended, and why its row could not say so.
       const why = `It ended (${status}) but the station could not record that: ${(err as Error)?.message ?? String(err)}`;
-      this.deps.onProgress({ ...this.get(id), status: 'failed', error: storageFault(err) ? `The station's disk is full. ${why}` : why }, ownerId);
+      ended = { ...this.get(id), status: 'failed', error: storageFault(err) ? `The station's disk is full. ${why}` : why };
     } finally {
       this.#cancel.delete(id);
       this.#live.delete(id);
+    }
+    // The news of the end: a listener that fails cannot change how the job ended.
+    try {
+      this.deps.onProgress(ended, ownerId);
+    } catch (err) {
+      this.deps.log.warn({ err, jobId: id, status }, 'the end of a job could not be reported');
     }
   }
 
@@ -196,6 +222,16 @@ export class JobService {
     return this.get(id);
   }
 
+  /** The job's log lines, oldest first (the last `limit`). */
+  logLines(id: number, limit = 50): { at: number; level: 'info' | 'warn' | 'error'; message: string }[] {
+    return (this.#sql.logLines.all(id, limit) as { at: number; level: 'info' | 'warn' | 'error'; message: string }[]).reverse();
+  }
+
+  /** When the job last reported progress (its heartbeat), or null. */
+  heartbeatAt(id: number): number | null {
+    return (this.#sql.get.get(id) as { heartbeat_at: number | null } | undefined)?.heartbeat_at ?? null;
+  }
+
   params<T>(id: number): T {
     const row = this.#sql.get.get(id) as JobRow | undefined;
     if (!row) throw new DomainError('not_found', `No job ${id}`);
@@ -209,6 +245,8 @@ function statements(db: Database.Database) {
     progress: db.prepare('UPDATE jobs SET progress = ?, progress_text = ?, heartbeat_at = ? WHERE id = ?'),
     finish: db.prepare('UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, progress = coalesce(?, progress) WHERE id = ?'),
     get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+    log: db.prepare('INSERT INTO job_log (job_id, at, level, message) VALUES (?, ?, ?, ?)'),
+    logLines: db.prepare('SELECT at, level, message FROM job_log WHERE job_id = ? ORDER BY id DESC LIMIT ?'),
     interrupt: db.prepare("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE status IN ('running', 'queued')"),
   };
 }

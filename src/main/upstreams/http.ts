@@ -40,6 +40,11 @@ export interface UpstreamHttpOptions {
   cooldownAfter503Ms?: number | (() => number);
   /** The zone "cooling down until 09:12" is written in; the station's own by default. */
   timeZone?: () => string | undefined;
+  /**
+   * Whether a request that ran out of time is tried again (default yes). A long read that timed
+   * out would only make the caller wait as long again, so some upstreams say no.
+   */
+  retryTimeouts?: boolean;
   headers?: Record<string, string>;
   /** JSON may have other text around it (BioTrack's PHP notices). */
   lenientJson?: boolean;
@@ -176,6 +181,7 @@ export class UpstreamHttp {
       breakerThreshold: 5,
       breakerOpenMs: 30_000,
       cooldownAfter503Ms: 15_000,
+      retryTimeouts: true,
       lenientJson: false,
       ...options,
     };
@@ -320,6 +326,7 @@ export class UpstreamHttp {
   /** How long to wait before trying again, or null to give up now. */
   private retryWait(e: UpstreamError, attempt: number, idempotent: boolean): number | null {
     if (!idempotent || !RETRIABLE.has(e.kind) || attempt >= this.#o.retries) return null;
+    if (e.kind === 'timeout' && !this.#o.retryTimeouts) return null;
     if (e.retryAt !== undefined) {
       const wait = e.retryAt - this.#o.now();
       // A long Retry-After becomes a rest for the upstream instead of a wait inside this call.

@@ -4,7 +4,7 @@ import { channel } from './define';
 import { id } from './fields';
 import type { JobView } from './jobs';
 
-export const EXPORT_KINDS = ['bags', 'bills', 'audit', 'inventory'] as const;
+export const EXPORT_KINDS = ['bags', 'bills', 'audit', 'inventory', 'eta'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /**
@@ -17,6 +17,7 @@ export const EXPORT_ROLES: Readonly<Record<ExportKind, readonly Role[]>> = {
   bills: ['admin', 'biller'],
   audit: ['admin'],
   inventory: ['admin', 'biller', 'dispatcher'],
+  eta: ['admin', 'biller', 'dispatcher'],
 };
 
 /** Words for each kind, for buttons and refusals. */
@@ -25,6 +26,7 @@ export const EXPORT_LABELS: Readonly<Record<ExportKind, string>> = {
   bills: 'Bills',
   audit: 'Audit trail',
   inventory: 'Inventory',
+  eta: 'ETA report',
 };
 
 /** True only for a known role and a known kind that the table allows; anything else is refused. */

@@ -6,6 +6,7 @@ import { billChannels } from './bills';
 import { dashboardChannels } from './dashboard';
 import { erpChannels } from './erp';
 import { erpScheduleChannels } from './erp-schedule';
+import { etaChannels } from './eta';
 import { leafTradeChannels } from './leaftrade';
 import { bioTrackChannels } from './biotrack';
 import { exportChannels } from './exports';
@@ -30,6 +31,7 @@ export * from './dashboard';
 export * from './define';
 export * from './erp';
 export * from './erp-schedule';
+export * from './eta';
 export * from './leaftrade';
 export * from './biotrack';
 export * from './sync';
@@ -64,6 +66,7 @@ export const contract = mergeChannels(
   syncChannels,
   erpChannels,
   erpScheduleChannels,
+  etaChannels,
   leafTradeChannels,
   bioTrackChannels,
   mailChannels,

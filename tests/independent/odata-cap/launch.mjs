@@ -153,6 +153,11 @@ const PRODUCTS = [
   'Void fill 50% recycled',
   'Pallet EUR 1200×800',
 ];
+// Not drawn from the PRNG, so every other column is what it was before these two were added.
+const CUSTOMER_GROUPS = ['Coastal Retail Group', 'Inland Wellness Group', 'Independent', 'Northern Buying Group'];
+const SUPPLIERS = ['Acme Packaging', 'Harbour Mills', 'Southern Cross Supply', 'Kestrel Labs', 'Ørsted & Co'];
+const groupOf = (customer) => CUSTOMER_GROUPS[CUSTOMERS.indexOf(customer) % CUSTOMER_GROUPS.length];
+
 const NOTES = [
   '',
   '',
@@ -230,6 +235,8 @@ function generateRows(count, seed, orderBase) {
         OrderNo: `SO${orderNo}`,
         OrderRev: rev,
         Customer: customer,
+        CustomerGroup: groupOf(customer),
+        Supplier: SUPPLIERS[(orderNo + rev) % SUPPLIERS.length],
         OrderStatus: status,
         ProductionStatus: production,
         DateScheduled: isoDate(scheduled),

@@ -25,6 +25,8 @@ export interface ODataQuery {
   pageSize?: number;
   /** Rows whose `field` is one of `values`: sent as `(field eq 'a' or field eq 'b' …)`, split to keep URLs short. */
   anyOf?: { field: string; values: string[] };
+  /** Told after every page read, with the rows read so far by this query (a heartbeat for long reads). */
+  onPage?: (rowsSoFar: number) => void;
 }
 
 /**
@@ -84,6 +86,9 @@ export class ODataClient {
           describeError: odataErrorText,
           ...(deps.cooldownAfter503Ms ? { cooldownAfter503Ms: deps.cooldownAfter503Ms } : {}),
           timeZone: () => deps.timeZone?.(org),
+          // One retry on 5xx/429; none after a timeout (a long read would only take as long again).
+          retries: 1,
+          retryTimeouts: false,
         }),
       );
     }
@@ -189,6 +194,12 @@ export class ODataClient {
       }
       const rows = body.value as T[];
       add(rows);
+      try {
+        q.onPage?.(seen.size);
+      } catch (error) {
+        // A progress listener that fails must not fail the read.
+        this.deps.log.warn({ err: error, org, entitySet }, 'ERP page listener failed');
+      }
       if (q.top !== undefined && seen.size - before >= q.top) return;
       const link = body['@odata.nextLink'];
       if (typeof link === 'string' && link !== '') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERP_ORGS, type ErpOpenOrder, type ErpOrg, type OpenOrders } from '../../../shared/contract/erp';
+import type { EtaNameKind, EtaOrder } from '../../../shared/contract/eta';
 import type { UpstreamStatus } from '../../../shared/contract/sync';
 import { DomainError } from '../../../shared/envelope';
 import type { Logger } from '../../platform/logger';
@@ -27,11 +28,25 @@ const orderRow = z.object({
   Qty: odataNumber.nullable().optional(),
 });
 type OrderRow = z.infer<typeof orderRow>;
+const etaRow = orderRow.extend({ CustomerGroup: z.string().nullable().optional(), Supplier: z.string().nullable().optional() });
+type EtaRow = z.infer<typeof etaRow>;
 
 /** Only the columns the station needs: sensitive ones (Descn, Notes, BarcodeNo) are never fetched. */
 const SELECT = ['OrderNo', 'OrderRev', 'Customer', 'OrderStatus', 'ProductionStatus', 'DateScheduled', 'EtaDate', 'Qty'];
 const KEY = ['OrderNo', 'OrderRev'];
 export const CLOSED_STATUSES = ['Completed', 'Cancelled'];
+/** The ERP field a customer name or a customer group is matched on. */
+export const ETA_FILTER_FIELD: Record<EtaNameKind, string> = { name: 'Customer', group: 'CustomerGroup' };
+const ETA_SELECT = [...SELECT, 'CustomerGroup', 'Supplier'];
+
+/** A customer's open orders in one instance, as ETA reports read them. */
+export interface EtaRead {
+  value: EtaOrder[];
+  fetchedAt: number;
+  fromCache: boolean;
+  ageSeconds: number;
+  warning: string | null;
+}
 
 /**
  * Open orders: per order, its latest revision — and only if that revision is open. Closed rows
@@ -112,12 +127,77 @@ export class ErpService {
       .sort((a, b) => (a.dateScheduled ?? '9999').localeCompare(b.dateScheduled ?? '9999') || a.orderNo.localeCompare(b.orderNo));
   }
 
+  /**
+   * One customer's open orders in one instance, for ETA reports, through the station cache (a
+   * copy per customer name or group): the ERP down, timing out or sending garbage gives the last
+   * copy with its age and the reason; `refresh` asks the ERP even when the copy is fresh.
+   * Open means as in openOrders: the order's newest revision is open.
+   */
+  async etaOrders(
+    org: ErpOrg,
+    by: { kind: EtaNameKind; name: string },
+    options: { refresh?: boolean; onPage?: (rowsSoFar: number) => void } = {},
+  ): Promise<EtaRead> {
+    const odata = this.deps.odata;
+    if (!odata) throw new DomainError('unavailable', 'No ERP is configured for this station');
+    const read = new CachedUpstreamRead<EtaOrder[]>({
+      cache: this.deps.cache,
+      key: `erp:${org}:eta:${by.kind}:${by.name}`,
+      upstream: `erp-${org}`,
+      breaker: odata.breaker(org),
+      now: this.deps.now,
+    });
+    const r = await read.read(() => this.fetchEtaOrders(odata, org, by, options.onPage), options.refresh ?? false);
+    return { value: r.value, fetchedAt: r.fetchedAt, fromCache: r.fromCache, ageSeconds: r.ageSeconds, warning: r.warning };
+  }
+
+  /**
+   * One read: every revision of the customer's (or group's) orders, whatever its status; per order
+   * the newest revision, kept when it is open. Unlike openOrders (every customer, so closed rows
+   * are looked up by order number), the customer filter keeps this small enough to read whole, and
+   * needs no list of order numbers in the URL. It assumes an order's revisions keep its customer
+   * and group, as in every ERP data set seen (the simulator, the CAP fixture).
+   */
+  private async fetchEtaOrders(
+    odata: ODataClient,
+    org: ErpOrg,
+    by: { kind: EtaNameKind; name: string },
+    onPage?: (rowsSoFar: number) => void,
+  ): Promise<EtaOrder[]> {
+    const rows = this.validRows(
+      org,
+      await odata.query(
+        org,
+        'SalesOrders',
+        { filter: `${ETA_FILTER_FIELD[by.kind]} eq ${odataString(by.name)}`, select: ETA_SELECT, pageSize: 100, onPage },
+        KEY,
+      ),
+      etaRow,
+    );
+    const newest = new Map<string, EtaRow>();
+    for (const r of rows) if ((newest.get(r.OrderNo)?.OrderRev ?? -Infinity) < r.OrderRev) newest.set(r.OrderNo, r);
+    return [...newest.values()]
+      .filter((r) => !CLOSED_STATUSES.includes(r.OrderStatus ?? ''))
+      .map((r): EtaOrder => ({
+        org,
+        orderNo: r.OrderNo,
+        orderRev: r.OrderRev,
+        customer: r.Customer ?? '',
+        customerGroup: r.CustomerGroup ?? '',
+        supplier: r.Supplier ?? '',
+        dateScheduled: r.DateScheduled ?? null,
+        etaDate: r.EtaDate ?? null,
+        productionStatus: r.ProductionStatus === 'null' || r.ProductionStatus === undefined ? null : r.ProductionStatus,
+        qty: r.Qty ?? null,
+      }));
+  }
+
   /** Rows in the shape we read; one odd row is skipped and logged rather than hiding the rest. */
-  private validRows(org: ErpOrg, rows: Record<string, unknown>[]): OrderRow[] {
-    const out: OrderRow[] = [];
+  private validRows<S extends z.ZodType = typeof orderRow>(org: ErpOrg, rows: Record<string, unknown>[], schema?: S): z.infer<S>[] {
+    const out: z.infer<S>[] = [];
     let skipped = 0;
     for (const raw of rows) {
-      const r = orderRow.safeParse(raw);
+      const r = (schema ?? orderRow).safeParse(raw) as z.ZodSafeParseResult<z.infer<S>>;
       if (r.success) out.push(r.data);
       else skipped++;
     }

@@ -1,5 +1,6 @@
 import type { ExportKind } from '../../../shared/contract/exports';
 import type { JobView } from '../../../shared/contract/jobs';
+import type { Envelope } from '../../../shared/envelope';
 import { call } from './client';
 import { failed } from './errors';
 import { fromBase64, saveFile } from './files';
@@ -9,13 +10,17 @@ import type { Message } from './Notice.svelte';
 /** Starts an export, follows its job with `tracker`, and saves the finished file as a download; says how it went. */
 export async function exportAndSave(what: ExportKind, format: 'csv' | 'xlsx', tracker: JobTracker): Promise<Message> {
   try {
-    const r = await call('exports/start', { what, format });
-    if (!r.ok) return failed(r.error);
-    const job = await tracker.follow(r.value);
-    return job.status === 'succeeded' ? await download(job) : { ok: false, text: job.error ?? 'The export did not finish' };
+    return await followAndSave(await call('exports/start', { what, format }), tracker);
   } finally {
     tracker.clear();
   }
+}
+
+/** An export job someone started (exports/start, eta/export): followed with `tracker`, its file saved. */
+export async function followAndSave(started: Envelope<JobView>, tracker: JobTracker): Promise<Message> {
+  if (!started.ok) return failed(started.error);
+  const job = await tracker.follow(started.value);
+  return job.status === 'succeeded' ? await download(job) : { ok: false, text: job.error ?? 'The export did not finish' };
 }
 
 /** The finished file comes over in 1 MiB pieces and is saved as one download. */

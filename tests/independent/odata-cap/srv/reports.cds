@@ -5,6 +5,9 @@ aspect SalesOrderRow {
   key OrderNo          : String(20);
   key OrderRev         : Integer;
       Customer         : String(120);
+      // Assumed names (UPSTREAMS.md names neither): the customer's group, and the goods' supplier.
+      CustomerGroup    : String(120);
+      Supplier         : String(120);
       // 'Work in Progress' | 'Scheduled' | 'On Hold' | 'Completed' | 'Cancelled'
       OrderStatus      : String(30);
       ProductionStatus : String(40); // may be null
