@@ -26,6 +26,10 @@ const NODE_BUILTINS = {
   group: ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net'],
   message: 'The renderer and the shared contract run in the browser: no Node built-ins.',
 };
+const STATION_CODE = {
+  group: ['**/main/*', '**/main'],
+  message: 'The site hub runs without the station: it shares only src/shared (contracts) with it.',
+};
 const CLIENT_CODE = {
   group: ['**/main/*', '**/main'],
   message: 'A simulator must not share code with the client it tests: write it from the upstream’s contract.',
@@ -58,6 +62,7 @@ export default tseslint.config(
       'playwright-report/**',
       'tests/independent/odata-cap/node_modules/**',
       'src/main/db/migrations/**',
+      'src/hub/migrations/**',
     ],
   },
   js.configs.recommended,
@@ -102,6 +107,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': restrict(ELECTRON, NODE_HID, SIMULATORS, MAIN, NODE_BUILTINS) },
   },
   { files: ['src/preload/**'], rules: { 'no-restricted-imports': restrict(NODE_HID, SIMULATORS, MAIN, RENDERER), 'no-restricted-syntax': 'off' } },
+  { files: ['src/hub/**'], rules: { 'no-restricted-imports': restrict(ELECTRON, NODE_HID, SIMULATORS, STATION_CODE, RENDERER) } },
   { files: ['src/simulators/**'], rules: { 'no-restricted-imports': restrict(ELECTRON, NODE_HID, CLIENT_CODE, RENDERER) } },
   // Tests and benchmarks may reach anything, simulators included.
   { files: ['tests/**', 'bench/**'], rules: { 'no-restricted-imports': restrict(ELECTRON) } },

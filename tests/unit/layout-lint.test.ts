@@ -41,6 +41,9 @@ const CASES: [string, string, boolean][] = [
   ['src/renderer/src/lib/client.ts', "import path from 'node:path';", false],
   ['src/simulators/odata-erp.ts', "import { odataString } from '../main/upstreams/erp/odata';", false],
   ['src/main/upstreams/erp/odata.ts', "import { Store } from '../../../renderer/src/lib/store';", false],
+  ['src/hub/apply.ts', "import { enqueue } from '../main/outbox/enqueue';", false],
+  ['src/hub/apply.ts', "import { HUB_OP_PAYLOADS } from '../shared/hub';", true],
+  ['src/hub/server.ts', "import { startBagsSimulator } from '../simulators/bags-upstream';", false],
   ['tests/integration/erp.test.ts', "import { startErpSimulator } from '../../src/simulators/odata-erp';", true],
 ];
 

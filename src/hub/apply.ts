@@ -1,0 +1,312 @@
+import type pg from 'pg';
+import { describeIssues, HUB_OP_PAYLOADS, hubOpSchema, type HubOpName, type HubOpPayload, type HubOpResult, type HubWinner } from '../shared/hub';
+import type { StationIdentity } from './enrolment';
+
+/** Taken, per transaction, just before a feed row is numbered and held to commit: seqs commit in order. */
+const FEED_LOCK = 0x66656564; // "feed"
+
+interface OpContext {
+  client: pg.PoolClient;
+  station: StationIdentity;
+  opId: string;
+  user: string;
+  at: number;
+}
+
+/** What a rule decided: applied (with what goes on the feed), applied as a no-op, or refused. */
+type RuleOutcome =
+  | { status: 'ok'; feedPayload: unknown | null; message?: string }
+  | { status: 'conflict'; message: string; winner?: HubWinner; winners?: HubWinner[]; feedPayload?: unknown };
+
+/** A refusal found half-way through an op: everything the op did is rolled back to its savepoint. */
+class RuleConflict extends Error {
+  constructor(readonly outcome: Extract<RuleOutcome, { status: 'conflict' }>) {
+    super(outcome.message);
+  }
+}
+
+/**
+ * Applies a station's batch in the order given, each op in its own transaction, and answers one
+ * result per op in that order. One bad op answers `error` alone; the rest of the batch goes on.
+ */
+export async function applyOps(pool: pg.Pool, station: StationIdentity, ops: unknown[]): Promise<HubOpResult[]> {
+  const results: HubOpResult[] = [];
+  for (const raw of ops) results.push(await applyOne(pool, station, raw));
+  return results;
+}
+
+async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): Promise<HubOpResult> {
+  const rawId = typeof raw === 'object' && raw !== null && typeof (raw as { opId?: unknown }).opId === 'string' ? (raw as { opId: string }).opId : '';
+  const parsed = hubOpSchema.safeParse(raw);
+  if (!parsed.success) return { opId: rawId, status: 'error', message: `Not an op: ${describeIssues(parsed.error)}` };
+  const { opId, op } = parsed.data;
+  if (!(op in HUB_OP_PAYLOADS)) {
+    return { opId, status: 'error', message: `Unknown op “${op}”: this hub applies ${Object.keys(HUB_OP_PAYLOADS).join(', ')}` };
+  }
+  const name = op as HubOpName;
+  const payload = HUB_OP_PAYLOADS[name].safeParse(parsed.data.payload);
+  if (!payload.success) return { opId, status: 'error', message: `${name} payload refused: ${describeIssues(payload.error)}` };
+  const user = parsed.data.user ?? payload.data.by;
+  const at = parsed.data.at ?? payload.data.at;
+
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      // The op id is claimed first. A second hub given the same op at the same moment waits here for
+      // the first one's transaction, then finds the row and answers the first answer again.
+      const claim = await client.query(
+        `INSERT INTO received_ops (op_id, station_id, op, status, answer) VALUES ($1, $2, $3, 'pending', '{}') ON CONFLICT (op_id) DO NOTHING RETURNING op_id`,
+        [opId, station.id, name],
+      );
+      if (claim.rowCount === 0) {
+        await client.query('ROLLBACK');
+        return await earlierAnswer(client, station, opId);
+      }
+      await client.query('SAVEPOINT op');
+      const ctx: OpContext = { client, station, opId, user, at };
+      let outcome: RuleOutcome;
+      try {
+        outcome = await RULES[name](ctx, payload.data as never);
+      } catch (error) {
+        if (!(error instanceof RuleConflict)) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT op');
+        outcome = error.outcome;
+      }
+      const result: HubOpResult = { opId, status: outcome.status };
+      if (outcome.message) result.message = outcome.message;
+      if (outcome.status === 'conflict') {
+        if (outcome.winner) result.winner = outcome.winner;
+        if (outcome.winners) result.winners = outcome.winners;
+      }
+      if (outcome.feedPayload !== undefined && outcome.feedPayload !== null) {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
+        const row = await client.query<{ seq: string }>(
+          'INSERT INTO feed (op_id, op, payload, station_id, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq',
+          [opId, name, JSON.stringify(outcome.feedPayload), station.id, user, at],
+        );
+        result.seq = Number(row.rows[0].seq);
+      }
+      await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    // Nothing was kept: the station sends the op again later and it is applied then.
+    return { opId, status: 'error', message: `The hub could not apply this op now (${(error as Error).message}); it will be taken when sent again` };
+  } finally {
+    client.release();
+  }
+}
+
+async function earlierAnswer(client: pg.PoolClient, station: StationIdentity, opId: string): Promise<HubOpResult> {
+  const { rows } = await client.query<{ station_id: number; answer: HubOpResult }>('SELECT station_id, answer FROM received_ops WHERE op_id = $1', [
+    opId,
+  ]);
+  const row = rows[0];
+  if (!row) return { opId, status: 'error', message: 'This op id is being applied by another request: send it again' };
+  if (row.station_id !== station.id)
+    return { opId, status: 'error', message: 'This op id was already used by another station: every op needs its own id' };
+  return { ...row.answer, duplicate: true };
+}
+
+/** Creates the bag if the site does not know it yet (the first creator's kind stays). */
+async function ensureBag(ctx: OpContext, code: string, kind: 'parent' | 'child'): Promise<void> {
+  await ctx.client.query('INSERT INTO bags (code, kind, station_id, user_name, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING', [
+    code,
+    kind,
+    ctx.station.id,
+    ctx.user,
+    ctx.at,
+  ]);
+}
+
+/** The finalized bill a parent is on, with its station; the parent's row is share-locked so a bill being finalized waits. */
+async function finalizedBillOf(ctx: OpContext, parent: string): Promise<{ number: string; station: string } | null> {
+  await ctx.client.query('SELECT 1 FROM bags WHERE code = $1 FOR SHARE', [parent]);
+  const { rows } = await ctx.client.query<{ bill_number: string; name: string }>(
+    'SELECT p.bill_number, s.name FROM bill_parents p JOIN stations s ON s.id = p.station_id WHERE p.parent_code = $1',
+    [parent],
+  );
+  return rows[0] ? { number: rows[0].bill_number, station: rows[0].name } : null;
+}
+
+/** Who holds a child now, or null when it is on no parent. */
+async function linkOf(ctx: OpContext, child: string, lock = false): Promise<HubWinner | null> {
+  const { rows } = await ctx.client.query<{ parent_code: string; name: string; user_name: string; at: string; seq: string | null }>(
+    `SELECT l.parent_code, s.name, l.user_name, l.at, f.seq FROM bag_links l JOIN stations s ON s.id = l.station_id
+     LEFT JOIN feed f ON f.op_id = l.op_id WHERE l.child_code = $1${lock ? ' FOR UPDATE OF l' : ''}`,
+    [child],
+  );
+  const r = rows[0];
+  return r
+    ? { child, parent: r.parent_code, station: r.name, user: r.user_name, at: Number(r.at), seq: r.seq === null ? null : Number(r.seq) }
+    : null;
+}
+
+const when = (at: number) => new Date(at).toISOString();
+const heldBy = (w: HubWinner) => `${w.child} is on ${w.parent} (linked at ${w.station} by ${w.user}, ${when(w.at)})`;
+
+/**
+ * Links a child unless the site has it on another parent. The rule is the primary key on
+ * bag_links.child_code: the insert either takes the child or does nothing, and two hubs linking the
+ * same child at once are ordered by PostgreSQL, the later one waiting for the earlier to commit.
+ */
+async function linkChild(ctx: OpContext, child: string, parent: string): Promise<{ linked: true } | { linked: false; holder: HubWinner }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const inserted = await ctx.client.query(
+      `INSERT INTO bag_links (child_code, parent_code, station_id, user_name, at, op_id) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (child_code) DO NOTHING RETURNING child_code`,
+      [child, parent, ctx.station.id, ctx.user, ctx.at, ctx.opId],
+    );
+    if (inserted.rowCount === 1) return { linked: true };
+    const holder = await linkOf(ctx, child);
+    if (holder) return { linked: false, holder };
+    // The holder was unlinked between the insert and the look-up: try the insert again.
+  }
+  throw new Error(`${child}'s link kept changing while it was applied`);
+}
+
+type Rules = { [N in HubOpName]: (ctx: OpContext, payload: HubOpPayload<N>) => Promise<RuleOutcome> };
+
+const RULES: Rules = {
+  async 'bag_created@1'(ctx, p) {
+    const created = await ctx.client.query(
+      'INSERT INTO bags (code, kind, station_id, user_name, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING RETURNING code',
+      [p.code, p.kind, ctx.station.id, ctx.user, ctx.at],
+    );
+    if (created.rowCount === 1) return { status: 'ok', feedPayload: p };
+    const { rows } = await ctx.client.query<{ kind: string; name: string; user_name: string; at: string }>(
+      'SELECT b.kind, s.name, b.user_name, b.at FROM bags b JOIN stations s ON s.id = b.station_id WHERE b.code = $1',
+      [p.code],
+    );
+    const first = rows[0];
+    if (!first || first.kind === p.kind) return { status: 'ok', feedPayload: null, message: `${p.code} was already known to the site` };
+    const winner: HubWinner = { station: first.name, user: first.user_name, at: Number(first.at), seq: null };
+    return {
+      status: 'conflict',
+      winner,
+      message: `${p.code} is already a ${first.kind} bag site-wide (made at ${first.name} by ${first.user_name}, ${when(winner.at)})`,
+    };
+  },
+
+  async 'link_child@1'(ctx, p) {
+    if (p.child === p.parent) throw new RuleConflict({ status: 'conflict', message: `${p.child} cannot be its own parent` });
+    await ensureBag(ctx, p.parent, 'parent');
+    await ensureBag(ctx, p.child, 'child');
+    const bill = await finalizedBillOf(ctx, p.parent);
+    if (bill) {
+      return { status: 'conflict', message: `${p.parent} is on finalized bill ${bill.number} (${bill.station}): it takes no more bags` };
+    }
+    const link = await linkChild(ctx, p.child, p.parent);
+    if (link.linked) return { status: 'ok', feedPayload: p };
+    if (link.holder.parent === p.parent) {
+      return {
+        status: 'ok',
+        feedPayload: null,
+        message: `${p.child} was already on ${p.parent} (linked at ${link.holder.station} by ${link.holder.user})`,
+      };
+    }
+    return { status: 'conflict', winner: link.holder, message: heldBy(link.holder) };
+  },
+
+  async 'unlink_child@1'(ctx, p) {
+    const link = await linkOf(ctx, p.child, true);
+    if (!link) return { status: 'ok', feedPayload: null, message: `${p.child} was on no parent site-wide: nothing to undo` };
+    if (link.parent !== p.parent) return { status: 'conflict', winner: link, message: `${heldBy(link)}, not on ${p.parent}: nothing was undone` };
+    if (link.user !== ctx.user) {
+      return { status: 'conflict', winner: link, message: `Only ${link.user}, who linked it, can undo ${p.child} → ${p.parent}: nothing was undone` };
+    }
+    const bill = await finalizedBillOf(ctx, p.parent);
+    if (bill) return { status: 'conflict', message: `${p.parent} is on finalized bill ${bill.number} (${bill.station}): the link cannot be undone` };
+    await ctx.client.query('DELETE FROM bag_links WHERE child_code = $1', [p.child]);
+    // The station created the child with this scan: it goes too, unless it has become a parent since.
+    if (p.deleteChild) await ctx.client.query(`DELETE FROM bags WHERE code = $1 AND kind = 'child'`, [p.child]);
+    return { status: 'ok', feedPayload: p };
+  },
+
+  async 'bag_deleted@1'(ctx, p) {
+    const bag = await ctx.client.query<{ kind: string }>('SELECT kind FROM bags WHERE code = $1 FOR UPDATE', [p.code]);
+    if (bag.rowCount === 0) return { status: 'ok', feedPayload: null, message: `${p.code} was not known to the site: nothing to delete` };
+    const holder = await linkOf(ctx, p.code);
+    for (const parent of [p.code, holder?.parent].filter((c): c is string => !!c)) {
+      const bill = await finalizedBillOf(ctx, parent);
+      if (bill) {
+        const what = parent === p.code ? p.code : `${p.code}'s parent ${parent}`;
+        return { status: 'conflict', message: `${what} is on finalized bill ${bill.number} (${bill.station}): it cannot be deleted` };
+      }
+    }
+    await ctx.client.query('DELETE FROM bags WHERE code = $1', [p.code]); // its links cascade
+    return { status: 'ok', feedPayload: p };
+  },
+
+  /**
+   * An import's links are applied one by one: those whose child is free are linked, those on
+   * another parent are answered as the op's conflict (every winner named); the feed carries only
+   * what was applied, so other stations never see a link the site refused.
+   */
+  async 'import_links@1'(ctx, p) {
+    const applied: [string, string][] = [];
+    const winners: HubWinner[] = [];
+    const refused: string[] = [];
+    for (const [child, parent] of p.links) {
+      if (child === parent) {
+        refused.push(`${child} cannot be its own parent`);
+        continue;
+      }
+      await ensureBag(ctx, parent, 'parent');
+      await ensureBag(ctx, child, 'child');
+      const bill = await finalizedBillOf(ctx, parent);
+      if (bill) {
+        refused.push(`${parent} is on finalized bill ${bill.number} (${bill.station})`);
+        continue;
+      }
+      const link = await linkChild(ctx, child, parent);
+      if (link.linked) applied.push([child, parent]);
+      else if (link.holder.parent !== parent) winners.push(link.holder);
+    }
+    const feedPayload = applied.length > 0 ? { ...p, links: applied } : null;
+    if (winners.length === 0 && refused.length === 0) return { status: 'ok', feedPayload };
+    const reasons = [...winners.slice(0, 5).map(heldBy), ...refused.slice(0, 5)];
+    const more = winners.length + refused.length - reasons.length;
+    return {
+      status: 'conflict',
+      winners: winners.slice(0, 1000),
+      winner: winners[0],
+      feedPayload,
+      message: `${applied.length} of ${p.links.length} links applied; ${winners.length + refused.length} refused: ${reasons.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+    };
+  },
+
+  async 'bill_finalized@1'(ctx, p) {
+    const bill = await ctx.client.query(
+      `INSERT INTO bills (station_id, number, summary, user_name, at, op_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING number`,
+      [ctx.station.id, p.number, JSON.stringify(p), ctx.user, ctx.at, ctx.opId],
+    );
+    if (bill.rowCount === 0) return { status: 'ok', feedPayload: null, message: `Bill ${p.number} of ${ctx.station.name} was already finalized` };
+    for (const parent of p.parents) {
+      await ensureBag(ctx, parent.code, 'parent');
+      // Links to this parent wait for the bill (they share-lock the parent's row).
+      await ctx.client.query('SELECT 1 FROM bags WHERE code = $1 FOR UPDATE', [parent.code]);
+      const taken = await ctx.client.query(
+        'INSERT INTO bill_parents (parent_code, station_id, bill_number) VALUES ($1, $2, $3) ON CONFLICT (parent_code) DO NOTHING RETURNING parent_code',
+        [parent.code, ctx.station.id, p.number],
+      );
+      if (taken.rowCount === 0) {
+        const other = await ctx.client.query<{ bill_number: string; name: string }>(
+          'SELECT p.bill_number, s.name FROM bill_parents p JOIN stations s ON s.id = p.station_id WHERE p.parent_code = $1',
+          [parent.code],
+        );
+        const o = other.rows[0];
+        throw new RuleConflict({
+          status: 'conflict',
+          message: `${parent.code} is already on finalized bill ${o?.bill_number ?? '?'} (${o?.name ?? '?'}): bill ${p.number} was not finalized at the hub`,
+        });
+      }
+    }
+    return { status: 'ok', feedPayload: p };
+  },
+};

@@ -1,0 +1,113 @@
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** A station enrolled in the site. Only the token's SHA-256 is kept. */
+export const stations = pgTable('stations', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  tokenHash: text('token_hash').notNull().unique(),
+  enrolledAt: timestamp('enrolled_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** One-time enrolment codes made by a hub admin; only the hash is kept, used once, until expiry. */
+export const enrolmentCodes = pgTable('enrolment_codes', {
+  id: serial('id').primaryKey(),
+  codeHash: text('code_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  stationId: integer('station_id').references(() => stations.id),
+});
+
+/**
+ * Every op id the hub has answered ok or conflict, with that answer: the idempotency key. Its
+ * primary key is what makes two hubs receiving the same op at once apply it once (the second
+ * insert waits for the first transaction and then finds the row). "error" answers are not kept:
+ * nothing was applied, so the op may be sent again.
+ */
+export const receivedOps = pgTable('received_ops', {
+  opId: text('op_id').primaryKey(),
+  stationId: integer('station_id')
+    .notNull()
+    .references(() => stations.id),
+  op: text('op').notNull(),
+  /** ok | conflict */
+  status: text('status').notNull(),
+  answer: jsonb('answer').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The change feed: one row per applied op. seq is taken under a transaction advisory lock held to
+ * commit (src/hub/apply.ts), so seqs become visible in order and a reader of `since=N` never skips one.
+ */
+export const feed = pgTable('feed', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  opId: text('op_id').notNull().unique(),
+  op: text('op').notNull(),
+  payload: jsonb('payload').notNull(),
+  stationId: integer('station_id')
+    .notNull()
+    .references(() => stations.id),
+  userName: text('user_name').notNull(),
+  at: bigint('at', { mode: 'number' }).notNull(),
+  appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const bags = pgTable('bags', {
+  code: text('code').primaryKey(),
+  kind: text('kind').notNull(),
+  stationId: integer('station_id')
+    .notNull()
+    .references(() => stations.id),
+  userName: text('user_name').notNull(),
+  at: bigint('at', { mode: 'number' }).notNull(),
+});
+
+/** A child on one parent site-wide: the primary key on child_code is the rule, not a check before the insert. */
+export const bagLinks = pgTable(
+  'bag_links',
+  {
+    childCode: text('child_code')
+      .primaryKey()
+      .references(() => bags.code, { onDelete: 'cascade' }),
+    parentCode: text('parent_code')
+      .notNull()
+      .references(() => bags.code, { onDelete: 'cascade' }),
+    stationId: integer('station_id')
+      .notNull()
+      .references(() => stations.id),
+    userName: text('user_name').notNull(),
+    at: bigint('at', { mode: 'number' }).notNull(),
+    /** The op that made the link; its feed row has the seq. */
+    opId: text('op_id').notNull(),
+  },
+  (t) => [index('bag_links_parent').on(t.parentCode)],
+);
+
+/** Finalized bills, per station (a station numbers its own bills). */
+export const bills = pgTable(
+  'bills',
+  {
+    stationId: integer('station_id')
+      .notNull()
+      .references(() => stations.id),
+    number: text('number').notNull(),
+    summary: jsonb('summary').notNull(),
+    userName: text('user_name').notNull(),
+    at: bigint('at', { mode: 'number' }).notNull(),
+    opId: text('op_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.stationId, t.number] })],
+);
+
+/** A parent is on one finalized bill site-wide (unique), and a parent on one is read-only. */
+export const billParents = pgTable(
+  'bill_parents',
+  {
+    parentCode: text('parent_code').primaryKey(),
+    stationId: integer('station_id').notNull(),
+    billNumber: text('bill_number').notNull(),
+  },
+  (t) => [index('bill_parents_bill').on(t.stationId, t.billNumber)],
+);

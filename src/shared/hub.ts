@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * The site hub's HTTP API, shared by the hub and (next) the station's hub client.
+ * Every call but /v1/enrol carries `Authorization: Bearer <station token>`.
+ *
+ * The ops are the station outbox's own records (src/main/outbox, `op@version` names and payloads as
+ * the station writes them), so the station sends what it already queues.
+ */
+
+const code = z.string().trim().min(1, 'a bag id is required').max(64, 'a bag id is at most 64 characters');
+const at = z.number().int('at is a time in ms since 1970').nonnegative();
+const by = z.string().trim().min(1, 'by (the person) is required').max(64);
+
+/** Payloads by op name, as src/main writes them (bags/dock-door.ts, bags/lookup.ts, bills/service.ts, imports/commit.ts). */
+export const HUB_OP_PAYLOADS = {
+  'bag_created@1': z.object({ code, kind: z.enum(['parent', 'child']), at, by, station: z.string().optional() }),
+  'link_child@1': z.object({ child: code, parent: code, at, by, station: z.string().optional() }),
+  'unlink_child@1': z.object({ child: code, parent: code, at, by, deleteChild: z.boolean().optional() }),
+  'bag_deleted@1': z.object({ code, at, by, reason: z.string().max(500).optional() }),
+  'import_links@1': z.object({
+    file: z.string().max(500).optional(),
+    job: z.number().optional(),
+    links: z.array(z.tuple([code, code])).max(10_000, 'an import op carries at most 10,000 links'),
+    at,
+    by,
+    station: z.string().optional(),
+  }),
+  'bill_finalized@1': z.object({
+    number: z.string().trim().min(1).max(64),
+    parents: z.array(z.object({ code, children: z.number().int().nonnegative() })).max(10_000),
+    childCount: z.number().int().nonnegative(),
+    weightKg: z.number().nonnegative(),
+    kgPerChild: z.number().nonnegative(),
+    at,
+    by,
+    station: z.string().optional(),
+  }),
+} as const;
+export type HubOpName = keyof typeof HUB_OP_PAYLOADS;
+export type HubOpPayload<N extends HubOpName> = z.infer<(typeof HUB_OP_PAYLOADS)[N]>;
+
+/** One op as pushed. `at` and `user` default to the payload's own `at` and `by`. */
+export const hubOpSchema = z.object({
+  opId: z.string().min(8, 'opId must be a unique id (a UUID)').max(100),
+  op: z.string().min(1).max(64),
+  payload: z.unknown(),
+  at: at.optional(),
+  user: by.optional(),
+});
+export type HubOp = z.infer<typeof hubOpSchema>;
+
+/** A batch is checked for shape only; each op is checked on its own so one bad op fails alone. */
+export const pushRequestSchema = z.object({
+  station: z.string().optional(),
+  ops: z.array(z.unknown()).max(1000, 'at most 1,000 ops a batch'),
+});
+
+/** Who holds what the op wanted: the answer to a conflict. */
+export interface HubWinner {
+  child?: string;
+  parent?: string;
+  station: string;
+  user: string;
+  /** When the winner did it, ms since 1970 (the station's clock). */
+  at: number;
+  seq: number | null;
+}
+
+export interface HubOpResult {
+  opId: string;
+  status: 'ok' | 'conflict' | 'error';
+  message?: string;
+  /** Site-wide sequence number of the applied op (ok; conflict when part of it was applied). */
+  seq?: number;
+  winner?: HubWinner;
+  /** An import whose links partly lost: every child that was on another parent. */
+  winners?: HubWinner[];
+  /** This op id was answered before: this is that first answer again, and nothing was applied now. */
+  duplicate?: boolean;
+}
+
+export interface PushResponse {
+  results: HubOpResult[];
+}
+
+export const enrolRequestSchema = z.object({
+  code: z.string().trim().min(1, 'the enrolment code is required').max(64),
+  stationName: z.string().trim().min(1, 'the station name is required').max(64, 'a station name is at most 64 characters'),
+});
+export interface EnrolResponse {
+  stationId: number;
+  stationName: string;
+  /** Shown once: the hub keeps only its hash. */
+  token: string;
+}
+
+export interface FeedEntry {
+  seq: number;
+  opId: string;
+  op: HubOpName;
+  payload: unknown;
+  station: string;
+  user: string;
+  at: number;
+  appliedAt: string;
+}
+export interface FeedResponse {
+  entries: FeedEntry[];
+  /** The last seq in this page (or `since` when empty): the next call's `since`. */
+  next: number;
+  /** More entries wait after this page. */
+  more: boolean;
+}
+
+/** A refusal of a whole request (not of one op). */
+export interface HubErrorBody {
+  error: {
+    code: 'invalid' | 'unauthenticated' | 'not_found' | 'too_large' | 'internal';
+    message: string;
+    issues?: { path: string; message: string }[];
+  };
+}
+
+/** Zod issues in words, with the path into the payload. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
