@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPool } from '../../src/hub/db';
-import { createEnrolmentCode, revokeStation } from '../../src/hub/enrolment';
+import { revokeStation } from '../../src/hub/enrolment';
 import { releaseAll } from '../support/cleanup';
-import { hubClient, startHubProcess, type HubProcess } from '../support/hub';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { enrolStation, hubClient, startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
+import type { TestPostgres } from '../support/postgres';
 
 /**
  * Two hub processes (separate Node processes, as `npm run hub` starts them) on one real PostgreSQL
@@ -22,25 +21,14 @@ const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
 const op = (name: string, payload: Record<string, unknown>) => ({ opId: randomUUID(), op: name, payload });
 const link = (child: string, parent: string, by: string, at = T0) => op('link_child@1', { child, parent, at, by, station: 'x' });
 
-async function enrol(hub: HubProcess, name: string) {
-  const { code } = await createEnrolmentCode(admin, 1);
-  const res = await hubClient(hub.url).enrol(code, name);
-  expect(res.status).toBe(200);
-  return hubClient(hub.url, res.body.token as string);
-}
-
 beforeAll(async () => {
-  postgres = await startPostgres();
+  ({ postgres, admin } = await startHubDatabase());
   hubs = (await Promise.all([startHubProcess(postgres.url), startHubProcess(postgres.url)])) as [HubProcess, HubProcess];
-  admin = openPool(postgres.url, 2);
-  dock1 = await enrol(hubs[0], 'Dock 1');
-  dock2 = await enrol(hubs[1], 'Dock 2');
+  dock1 = await enrolStation(admin, hubs[0].url, 'Dock 1');
+  dock2 = await enrolStation(admin, hubs[1].url, 'Dock 2');
 }, 120_000);
 
-afterAll(async () => {
-  await admin?.end();
-  await releaseAll();
-});
+afterAll(releaseAll);
 
 describe('hub: two processes on one PostgreSQL', () => {
   it('migrated once although both started together', async () => {
@@ -151,6 +139,34 @@ describe('hub: two processes on one PostgreSQL', () => {
     expect(bad.body.error.message).toMatch(/since is 0 or more.*limit is at most 1000/);
   });
 
+  it('a station following the feed while both hubs apply ops at once misses none and sees none twice', async () => {
+    const since = (await dock1.feed(0, 1000)).body.next as number;
+    const ops = Array.from({ length: 240 }, (_, i) => link(`CFOLLOW${i}`, `SB7000${i % 6}`, i % 2 ? 'dock1' : 'dock2'));
+    let writing = true;
+    const writers = Promise.all(
+      [0, 1, 2, 3, 4, 5].map(async (w) => {
+        const client = w % 2 ? dock1 : hubClient(hubs[1].url, dock2.token);
+        for (let i = w * 40; i < (w + 1) * 40; i += 4) await client.push(ops.slice(i, i + 4));
+      }),
+    ).finally(() => (writing = false));
+    const seen: { seq: number; opId: string }[] = [];
+    let cursor = since;
+    // Follow while the writers write, then once more after they are done.
+    for (let done = false; !done;) {
+      done = !writing;
+      const page = await dock2.feed(cursor, 50);
+      seen.push(...page.body.entries);
+      cursor = page.body.next;
+      if (done && page.body.more) done = false;
+    }
+    await writers;
+    const ids = seen.map((e) => e.opId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ops.map((o) => o.opId).sort());
+    const seqs = seen.map((e) => e.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+  });
+
   it('refuses calls without a token, with an unknown one, and from a revoked station, in words', async () => {
     const none = await hubClient(hubs[0].url).push([]);
     expect(none.status).toBe(401);
@@ -159,7 +175,7 @@ describe('hub: two processes on one PostgreSQL', () => {
     expect(unknown.status).toBe(401);
     expect(unknown.body.error.message).toMatch(/not known to the hub/);
 
-    const dock3 = await enrol(hubs[0], 'Dock 3');
+    const dock3 = await enrolStation(admin, hubs[0].url, 'Dock 3');
     expect((await dock3.push([link('CREVOKE1', 'SB60001', 'dock3')])).body.results[0].status).toBe('ok');
     expect(await revokeStation(admin, 'Dock 3')).toBe(true);
     for (const hub of hubs) {

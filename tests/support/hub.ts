@@ -1,7 +1,31 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
+import type pg from 'pg';
+import { migrateHub, openPool } from '../../src/hub/db';
+import { createEnrolmentCode } from '../../src/hub/enrolment';
 import { onRelease } from './cleanup';
 import { Inbox } from './inbox';
+import { startPostgres, type TestPostgres } from './postgres';
+
+/**
+ * A real PostgreSQL for hub tests and an admin pool on it (closed before the server stops, by
+ * `releaseAll`); `migrated` applies the hub's migrations, as a hub in this process would.
+ */
+export async function startHubDatabase(opts: { migrated?: boolean } = {}): Promise<{ postgres: TestPostgres; admin: pg.Pool }> {
+  const postgres = await startPostgres();
+  const admin = openPool(postgres.url, 4);
+  onRelease(() => admin.end());
+  if (opts.migrated) await migrateHub(admin);
+  return { postgres, admin };
+}
+
+/** Enrols a station through a hub with a fresh code, as Admin → Station → Join a site will, and answers its client. */
+export async function enrolStation(admin: pg.Pool, hubUrl: string, name: string) {
+  const { code } = await createEnrolmentCode(admin, 1);
+  const res = await hubClient(hubUrl).enrol(code, name);
+  if (res.status !== 200) throw new Error(`enrolling ${name} failed: ${JSON.stringify(res.body)}`);
+  return hubClient(hubUrl, res.body.token as string);
+}
 
 /** A site hub in its own Node process (`src/hub/main.ts`, as `npm run hub` runs it) on port 0. */
 export interface HubProcess {
@@ -42,9 +66,11 @@ export function hubClient(url: string, token?: string) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked by the tests' expectations
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
   };
   return {
+    url,
     token,
     call,
     enrol: (code: string, stationName: string) => call('POST', '/v1/enrol', { code, stationName }),
