@@ -5,32 +5,60 @@
  *   DATABASE_URL=postgres://… npm run hub -- enrolment-code [--hours 24]
  *   DATABASE_URL=postgres://… npm run hub -- revoke <station name>
  *   DATABASE_URL=postgres://… npm run hub -- stations
+ *
+ * Without DATABASE_URL it runs a PostgreSQL server of its own in its data folder (src/hub/local-postgres.ts).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { migrateHub, openPool } from './db';
 import { createEnrolmentCode, listStations, revokeStation } from './enrolment';
+import { localPostgres, type LocalPostgres } from './local-postgres';
 import { startHubServer } from './server';
 
-const USAGE = `usage: npm run hub -- [serve] [--port N] [--host ADDR] | enrolment-code [--hours N] | revoke NAME | stations   (DATABASE_URL must be set)`;
+const USAGE = `usage: npm run hub -- [serve] [--port N] [--host ADDR] | enrolment-code [--hours N] | revoke NAME | stations
+  DATABASE_URL=postgres://… is the site's database; without it the hub runs PostgreSQL (Debian's binaries) in
+  --data-dir DIR (default ~/.local/share/Dockside/hub) on 127.0.0.1, port --pg-port (default 5791)`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { port: { type: 'string' }, host: { type: 'string' }, hours: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      hours: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'pg-port': { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    // An embedded server for sites without a DBA is planned (issue 15); until then a URL is required.
-    console.error(
-      `hub: DATABASE_URL is not set: give the PostgreSQL database the hub keeps the site in, e.g. DATABASE_URL=postgres://dockside@127.0.0.1:5432/dockside\n${USAGE}`,
-    );
-    return 2;
-  }
   const [command = 'serve', ...rest] = positionals;
+  let databaseUrl = process.env.DATABASE_URL;
+  let local: LocalPostgres | null = null;
+  let startedLocal = false;
+  if (!databaseUrl) {
+    // No database server given: a site without a DBA runs one in the hub's data folder.
+    const dataDir = path.resolve(values['data-dir'] ?? process.env.HUB_DATA_DIR ?? path.join(os.homedir(), '.local/share/Dockside/hub'));
+    const pgPort = Number(values['pg-port'] ?? 5791);
+    if (!Number.isInteger(pgPort) || pgPort < 1 || pgPort > 65535) throw new Error(`--pg-port ${values['pg-port']}: not a port number`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    // As root the server runs as `postgres`, which must pass through this folder to its own (0700) inside.
+    if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o711);
+    local = await localPostgres(path.join(dataDir, 'postgres'), pgPort);
+    if (!(await local.isRunning())) {
+      await local.start();
+      startedLocal = true;
+    }
+    databaseUrl = await local.ensureDatabase('dockside_hub');
+    console.error(
+      `hub: no DATABASE_URL: using the PostgreSQL server in ${local.dataDir} on 127.0.0.1:${pgPort}${startedLocal ? ' (started now)' : ' (already running)'}`,
+    );
+  }
   const pool = openPool(databaseUrl);
   try {
     await migrateHub(pool);
@@ -79,6 +107,8 @@ async function main(): Promise<number> {
     }
   } finally {
     await pool.end();
+    // The server started here stops with this process; one found running is left as it was.
+    if (local && startedLocal && (await local.isRunning())) await local.stop();
   }
 }
 

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrolmentCode, sha256 } from '../../src/hub/enrolment';
 import { startHubServer } from '../../src/hub/server';
 import { releaseAll } from '../support/cleanup';
-import { hubClient, startHubDatabase } from '../support/hub';
+import { hubCli, hubClient, startHubDatabase } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
-
-const run = promisify(execFile);
 
 /** Enrolment on a real PostgreSQL, the hub in this process; the admin commands as `npm run hub` runs them. */
 let postgres: TestPostgres;
@@ -25,12 +21,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(releaseAll);
-
-const hubCli = (args: string[], env: Record<string, string | undefined>) =>
-  run(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
 
 describe('hub enrolment', () => {
   it('turns a one-time code into a station token; only hashes are stored', async () => {
@@ -84,7 +74,7 @@ describe('hub enrolment', () => {
     expect(answers.filter((a) => a.status === 403).every((a) => /already used/.test(a.body.error.message))).toBe(true);
   });
 
-  it('admin commands: a code from `npm run hub -- enrolment-code`, revoke, and no DATABASE_URL refused in words', async () => {
+  it('admin commands: a code from `npm run hub -- enrolment-code`, revoke, and a bad option refused in words', async () => {
     const made = await hubCli(['enrolment-code', '--hours', '2'], { DATABASE_URL: postgres.url });
     expect(made.code).toBe(0);
     const code = /Enrolment code: (\S+)/.exec(made.stdout)?.[1];
@@ -103,8 +93,8 @@ describe('hub enrolment', () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/no enrolled, unrevoked station is named “Dock CLI”/);
 
-    const noUrl = await hubCli([], { DATABASE_URL: '' });
-    expect(noUrl.code).toBe(2);
-    expect(noUrl.stderr).toMatch(/DATABASE_URL is not set/);
+    const badPort = await hubCli(['--pg-port', 'x'], { DATABASE_URL: '' });
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toMatch(/--pg-port x: not a port number/);
   }, 120_000);
 });

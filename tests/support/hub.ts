@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import readline from 'node:readline';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import { migrateHub, openPool } from '../../src/hub/db';
 import { createEnrolmentCode } from '../../src/hub/enrolment';
@@ -35,8 +36,9 @@ export interface HubProcess {
   closed: Promise<void>;
 }
 
-export async function startHubProcess(databaseUrl: string): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', '--port', '0'], {
+/** `databaseUrl` '' runs the hub without DATABASE_URL (its own PostgreSQL; give `--data-dir` and `--pg-port` in `args`). */
+export async function startHubProcess(databaseUrl: string, args: string[] = []): Promise<HubProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', '--port', '0', ...args], {
     env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -78,3 +80,10 @@ export function hubClient(url: string, token?: string) {
     feed: (since: number, limit?: number) => call('GET', `/v1/feed?since=${since}${limit ? `&limit=${limit}` : ''}`),
   };
 }
+
+/** `npm run hub -- …` once (an admin command), with its exit code and output. */
+export const hubCli = (args: string[], env: Record<string, string | undefined>) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
