@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { describeIssues, HUB_OP_PAYLOADS, hubOpSchema, type HubOpName, type HubOpPayload, type HubOpResult, type HubWinner } from '../shared/hub';
 import type { StationIdentity } from './enrolment';
+import { FEED_CHANNEL } from './feed-notifier';
 
 /** Taken, per transaction, just before a feed row is numbered and held to commit: seqs commit in order. */
 const FEED_LOCK = 0x66656564; // "feed"
@@ -86,6 +87,8 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
           [opId, name, JSON.stringify(outcome.feedPayload), station.id, user, at],
         );
         result.seq = Number(row.rows[0].seq);
+        // Delivered at commit to every hub process listening (src/hub/feed-notifier.ts).
+        await client.query('SELECT pg_notify($1, $2)', [FEED_CHANNEL, String(result.seq)]);
       }
       await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       await client.query('COMMIT');

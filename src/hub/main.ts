@@ -71,6 +71,8 @@ async function main(): Promise<number> {
           port,
           host: values.host ?? process.env.HUB_HOST ?? '127.0.0.1',
           log: (l) => console.error(`hub: ${l}`),
+          // Tests set it long, so a stream that delivers has been woken by a notification, not by its keepalive look.
+          keepaliveMs: process.env.HUB_FEED_KEEPALIVE_MS ? Number(process.env.HUB_FEED_KEEPALIVE_MS) : undefined,
         });
         console.log(`hub listening on ${server.url}`);
         await new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import { describeIssues, enrolRequestSchema, pushRequestSchema, type HubErrorBod
 import { applyOps } from './apply';
 import { authenticateStation, enrolStation, EnrolmentRefused, type StationIdentity } from './enrolment';
 import { FEED_PAGE_MAX, readFeed } from './feed';
+import { FeedNotifier } from './feed-notifier';
 
 /** A batch of 1,000 import ops of 10,000 links each would be larger; such a station sends smaller batches. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -72,6 +73,72 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
+/** A comment line this often keeps proxies from closing a quiet stream. */
+export const KEEPALIVE_MS = 15_000;
+
+/**
+ * GET /v1/feed/stream?since=N: the feed as server-sent events (`id: seq`, `event: op`, `data:` the
+ * entry), first everything after N, then each op as it is applied by any hub. A reconnecting
+ * client sends Last-Event-ID (or since) and continues where it stopped.
+ */
+async function streamFeed(
+  pool: pg.Pool,
+  notifier: FeedNotifier,
+  keepaliveMs: number,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  since: number,
+): Promise<void> {
+  let cursor = since;
+  let pending = true;
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const unsubscribe = notifier.subscribe(() => {
+    pending = true;
+    wake?.();
+  });
+  req.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  res.write(': dockside hub feed\n\n');
+  try {
+    while (!closed) {
+      if (!pending) {
+        await new Promise<void>((resolve) => {
+          const keepalive = setTimeout(() => {
+            res.write(': keepalive\n\n');
+            // And a look at the feed: a safety net should a wake ever be missed.
+            pending = true;
+            resolve();
+          }, keepaliveMs);
+          wake = () => {
+            clearTimeout(keepalive);
+            resolve();
+          };
+        });
+        wake = null;
+        continue;
+      }
+      pending = false;
+      try {
+        for (let more = true; more && !closed;) {
+          const page = await readFeed(pool, cursor, 500);
+          for (const entry of page.entries) res.write(`id: ${entry.seq}\nevent: op\ndata: ${JSON.stringify(entry)}\n\n`);
+          cursor = page.next;
+          more = page.more;
+        }
+      } catch {
+        // The database is away (restarting): the notifier wakes this stream once it listens again.
+      }
+    }
+  } finally {
+    unsubscribe();
+    res.end();
+  }
+}
+
 const feedQuery = z.object({
   since: z.coerce.number().int('since is a whole number').nonnegative('since is 0 or more').default(0),
   limit: z.coerce
@@ -83,13 +150,22 @@ const feedQuery = z.object({
 });
 
 /**
- * The hub's HTTP API: POST /v1/enrol, POST /v1/ops, GET /v1/feed. Stateless: everything it knows is
+ * The hub's HTTP API: POST /v1/enrol, POST /v1/ops, GET /v1/feed, GET /v1/feed/stream (SSE). Stateless: everything it knows is
  * in PostgreSQL, so several of these run side by side on one database. Plain HTTP on the address
  * given; production puts it behind a TLS reverse proxy.
  */
-export async function startHubServer(opts: { pool: pg.Pool; port?: number; host?: string; log?: (line: string) => void }): Promise<HubServer> {
+export async function startHubServer(opts: {
+  pool: pg.Pool;
+  port?: number;
+  host?: string;
+  log?: (line: string) => void;
+  /** How often a quiet stream gets a keepalive line (and looks at the feed once more). */
+  keepaliveMs?: number;
+}): Promise<HubServer> {
   const { pool } = opts;
   const log = opts.log ?? (() => {});
+  const notifier = new FeedNotifier(pool, log);
+  await notifier.start();
   const route = async (req: http.IncomingMessage): Promise<[number, unknown]> => {
     const url = new URL(req.url ?? '/', 'http://hub');
     const where = `${req.method} ${url.pathname}`;
@@ -121,7 +197,30 @@ export async function startHubServer(opts: { pool: pg.Pool; port?: number; host?
     throw refuse(404, 'not_found', `No such hub call: ${where}`);
   };
 
+  const streams = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    if (req.method === 'GET' && url.pathname === '/v1/feed/stream') {
+      const lastEventId = req.headers['last-event-id'];
+      const query = { ...Object.fromEntries(url.searchParams), ...(typeof lastEventId === 'string' ? { since: lastEventId } : {}) };
+      authenticate(pool, req)
+        .then(() => {
+          const { since } = parse(feedQuery, query);
+          streams.add(res);
+          return streamFeed(pool, notifier, opts.keepaliveMs ?? KEEPALIVE_MS, req, res, since).finally(() => streams.delete(res));
+        })
+        .catch((error: unknown) => {
+          if (res.headersSent) return;
+          if (error instanceof HttpRefusal)
+            return void res.writeHead(error.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(error.body));
+          res
+            .writeHead(503, { 'Content-Type': 'application/json; charset=utf-8' })
+            .end(
+              JSON.stringify({ error: { code: 'internal', message: `The hub cannot answer now (${(error as Error).message}): try again shortly` } }),
+            );
+        });
+      return;
+    }
     const send = (status: number, body: unknown) => {
       if (res.headersSent) return;
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
@@ -146,6 +245,8 @@ export async function startHubServer(opts: { pool: pg.Pool; port?: number; host?
     port,
     close: () =>
       new Promise((resolve) => {
+        notifier.close();
+        for (const res of streams) res.end();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

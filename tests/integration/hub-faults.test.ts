@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseAll } from '../support/cleanup';
-import { enrolStation, hubClient, startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
+import { enrolStation, followFeed, hubClient, startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
 
 /** Faults on two hub processes and a real PostgreSQL: a hub SIGKILLed mid-batch, the database restarted. */
@@ -80,6 +80,7 @@ describe('hub faults', () => {
       const lastSeq = before.body.results[0].seq as number;
       expect(lastSeq).toBeGreaterThan(0);
 
+      const stream = await followFeed(hubs[1].url, token, lastSeq);
       await postgres.restart(mode);
 
       // The first call on a pool whose connections died may fail (answered 503 or per-op error, nothing kept); a station retries.
@@ -96,6 +97,9 @@ describe('hub faults', () => {
       expect(caughtUp.body.entries.filter((e: { station: string }) => e.station === `Dock R ${mode}`).map((e: { seq: number }) => e.seq)).toEqual(
         pushed,
       );
+      // The stream opened before the restart carries on: its hub listens again and sends what was applied.
+      for (const seq of pushed) await stream.entries.first((e) => e.seq === seq);
+      expect(stream.entries.items.map((e) => e.seq)).toEqual(pushed);
       const rows = await admin.query(`SELECT count(*)::int AS n FROM bag_links WHERE child_code LIKE $1`, [`CR${mode}%`]);
       expect(rows.rows[0].n).toBe(3);
     });

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeStation } from '../../src/hub/enrolment';
 import { releaseAll } from '../support/cleanup';
-import { enrolStation, hubClient, startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
+import { enrolStation, followFeed, hubClient, startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
 
 /**
@@ -167,6 +167,24 @@ describe('hub: two processes on one PostgreSQL', () => {
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
   });
 
+  it('a station following the stream on one hub gets the ops applied through the other, in order, as they are applied', async () => {
+    const since = (await dock1.feed(0, 1000)).body.next as number;
+    const stream = await followFeed(hubs[1].url, dock2.token!, since);
+    expect(stream.status).toBe(200);
+    const ops = [link('CSTREAM1', 'SB80001', 'dock1'), link('CSTREAM2', 'SB80001', 'dock1')];
+    for (const o of ops) {
+      const seq = (await dock1.push([o])).body.results[0].seq;
+      // Each arrives before the next is sent: pushed, not found by a later poll.
+      expect(await stream.entries.first((e) => e.opId === o.opId)).toMatchObject({ seq, station: 'Dock 1', op: 'link_child@1' });
+    }
+    // A stream begun from an older seq first catches up.
+    const late = await followFeed(hubs[0].url, dock1.token!, since);
+    await late.entries.first((e) => e.opId === ops[1].opId);
+    expect(late.entries.items.map((e) => e.opId)).toEqual(ops.map((o) => o.opId));
+    stream.close();
+    late.close();
+  });
+
   it('refuses calls without a token, with an unknown one, and from a revoked station, in words', async () => {
     const none = await hubClient(hubs[0].url).push([]);
     expect(none.status).toBe(401);
@@ -184,6 +202,7 @@ describe('hub: two processes on one PostgreSQL', () => {
       expect(refused.body.error.message).toMatch(/Station “Dock 3” was revoked from the site at .*enrol it again/);
       const feed = await hubClient(hub.url, dock3.token!).feed(0);
       expect(feed.status).toBe(401);
+      expect((await followFeed(hub.url, dock3.token!, 0)).status).toBe(401);
     }
     const { rows } = await admin.query(`SELECT count(*)::int AS n FROM bags WHERE code = 'CREVOKE2'`);
     expect(rows[0].n).toBe(0);

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type pg from 'pg';
 import { migrateHub, openPool } from '../../src/hub/db';
 import { createEnrolmentCode } from '../../src/hub/enrolment';
+import type { FeedEntry } from '../../src/shared/hub';
 import { onRelease } from './cleanup';
 import { Inbox } from './inbox';
 import { startPostgres, type TestPostgres } from './postgres';
@@ -39,7 +40,8 @@ export interface HubProcess {
 /** `databaseUrl` '' runs the hub without DATABASE_URL (its own PostgreSQL; give `--data-dir` and `--pg-port` in `args`). */
 export async function startHubProcess(databaseUrl: string, args: string[] = []): Promise<HubProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', '--port', '0', ...args], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    // Keepalive looks at the feed only after 10 minutes: streams in tests deliver through LISTEN/NOTIFY or not at all.
+    env: { ...process.env, DATABASE_URL: databaseUrl, HUB_FEED_KEEPALIVE_MS: '600000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -87,3 +89,29 @@ export const hubCli = (args: string[], env: Record<string, string | undefined>) 
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
+
+/** Follows GET /v1/feed/stream (server-sent events) from `since`; every entry lands in `entries`. */
+export async function followFeed(url: string, token: string, since: number): Promise<{ status: number; entries: Inbox<FeedEntry>; close(): void }> {
+  const abort = new AbortController();
+  const res = await fetch(`${url}/v1/feed/stream?since=${since}`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+  const entries = new Inbox<FeedEntry>();
+  onRelease(() => abort.abort());
+  if (res.status === 200 && res.body) {
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = event.split('\n').find((l) => l.startsWith('data: '));
+          if (data) entries.push(JSON.parse(data.slice(6)) as FeedEntry);
+        }
+      }
+    })().catch(() => {}); // aborted at release
+  } else await res.body?.cancel();
+  return { status: res.status, entries, close: () => abort.abort() };
+}
