@@ -70,7 +70,7 @@ describe('hub faults', () => {
     expect(feed.rows.every((r) => r.n === 1)).toBe(true);
     const links = await admin.query(`SELECT count(*)::int AS n FROM bag_links WHERE child_code LIKE 'CKILL%'`);
     expect(links.rows[0].n).toBe(60);
-  });
+  }, 120_000); // two hub processes start inside the test
 
   for (const mode of ['fast', 'immediate'] as const) {
     it(`PostgreSQL restarted (${mode}): both hubs reconnect by themselves and a station catches up from its last seq`, async () => {
@@ -102,6 +102,6 @@ describe('hub faults', () => {
       expect(stream.entries.items.map((e) => e.seq)).toEqual(pushed);
       const rows = await admin.query(`SELECT count(*)::int AS n FROM bag_links WHERE child_code LIKE $1`, [`CR${mode}%`]);
       expect(rows.rows[0].n).toBe(3);
-    });
+    }, 120_000);
   }
 });

@@ -61,7 +61,7 @@ describe('hub: two processes on one PostgreSQL', () => {
       expect(lost[0].message).toContain(`${child} is on ${rows[0].parent_code}`);
       expect(lost[0].message).toContain(winnerIsDock1 ? 'Dock 1' : 'Dock 2');
     }
-  });
+  }, 60_000);
 
   it('applies an op sent twice once, to the same hub or the other, and answers its first answer again', async () => {
     const first = link('CTWICE1', 'SB30001', 'dock1');
@@ -165,7 +165,7 @@ describe('hub: two processes on one PostgreSQL', () => {
     expect([...ids].sort()).toEqual(ops.map((o) => o.opId).sort());
     const seqs = seen.map((e) => e.seq);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
-  });
+  }, 60_000);
 
   it('a station following the stream on one hub gets the ops applied through the other, in order, as they are applied', async () => {
     const since = (await dock1.feed(0, 1000)).body.next as number;
@@ -183,7 +183,7 @@ describe('hub: two processes on one PostgreSQL', () => {
     expect(late.entries.items.map((e) => e.opId)).toEqual(ops.map((o) => o.opId));
     stream.close();
     late.close();
-  });
+  }, 60_000);
 
   it('refuses calls without a token, with an unknown one, and from a revoked station, in words', async () => {
     const none = await hubClient(hubs[0].url).push([]);
