@@ -20,7 +20,7 @@ beforeAll(async () => {
   };
 }, 60_000);
 
-afterAll(releaseAll);
+afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
 
 describe('hub enrolment', () => {
   it('turns a one-time code into a station token; only hashes are stored', async () => {

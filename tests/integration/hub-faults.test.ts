@@ -30,7 +30,7 @@ beforeAll(async () => {
   ({ postgres, admin } = await startHubDatabase());
 }, 60_000);
 
-afterAll(releaseAll);
+afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
 
 describe('hub faults', () => {
   it('a hub SIGKILLed in the middle of a batch: the batch sent again to the other hub applies every op once', async () => {

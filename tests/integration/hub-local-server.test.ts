@@ -7,7 +7,7 @@ import { onRelease, releaseAll } from '../support/cleanup';
 import { hubCli, hubClient, startHubProcess } from '../support/hub';
 import { freePort } from '../support/postgres';
 
-afterAll(releaseAll);
+afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
 
 /** `npm run hub` without DATABASE_URL: the hub runs PostgreSQL (Debian's binaries) in its data folder. */
 describe('hub without DATABASE_URL', () => {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   return () => server.close();
 }, 60_000);
 
-afterAll(releaseAll);
+afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
 
 describe('hub rules', () => {
   it('a link to the parent the child is already on is ok and changes nothing; a conflict sent again answers the same conflict', async () => {

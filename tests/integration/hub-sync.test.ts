@@ -28,7 +28,7 @@ beforeAll(async () => {
   dock2 = await enrolStation(admin, hubs[1].url, 'Dock 2');
 }, 120_000);
 
-afterAll(releaseAll);
+afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
 
 describe('hub: two processes on one PostgreSQL', () => {
   it('migrated once although both started together', async () => {

@@ -29,6 +29,41 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const PREFIX = 'dockside-pg-';
+/** The pid of the test process that started the server: one whose owner is gone was abandoned. */
+const OWNER_FILE = 'owner.pid';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * A test process killed before its release (a crashed vitest worker, a Ctrl+C) leaves its server
+ * running; the next start stops such servers and removes their folders, so they never pile up.
+ */
+async function sweepAbandoned(): Promise<void> {
+  for (const name of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(PREFIX))) {
+    const dir = path.join(os.tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue; // being made right now, or not ours
+    }
+    if (!owner || alive(owner)) continue;
+    if (fs.existsSync(path.join(dir, 'data', 'PG_VERSION'))) {
+      const server = await localPostgres(dir, 0).catch(() => null);
+      if (server && (await server.isRunning())) await server.stop('immediate').catch(() => {});
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // fsync off: a test server's data need not survive a power cut, and fsync is what a busy disk makes slow.
 const TEST_OPTIONS = '-c fsync=off -c max_connections=200';
 
@@ -38,7 +73,9 @@ const TEST_OPTIONS = '-c fsync=off -c max_connections=200';
  * URL. Stopped and its folder removed when the test's resources are released (`releaseAll`).
  */
 export async function startPostgres(database = 'hub'): Promise<TestPostgres> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-pg-'));
+  await sweepAbandoned();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
+  fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   onRelease(() => fs.rmSync(dir, { recursive: true, force: true }));
   const server = await localPostgres(dir, await freePort());
   await server.start(TEST_OPTIONS);
