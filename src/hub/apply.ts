@@ -51,6 +51,7 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
   const at = parsed.data.at ?? payload.data.at;
 
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     try {
@@ -98,10 +99,14 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
       throw error;
     }
   } catch (error) {
+    // A refusal by PostgreSQL (a deadlock, say) leaves the connection fine; a lost connection (no
+    // SQLSTATE, a socket error, class 08 or 57: shutdown) is dropped rather than pooled again.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|57)/.test(code)) broken = error as Error;
     // Nothing was kept: the station sends the op again later and it is applied then.
     return { opId, status: 'error', message: `The hub could not apply this op now (${(error as Error).message}); it will be taken when sent again` };
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 
