@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrolmentCode, sha256 } from '../../src/hub/enrolment';
 import { startHubServer } from '../../src/hub/server';
-import { releaseAll } from '../support/cleanup';
+import { onRelease, releaseAll } from '../support/cleanup';
 import { hubCli, hubClient, startHubDatabase } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
 
@@ -14,10 +14,9 @@ let hub: ReturnType<typeof hubClient>;
 beforeAll(async () => {
   ({ postgres, admin: pool } = await startHubDatabase({ migrated: true }));
   const server = await startHubServer({ pool });
+  // Closed before the pool ends (newest first): its feed listener holds a pool client until then.
+  onRelease(() => server.close());
   hub = hubClient(server.url);
-  return async () => {
-    await server.close();
-  };
 }, 60_000);
 
 afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubServer } from '../../src/hub/server';
-import { releaseAll } from '../support/cleanup';
+import { onRelease, releaseAll } from '../support/cleanup';
 import { enrolStation, startHubDatabase, type hubClient } from '../support/hub';
 
 /** The site-wide rules each op is applied under, on a real PostgreSQL (the hub in this process). */
@@ -31,9 +31,10 @@ const linkOf = async (child: string) =>
 beforeAll(async () => {
   ({ admin: pool } = await startHubDatabase({ migrated: true }));
   const server = await startHubServer({ pool });
+  // Closed before the pool ends (newest first): its feed listener holds a pool client until then.
+  onRelease(() => server.close());
   dock1 = await enrolStation(pool, server.url, 'Dock 1');
   dock2 = await enrolStation(pool, server.url, 'Dock 2');
-  return () => server.close();
 }, 60_000);
 
 afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
