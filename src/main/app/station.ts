@@ -7,7 +7,6 @@ import { DockDoorService } from '../bags/dock-door';
 import { BagLookupService } from '../bags/lookup';
 import { registerBillHandlers } from '../bills/handlers';
 import { registerDashboardHandlers } from '../dashboard/handlers';
-import { systemTimeZone } from '../dashboard/local-day';
 import { DashboardService } from '../dashboard/service';
 import { BillService } from '../bills/service';
 import { AuthService } from '../auth/service';
@@ -59,6 +58,7 @@ import { LeafTradeService } from '../upstreams/leaftrade/service';
 import { registerPrewarmHandler } from '../upstreams/prewarm';
 import { PREWARM_CHECK_EVERY_MS, PrewarmScheduler } from '../upstreams/prewarm-schedule';
 import { registerErpScheduleHandlers } from '../upstreams/erp/schedule-handlers';
+import { stationTimeZone } from '../upstreams/zoned-time';
 import { ReadCache } from '../upstreams/read-cache';
 import { registerSettingsHandlers } from '../settings/handlers';
 import { registerTripHandlers } from '../trips/handlers';
@@ -264,7 +264,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       stationId: () => audit.stationId,
       now,
       timers: config.timers ?? systemTimers,
-      timeZone: () => config.timeZone ?? systemTimeZone(),
+      timeZone: () => config.timeZone ?? stationTimeZone(),
       syncStatus: () => readSyncStatus(),
       push: (at) => pushToSignedIn('dashboard/changed', { at }),
     });
