@@ -6,21 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EtaOrder } from '../../src/shared/contract/eta';
 import { waitForJob } from '../support/imports';
-import { withAdmin } from '../support/station';
-import { startCapErp, type CapErp } from './odata-cap/server';
+import type { withAdmin } from '../support/station';
+import { newestOpen, stationOnCapErp, type Row } from './cap-station';
+import type { CapErp } from './odata-cap/server';
 
-type Row = Record<string, unknown>;
 let erp: CapErp;
 let t: Awaited<ReturnType<typeof withAdmin>>;
 
 beforeAll(async () => {
-  erp = await startCapErp({ rowsPerOrg: 2400 });
-  t = await withAdmin({ upstreams: { erp: { url: erp.url, readTimeoutMs: 20_000 } }, syncIntervalMs: 0 });
-  await t.admin.ok('settings/update', { idleLockMinutes: 240 });
-  for (const org of ['DD', 'CBR'] as const) {
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: erp.users[org].username });
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.password`, value: erp.users[org].password });
-  }
+  ({ erp, t } = await stationOnCapErp());
 }, 120_000);
 
 afterAll(async () => {
@@ -45,10 +39,7 @@ async function serverQuery(org: 'DD' | 'CBR', filter: string): Promise<Row[]> {
 
 /** Per order the newest revision, kept when open: what the report must show, in its shape. */
 function openOf(org: 'DD' | 'CBR', rows: Row[]) {
-  const newest = new Map<string, Row>();
-  for (const r of rows) if (Number(newest.get(String(r.OrderNo))?.OrderRev ?? -Infinity) < Number(r.OrderRev)) newest.set(String(r.OrderNo), r);
-  return [...newest.values()]
-    .filter((r) => r.OrderStatus !== 'Completed' && r.OrderStatus !== 'Cancelled')
+  return newestOpen(rows)
     .map((r) => ({
       org,
       orderNo: String(r.OrderNo),

@@ -5,22 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/main/platform/logger';
 import { ODataClient } from '../../src/main/upstreams/erp/odata';
-import { withAdmin } from '../support/station';
-import { startCapErp, type CapErp } from './odata-cap/server';
+import type { withAdmin } from '../support/station';
+import { newestOpen, stationOnCapErp, type Row } from './cap-station';
+import type { CapErp } from './odata-cap/server';
 import { fixedSecrets } from '../support/secrets';
 
-type Row = Record<string, unknown>;
 let erp: CapErp;
 let t: Awaited<ReturnType<typeof withAdmin>>;
 
 beforeAll(async () => {
-  erp = await startCapErp({ rowsPerOrg: 2400 });
-  t = await withAdmin({ upstreams: { erp: { url: erp.url, readTimeoutMs: 20_000 } }, syncIntervalMs: 0 });
-  await t.admin.ok('settings/update', { idleLockMinutes: 240 });
-  for (const org of ['DD', 'CBR'] as const) {
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: erp.users[org].username });
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.password`, value: erp.users[org].password });
-  }
+  ({ erp, t } = await stationOnCapErp());
 }, 120_000);
 
 afterAll(async () => {
@@ -30,10 +24,7 @@ afterAll(async () => {
 
 /** The truth from the server's database: per order its newest revision, kept only when open. */
 function expectedOpen(rows: Row[]) {
-  const newest = new Map<string, Row>();
-  for (const r of rows) if (Number(newest.get(String(r.OrderNo))?.OrderRev ?? -Infinity) < Number(r.OrderRev)) newest.set(String(r.OrderNo), r);
-  return [...newest.values()]
-    .filter((r) => r.OrderStatus !== 'Completed' && r.OrderStatus !== 'Cancelled')
+  return newestOpen(rows)
     .map((r) => ({
       orderNo: String(r.OrderNo),
       orderRev: Number(r.OrderRev),
