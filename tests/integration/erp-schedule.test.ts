@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERP_ORGS, type OpenOrders } from '../../src/shared/contract/erp';
+import type { OpenOrders } from '../../src/shared/contract/erp';
 import { silentLogger } from '../../src/main/platform/logger';
 import { PrewarmScheduler } from '../../src/main/upstreams/prewarm-schedule';
 import { expectedOpenOrders, startErpSimulator } from '../../src/simulators/odata-erp';
 import { onRelease, releaseAll } from '../support/cleanup';
-import { makeStation, ManualClock, snapshotDatabase, tempDir, withAdmin } from '../support/station';
+import { stationOnErp } from '../support/erp';
+import { makeStation, ManualClock, snapshotDatabase, tempDir } from '../support/station';
 
 afterEach(releaseAll);
 
@@ -15,12 +16,7 @@ const START = Date.UTC(2026, 10, 25, 8, 0, 0);
 async function setup(options: { dataDir?: string; clock?: ManualClock } = {}) {
   const sim = await startErpSimulator();
   onRelease(() => sim.close());
-  const t = await withAdmin({ upstreams: { erp: { url: sim.url, readTimeoutMs: 5000 } }, syncIntervalMs: 0, prewarmCheckMs: 0, ...options });
-  await t.admin.ok('settings/update', { idleLockMinutes: 240 });
-  for (const org of ERP_ORGS) {
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: sim.users[org].username });
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.password`, value: sim.users[org].password });
-  }
+  const t = await stationOnErp(sim.url, sim.users, { readTimeoutMs: 5000, prewarmCheckMs: 0, ...options });
   /** Requests that reached the simulator for one instance. */
   const reached = (org: string) => sim.requests.filter((r) => r.url.includes(`/reports/${org}/`)).length;
   /** Prewarm runs that reached the ERP: each starts with one read of the open revisions. */

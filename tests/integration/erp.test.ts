@@ -3,7 +3,7 @@ import { silentLogger } from '../../src/main/platform/logger';
 import { MAX_URL_LENGTH, ODataClient, odataQueryString, odataString } from '../../src/main/upstreams/erp/odata';
 import { expectedOpenOrders, startErpSimulator, type ErpOrder } from '../../src/simulators/odata-erp';
 import { onRelease, releaseAll } from '../support/cleanup';
-import { withAdmin } from '../support/station';
+import { stationOnErp } from '../support/erp';
 import { fixedSecrets } from '../support/secrets';
 
 afterEach(releaseAll);
@@ -17,12 +17,7 @@ async function erpSimulator(options: Parameters<typeof startErpSimulator>[0] = {
 
 async function setup(options: { readTimeoutMs?: number; ordersPerOrg?: number } = {}) {
   const sim = await erpSimulator({ ordersPerOrg: options.ordersPerOrg });
-  const t = await withAdmin({ upstreams: { erp: { url: sim.url, readTimeoutMs: options.readTimeoutMs ?? 2000 } }, syncIntervalMs: 0 });
-  await t.admin.ok('settings/update', { idleLockMinutes: 240 });
-  for (const org of ['DD', 'CBR'] as const) {
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: sim.users[org].username });
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.password`, value: sim.users[org].password });
-  }
+  const t = await stationOnErp(sim.url, sim.users, { readTimeoutMs: options.readTimeoutMs });
   return { sim, t };
 }
 

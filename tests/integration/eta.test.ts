@@ -4,21 +4,17 @@ import { ETA_COLUMNS, type EtaJobView, type EtaOrder } from '../../src/shared/co
 import { etaExportTable } from '../../src/main/eta/export';
 import { startErpSimulator, type ErpOrder } from '../../src/simulators/odata-erp';
 import { onRelease, releaseAll } from '../support/cleanup';
+import { stationOnErp } from '../support/erp';
 import { waitForJob } from '../support/imports';
 import { passSecondFactor } from '../support/second-factor';
-import { withAdmin, type TestWindow } from '../support/station';
+import type { TestWindow } from '../support/station';
 
 afterEach(releaseAll);
 
 async function setup(options: { readTimeoutMs?: number } = {}) {
   const sim = await startErpSimulator({ ordersPerOrg: 240 });
   onRelease(() => sim.close());
-  const t = await withAdmin({ upstreams: { erp: { url: sim.url, readTimeoutMs: options.readTimeoutMs ?? 2000 } }, syncIntervalMs: 0 });
-  await t.admin.ok('settings/update', { idleLockMinutes: 240 });
-  for (const org of ['DD', 'CBR'] as const) {
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: sim.users[org].username });
-    await t.admin.ok('sync/set-credential', { name: `erp.${org}.password`, value: sim.users[org].password });
-  }
+  const t = await stationOnErp(sim.url, sim.users, { readTimeoutMs: options.readTimeoutMs });
   return { sim, t };
 }
 
