@@ -236,6 +236,35 @@ const RULES: Rules = {
     return { status: 'ok', feedPayload: p };
   },
 
+  /**
+   * A dispatcher moves a child from the parent the site has it on to another (resolving a conflict
+   * at their station): only from that parent — if the child moved again meanwhile, the move is
+   * refused naming where it is now — and never off or onto a finalized bill.
+   */
+  async 'move_child@1'(ctx, p) {
+    if (p.child === p.to) throw new RuleConflict({ status: 'conflict', message: `${p.child} cannot be its own parent` });
+    const link = await linkOf(ctx, p.child, true);
+    if (!link) return { status: 'conflict', message: `${p.child} is on no parent site-wide now: scan it onto ${p.to} instead` };
+    if (link.parent === p.to) return { status: 'ok', feedPayload: null, message: `${p.child} was already on ${p.to}` };
+    if (link.parent !== p.from) return { status: 'conflict', winner: link, message: `${heldBy(link)}, no longer on ${p.from}: it was not moved` };
+    for (const parent of [p.from, p.to]) {
+      const bill = await finalizedBillOf(ctx, parent);
+      if (bill) return { status: 'conflict', message: `${parent} is on finalized bill ${bill.number} (${bill.station}): ${p.child} was not moved` };
+    }
+    await ensureBag(ctx, p.to, 'parent');
+    const kind = await ctx.client.query<{ kind: string }>('SELECT kind FROM bags WHERE code = $1', [p.to]);
+    if (kind.rows[0]?.kind !== 'parent') return { status: 'conflict', message: `${p.to} is a child bag site-wide: ${p.child} cannot go inside it` };
+    await ctx.client.query('UPDATE bag_links SET parent_code = $2, station_id = $3, user_name = $4, at = $5, op_id = $6 WHERE child_code = $1', [
+      p.child,
+      p.to,
+      ctx.station.id,
+      ctx.user,
+      ctx.at,
+      ctx.opId,
+    ]);
+    return { status: 'ok', feedPayload: p };
+  },
+
   async 'bag_deleted@1'(ctx, p) {
     const bag = await ctx.client.query<{ kind: string }>('SELECT kind FROM bags WHERE code = $1 FOR UPDATE', [p.code]);
     if (bag.rowCount === 0) return { status: 'ok', feedPayload: null, message: `${p.code} was not known to the site: nothing to delete` };

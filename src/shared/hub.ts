@@ -26,6 +26,8 @@ export const HUB_OP_PAYLOADS = {
     by,
     station: z.string().optional(),
   }),
+  /** A dispatcher's resolution of a conflict: the child goes from the parent the site has it on to this station's. */
+  'move_child@1': z.object({ child: code, from: code, to: code, at, by, station: z.string().optional() }),
   'bill_finalized@1': z.object({
     number: z.string().trim().min(1).max(64),
     parents: z.array(z.object({ code, children: z.number().int().nonnegative() })).max(10_000),
