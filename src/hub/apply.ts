@@ -1,10 +1,7 @@
 import type pg from 'pg';
 import { describeIssues, HUB_OP_PAYLOADS, hubOpSchema, type HubOpName, type HubOpPayload, type HubOpResult, type HubWinner } from '../shared/hub';
 import type { StationIdentity } from './enrolment';
-import { FEED_CHANNEL } from './feed-notifier';
-
-/** Taken, per transaction, just before a feed row is numbered and held to commit: seqs commit in order. */
-const FEED_LOCK = 0x66656564; // "feed"
+import { appendFeed } from './feed-append';
 
 interface OpContext {
   client: pg.PoolClient;
@@ -82,14 +79,7 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
         if (outcome.winners) result.winners = outcome.winners;
       }
       if (outcome.feedPayload !== undefined && outcome.feedPayload !== null) {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
-        const row = await client.query<{ seq: string }>(
-          'INSERT INTO feed (op_id, op, payload, station_id, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq',
-          [opId, name, JSON.stringify(outcome.feedPayload), station.id, user, at],
-        );
-        result.seq = Number(row.rows[0].seq);
-        // Delivered at commit to every hub process listening (src/hub/feed-notifier.ts).
-        await client.query('SELECT pg_notify($1, $2)', [FEED_CHANNEL, String(result.seq)]);
+        result.seq = await appendFeed(client, { opId, op: name, payload: outcome.feedPayload, stationId: station.id, user, at });
       }
       await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       await client.query('COMMIT');
