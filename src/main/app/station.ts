@@ -187,6 +187,18 @@ const DASHBOARD_INPUTS = new Set([
   'sync/discard',
 ]);
 
+/** Calls that may queue a bag change for the site hub: sent at once, so the other doors know within a second. */
+const SITE_PUSH_INPUTS = new Set([
+  'bags/scan',
+  'bags/undo-last',
+  'bags/delete',
+  'bills/finalize',
+  'site/resolve',
+  'users/create',
+  'users/update',
+  'users/reset-credentials',
+]);
+
 export function databasePath(dataDir: string): string {
   return dataDir === ':memory:' ? ':memory:' : path.join(dataDir, 'dockside.sqlite');
 }
@@ -470,6 +482,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       injectedFailures: config.injectedFailures,
       onAnswered: (channel) => {
         if (DASHBOARD_INPUTS.has(channel)) dashboard.changed();
+        if (syncRunning && site.membership && SITE_PUSH_INPUTS.has(channel)) {
+          setImmediate(() => void sync.drain(BAGS_UPSTREAM).catch((err: unknown) => logger.error({ err }, 'site push failed')));
+        }
       },
     });
 
@@ -479,7 +494,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
-    if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
+    const syncRunning = (config.syncIntervalMs ?? 2000) > 0;
+    if (syncRunning) sync.start(config.syncIntervalMs ?? 2000);
     site.start();
     // Locking and signing out at a shift's end write audit rows; a full disk refuses them, and a throw here would stop the station.
     const lockIdle = () => {
