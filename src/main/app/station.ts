@@ -67,6 +67,8 @@ import { chromiumPdf } from '../trips/chromium-pdf';
 import { TripPaper, type PrintHtml, type RenderPdf } from '../trips/paper';
 import { registerTripPaperHandlers } from '../trips/paper-handlers';
 import { UserService } from '../users/service';
+import { userApplier } from '../users/site-sync';
+import type { FeedApplier } from '../hub/feed-applier';
 import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
 import { systemTimers, type Timers } from '../platform/timers';
@@ -139,6 +141,8 @@ export interface Station {
   readonly sessions: SessionRegistry;
   readonly auth: AuthService;
   readonly users: UserService;
+  /** Applies user_saved@1 entries of the site hub's feed (users/site-sync.ts). */
+  readonly userFeedApplier: FeedApplier;
   readonly settings: SettingsService;
   readonly dockDoor: DockDoorService;
   readonly bagLookup: BagLookupService;
@@ -219,21 +223,30 @@ export async function createStation(config: StationConfig): Promise<Station> {
       secrets,
       secondFactorKeyFile: path.join(filesDir, 'second-factor.key'),
     });
+    const userChanged = (userId: number) => {
+      const row = auth.userById(userId);
+      for (const s of sessions.forUser(userId)) {
+        // Someone made admin while signed in owes the second factor now (demand tells the window).
+        if (row && auth.secondFactor.demand(s, row)) continue;
+        s.push('session/changed', auth.info(s));
+      }
+    };
     const users = new UserService({
       db,
       audit,
       now,
       kdf,
       pinKdf,
-      onUserChanged: (userId) => {
-        const row = auth.userById(userId);
-        for (const s of sessions.forUser(userId)) {
-          // Someone made admin while signed in owes the second factor now (demand tells the window).
-          if (row && auth.secondFactor.demand(s, row)) continue;
-          s.push('session/changed', auth.info(s));
-        }
-      },
+      sealer: auth.totpSealer,
+      onUserChanged: userChanged,
       onCredentialsChanged: (userId, except) => auth.afterCredentialsChanged(userId, except),
+    });
+    // People from the site hub's feed (users/site-sync.ts), for the station's feed follower.
+    const userFeedApplier = userApplier({
+      audit,
+      sealer: auth.totpSealer,
+      endSessionsOf: (userId, reason) => auth.endSessionsOf(userId, undefined, reason),
+      userChanged,
     });
 
     const dockDoor = new DockDoorService({ db, settings, audit, now });
@@ -495,6 +508,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       sessions,
       auth,
       users,
+      userFeedApplier,
       settings,
       dockDoor,
       bagLookup,
