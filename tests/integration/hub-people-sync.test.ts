@@ -167,6 +167,19 @@ describe('people through the site hub', () => {
     expect([userRow(a, 'dana')?.display_name, userRow(b, 'dana')?.display_name]).toEqual(['Tie from B', 'Tie from B']);
   });
 
+  it('a feed page with an entry that is not a user applies nothing and names the field', async () => {
+    await a.admin.ok('users/create', { username: 'dana', displayName: 'Dana', role: 'dispatcher', password: 'dana-password-1' });
+    await pushOutbox(a, dockA);
+    // Written past the hub's checks, as a hub of another version might have.
+    await hub.pool.query(
+      `INSERT INTO feed (op_id, op, payload, station_id, user_name, at) SELECT 'bad-entry-1', 'user_saved@1', $1, id, 'boss', 0 FROM stations WHERE name = 'Dock A'`,
+      [JSON.stringify({ username: 'eve', displayName: 'Eve', role: 'owner' })],
+    );
+    await expect(catchUp(b, dockB, 'Dock B')).rejects.toThrow(/^Feed entry \d+ \(user_saved@1 from Dock A\) is not a user: role: the role is one of/);
+    expect(userRow(b, 'dana')).toBeUndefined();
+    expect(userRow(b, 'eve')).toBeUndefined();
+  });
+
   it('a station joining a site sends everyone it has; a standalone station queues nothing', async () => {
     const alone = await withAdmin({ syncIntervalMs: 0 });
     await alone.admin.ok('users/create', { username: 'solo', displayName: 'Solo', role: 'biller', password: 'solo-password-1' });
