@@ -1,5 +1,14 @@
 import type pg from 'pg';
-import { describeIssues, HUB_OP_PAYLOADS, hubOpSchema, type HubOpName, type HubOpPayload, type HubOpResult, type HubWinner } from '../shared/hub';
+import {
+  describeIssues,
+  HUB_OP_PAYLOADS,
+  hubOpSchema,
+  newerVersion,
+  type HubOpName,
+  type HubOpPayload,
+  type HubOpResult,
+  type HubWinner,
+} from '../shared/hub';
 import type { StationIdentity } from './enrolment';
 import { appendFeed } from './feed-append';
 
@@ -361,6 +370,48 @@ const RULES: Rules = {
       feedPayload,
       message: `${applied.length} of ${p.links.length} links applied; ${winners.length + refused.length} refused: ${reasons.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
     };
+  },
+
+  /**
+   * The newer version of a person wins (last writer by updatedAt, then station name). An older one
+   * changes nothing and answers ok, naming the version the site has: the station that sent it gets
+   * that version through the feed (it was on the feed already). The row lock orders two hubs saving
+   * the same person; a first save races on the primary key and the loser looks again.
+   */
+  async 'user_saved@1'(ctx, p) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { rows } = await ctx.client.query<{ updated_at: string; name: string; user_name: string }>(
+        'SELECT u.updated_at, s.name, u.user_name FROM users u JOIN stations s ON s.id = u.station_id WHERE u.username = $1 FOR UPDATE OF u',
+        [p.username],
+      );
+      const current = rows[0];
+      const totp = p.totp === undefined ? null : [p.totp?.secret ?? null, p.totp?.enrolledAt ?? null];
+      const values = [p.username, p.displayName, p.role, p.passwordHash, p.pinHash, p.disabled, p.updatedAt, ctx.station.id, ctx.user, ctx.opId];
+      if (!current) {
+        const inserted = await ctx.client.query(
+          `INSERT INTO users (username, display_name, role, password_hash, pin_hash, disabled, updated_at, station_id, user_name, op_id, totp_secret, totp_enrolled_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (username) DO NOTHING RETURNING username`,
+          [...values, ...(totp ?? [null, null])],
+        );
+        if (inserted.rowCount === 1) return { status: 'ok', feedPayload: p };
+        continue; // saved by another hub meanwhile: compare with that version
+      }
+      const site = { updatedAt: Number(current.updated_at), station: current.name };
+      if (!newerVersion({ updatedAt: p.updatedAt, station: ctx.station.name }, site)) {
+        return {
+          status: 'ok',
+          feedPayload: null,
+          message: `A newer version of ${p.username} is on the site (saved at ${site.station} by ${current.user_name}, ${when(site.updatedAt)}): this one changed nothing`,
+        };
+      }
+      await ctx.client.query(
+        `UPDATE users SET display_name = $2, role = $3, password_hash = $4, pin_hash = $5, disabled = $6, updated_at = $7, station_id = $8,
+         user_name = $9, op_id = $10${totp ? ', totp_secret = $11, totp_enrolled_at = $12' : ''} WHERE username = $1`,
+        [...values, ...(totp ?? [])],
+      );
+      return { status: 'ok', feedPayload: p };
+    }
+    throw new Error(`${p.username} kept changing while it was saved`);
   },
 
   async 'bill_finalized@1'(ctx, p) {

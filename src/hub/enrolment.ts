@@ -29,6 +29,23 @@ export async function createEnrolmentCode(pool: pg.Pool, hours = 24): Promise<{ 
 
 export class EnrolmentRefused extends Error {}
 
+/**
+ * The hub's own row in `stations` (made by migration 0002): what the hub's admin commands put on
+ * the feed comes from station "hub", so feed.station_id stays a real station for every entry. Its
+ * token hash is no SHA-256, so no token authenticates as it, and no station can enrol as "hub".
+ */
+export const HUB_SELF = { name: 'hub', tokenHash: 'reserved:hub' } as const;
+
+/** The hub's own station row, or an error in words when a station enrolled as "hub" before the row was made. */
+export async function hubSelf(pool: pg.Pool): Promise<StationIdentity> {
+  const { rows } = await pool.query<{ id: number; token_hash: string }>('SELECT id, token_hash FROM stations WHERE name = $1', [HUB_SELF.name]);
+  const row = rows[0];
+  if (!row || row.token_hash !== HUB_SELF.tokenHash) {
+    throw new Error(`The station name “${HUB_SELF.name}” is taken by an enrolled station: rename it (revoke and enrol again) so the hub can use it`);
+  }
+  return { id: row.id, name: HUB_SELF.name };
+}
+
 /** Spends a code (once, before its expiry) and enrols a station under a new random token. */
 export async function enrolStation(
   pool: pg.Pool,
@@ -46,6 +63,7 @@ export async function enrolStation(
     if (!found) throw new EnrolmentRefused('This enrolment code is not known to the hub: check it, or ask the hub admin for a new one');
     if (found.used_at) throw new EnrolmentRefused('This enrolment code was already used: ask the hub admin for a new one');
     if (found.expired) throw new EnrolmentRefused('This enrolment code has expired: ask the hub admin for a new one');
+    if (stationName === HUB_SELF.name) throw new EnrolmentRefused(`“${HUB_SELF.name}” is the hub's own name: choose another station name`);
     const taken = await client.query('SELECT 1 FROM stations WHERE name = $1', [stationName]);
     if (taken.rowCount) throw new EnrolmentRefused(`A station named “${stationName}” is already enrolled: choose another name`);
     // The unique name is the rule; the look-up above only words the common case.
@@ -88,7 +106,8 @@ export async function revokeStation(pool: pg.Pool, stationName: string): Promise
 
 export async function listStations(pool: pg.Pool): Promise<{ id: number; name: string; enrolledAt: Date; revokedAt: Date | null }[]> {
   const { rows } = await pool.query<{ id: number; name: string; enrolled_at: Date; revoked_at: Date | null }>(
-    'SELECT id, name, enrolled_at, revoked_at FROM stations ORDER BY id',
+    'SELECT id, name, enrolled_at, revoked_at FROM stations WHERE token_hash <> $1 ORDER BY id',
+    [HUB_SELF.tokenHash],
   );
   return rows.map((r) => ({ id: r.id, name: r.name, enrolledAt: r.enrolled_at, revokedAt: r.revoked_at }));
 }

@@ -5,19 +5,24 @@
  *   DATABASE_URL=postgres://… npm run hub -- enrolment-code [--hours 24]
  *   DATABASE_URL=postgres://… npm run hub -- revoke <station name>
  *   DATABASE_URL=postgres://… npm run hub -- stations
+ *   DATABASE_URL=postgres://… npm run hub -- add-user USERNAME --role admin --name "Full Name"  (password: stdin or HUB_USER_PASSWORD)
+ *   DATABASE_URL=postgres://… npm run hub -- users
  *
  * Without DATABASE_URL it runs a PostgreSQL server of its own in its data folder (src/hub/local-postgres.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { migrateHub, openPool } from './db';
 import { createEnrolmentCode, listStations, revokeStation } from './enrolment';
 import { localPostgres, type LocalPostgres } from './local-postgres';
+import { addSiteUser, listSiteUsers } from './people';
 import { startHubServer } from './server';
 
 const USAGE = `usage: npm run hub -- [serve] [--port N] [--host ADDR] | enrolment-code [--hours N] | revoke NAME | stations
+  | add-user USERNAME --role admin|biller|dispatcher --name "Full Name" [--by WHO] (the password: HUB_USER_PASSWORD, or the first line of stdin) | users
   DATABASE_URL=postgres://… is the site's database; without it the hub runs PostgreSQL (Debian's binaries) in
   --data-dir DIR (default ~/.local/share/Dockside/hub) on 127.0.0.1, port --pg-port (default 5791)`;
 
@@ -28,6 +33,9 @@ async function main(): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       hours: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      by: { type: 'string' },
       'data-dir': { type: 'string' },
       'pg-port': { type: 'string' },
       help: { type: 'boolean' },
@@ -103,6 +111,37 @@ async function main(): Promise<number> {
         }
         return 0;
       }
+      case 'add-user': {
+        const [username, ...extra] = rest;
+        if (!username || extra.length > 0)
+          throw new Error('add-user needs one USERNAME: npm run hub -- add-user anna --role admin --name "Anna Berg"');
+        if (!values.role) throw new Error('add-user needs --role (admin, biller or dispatcher)');
+        if (!values.name) throw new Error('add-user needs --name "Full Name"');
+        const password = process.env.HUB_USER_PASSWORD ?? (await firstLineOfStdin());
+        const result = await addSiteUser(pool, {
+          username,
+          displayName: values.name,
+          role: values.role,
+          password,
+          by: values.by ?? `hub admin (${os.userInfo().username})`.slice(0, 64),
+        });
+        if (result.status !== 'ok' || result.seq === undefined) {
+          console.error(`hub: ${username} was not added: ${result.message ?? result.status}`);
+          return 1;
+        }
+        console.log(`User ${username.toLowerCase()} (${values.role}) added to the site; every station gets them from the feed (seq ${result.seq}).`);
+        return 0;
+      }
+      case 'users': {
+        for (const u of await listSiteUsers(pool)) {
+          const has =
+            [u.hasPassword && 'password', u.hasPin && 'PIN', u.secondFactor && 'second factor'].filter(Boolean).join('+') || 'no credentials';
+          console.log(
+            `${u.username}\t${u.displayName}\t${u.role}\t${u.disabled ? 'disabled' : 'active'}\t${has}\tsaved ${new Date(u.updatedAt).toISOString()} at ${u.station} by ${u.by}`,
+          );
+        }
+        return 0;
+      }
       default:
         console.error(`hub: unknown command “${command}”\n${USAGE}`);
         return 2;
@@ -112,6 +151,17 @@ async function main(): Promise<number> {
     // The server started here stops with this process; one found running is left as it was.
     if (local && startedLocal && (await local.isRunning())) await local.stop();
   }
+}
+
+/** The password for add-user, typed or piped: the first line of stdin (nothing read means none given). */
+async function firstLineOfStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password for the new user: ');
+  const lines = readline.createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    lines.close();
+    return line;
+  }
+  throw new Error('add-user needs the password: on stdin (one line) or in HUB_USER_PASSWORD');
 }
 
 main().then(

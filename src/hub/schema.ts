@@ -1,4 +1,4 @@
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** A station enrolled in the site. Only the token's SHA-256 is kept. */
 export const stations = pgTable('stations', {
@@ -148,3 +148,28 @@ export const presence = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userName, t.stationId] }), index('presence_expires').on(t.expiresAt)],
 );
+
+/**
+ * People, site-wide: the newest version of each user (src/hub/apply.ts, user_saved@1). Credential
+ * hashes as the stations keep them; the second factor's secret in the clear, as the central
+ * database of the apps Dockside replaces kept it (each station seals its copy with its own key).
+ * Recovery codes stay on the station that made them.
+ */
+export const users = pgTable('users', {
+  username: text('username').primaryKey(),
+  displayName: text('display_name').notNull(),
+  role: text('role').notNull(),
+  passwordHash: text('password_hash'),
+  pinHash: text('pin_hash'),
+  disabled: boolean('disabled').notNull().default(false),
+  totpSecret: text('totp_secret'),
+  totpEnrolledAt: bigint('totp_enrolled_at', { mode: 'number' }),
+  /** The version: the newer (then the greater station name) wins. */
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  stationId: integer('station_id')
+    .notNull()
+    .references(() => stations.id),
+  /** Who saved this version (the op's `by`). */
+  userName: text('user_name').notNull(),
+  opId: text('op_id').notNull(),
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from './roles';
 
 /**
  * The site hub's HTTP API, shared by the hub and (next) the station's hub client.
@@ -11,6 +12,54 @@ import { z } from 'zod';
 const code = z.string().trim().min(1, 'a bag id is required').max(64, 'a bag id is at most 64 characters');
 const at = z.number().int('at is a time in ms since 1970').nonnegative();
 const by = z.string().trim().min(1, 'by (the person) is required').max(64);
+
+/** `scrypt$log2N$r$p$salt$hash` as src/main/auth/passwords.ts hashSecret writes it (its storedKdf reads log2N up to 20). */
+const scryptHash = z
+  .string()
+  .max(200, 'a credential hash is at most 200 characters')
+  .regex(
+    /^scrypt\$([1-9]|1\d|20)\$[1-9]\d{0,2}\$[1-9]\d{0,2}\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/,
+    'not a scrypt hash (scrypt$log2N$r$p$salt$hash)',
+  );
+
+/**
+ * A person as the whole site sees them (users, roles, credential hashes), sent whole on every change:
+ * the newest version wins, by updatedAt and then station name. The TOTP secret travels opened
+ * (each station seals it with its own key); `totp` left out means the sending station could not
+ * open its copy, and everyone keeps theirs. Recovery codes never leave a station.
+ */
+const userSaved = z.object({
+  username: z
+    .string()
+    .min(2, 'a user name has at least 2 characters')
+    .max(32, 'a user name has at most 32 characters')
+    .regex(/^[a-z0-9._-]+$/, 'a user name is lower case letters, digits, dot, dash and underscore'),
+  displayName: z.string().trim().min(1, 'the name is required').max(64, 'a name is at most 64 characters'),
+  role: z.enum(ROLES, `the role is one of ${ROLES.join(', ')}`),
+  passwordHash: scryptHash.nullable(),
+  pinHash: scryptHash.nullable(),
+  disabled: z.boolean('disabled is true or false'),
+  totp: z
+    .object({
+      secret: z.string().regex(/^[A-Z2-7]{16,128}$/, 'a TOTP secret is 16 to 128 base32 characters'),
+      enrolledAt: at,
+    })
+    .nullable()
+    .optional(),
+  /** When this version was saved, ms since 1970: the newer one wins site-wide. */
+  updatedAt: at,
+  at,
+  by,
+  station: z.string().optional(),
+});
+
+/**
+ * Whether version `a` of a person beats `b` site-wide: the later updatedAt, then the greater station
+ * name (code-unit order, the same in the hub and on every station).
+ */
+export function newerVersion(a: { updatedAt: number; station: string }, b: { updatedAt: number; station: string }): boolean {
+  return a.updatedAt !== b.updatedAt ? a.updatedAt > b.updatedAt : a.station > b.station;
+}
 
 /** Payloads by op name, as src/main writes them (bags/dock-door.ts, bags/lookup.ts, bills/service.ts, imports/commit.ts). */
 export const HUB_OP_PAYLOADS = {
@@ -38,6 +87,7 @@ export const HUB_OP_PAYLOADS = {
     by,
     station: z.string().optional(),
   }),
+  'user_saved@1': userSaved,
 } as const;
 export type HubOpName = keyof typeof HUB_OP_PAYLOADS;
 export type HubOpPayload<N extends HubOpName> = z.infer<(typeof HUB_OP_PAYLOADS)[N]>;

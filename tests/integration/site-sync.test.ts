@@ -19,8 +19,11 @@ let admin: pg.Pool;
 let hubs: HubProcess[];
 let hubPorts: number[];
 
+const adminOf = (name: string) => `boss-${name.toLowerCase().replace(/\s+/g, '')}`;
+
 async function stationAt(hubUrl: string, name: string) {
-  const t = await withAdmin({ syncIntervalMs: 0 });
+  // People are site-wide: each station's first admin is its own person.
+  const t = await withAdmin({ syncIntervalMs: 0 }, adminOf(name));
   await t.admin.ok('settings/update', { targetChildrenPerParent: 30 });
   const { code } = await createEnrolmentCode(admin, 1);
   const joined = await t.admin.ok('site/join', { url: hubUrl, code, stationName: name });
@@ -50,7 +53,7 @@ afterAll(releaseAll, 60_000);
 
 describe('a station joined to a site hub', () => {
   it('joins with a one-time code: the membership is kept, the token only in the secret store, the join audited', async () => {
-    expect(a.joined.member).toMatchObject({ url: hubs[0].url, stationName: 'Dock 1', joinedBy: 'boss' });
+    expect(a.joined.member).toMatchObject({ url: hubs[0].url, stationName: 'Dock 1', joinedBy: 'boss-dock1' });
     expect(a.station.secrets.get('hub-token')).toMatch(/\S{16,}/);
     const settingsText = JSON.stringify(a.station.database.sqlite.prepare('SELECT value FROM settings').pluck().all());
     expect(settingsText).not.toContain(a.station.secrets.get('hub-token'));
@@ -231,7 +234,7 @@ describe('a station joined to a site hub', () => {
   });
 
   it('a station that worked alone before it joined sends what it holds: its links in requests of at most 5,000, and its finalized bills', async () => {
-    const t = await withAdmin({ syncIntervalMs: 0 });
+    const t = await withAdmin({ syncIntervalMs: 0 }, 'boss-alone');
     const sqlite = t.station.database.sqlite;
     // Months alone: 6,500 children on 65 parents, and one finalized bill.
     sqlite.transaction(() => {
@@ -253,8 +256,9 @@ describe('a station joined to a site hub', () => {
       pushed.push((await t.station.sync.drainOnce('bags')).sent);
     }
     expect(t.station.sync.status().find((u) => u.upstream === 'bags')!.queued).toBe(0);
-    // Seven import ops (6,500 links) and the bill; the bill's own op, queued before the join, went with the join.
-    expect(pushed).toEqual([5, 3]);
+    // Seven import ops of up to 1,000 links, the bill and the people: the first request stops at 5,000 links.
+    // (The bill's own op, queued before the join, went with the join.)
+    expect(pushed[0]).toBe(5);
     const links = await admin.query("SELECT count(*)::int AS n FROM bag_links WHERE child_code LIKE 'C-ALONE-%'");
     expect(links.rows[0].n).toBe(6500);
     const billed = await admin.query("SELECT bill_number FROM bill_parents WHERE parent_code = 'SB40000'");
@@ -262,13 +266,32 @@ describe('a station joined to a site hub', () => {
     await eventually(() => a.parentOf('C-ALONE-64-99') === 'SB40064', 'door 1 has the newcomer’s links', 30_000);
   }, 120_000);
 
+  it('a person made at door 1 signs in at door 2 through the feed, and disabling them at door 1 signs them out at door 2', async () => {
+    const made = await a.admin.ok('users/create', { username: 'roamer', displayName: 'Roamer', role: 'dispatcher', pin: '3917' });
+    await a.push();
+    const userAt = (t: typeof b, name: string) => t.station.database.sqlite.prepare('SELECT disabled FROM users WHERE username = ?').get(name);
+    await eventually(() => !!userAt(b, 'roamer'), 'door 2 knows the person', 30_000);
+    const w = b.window('roamer at door 2');
+    await w.ok('auth/login', { username: 'roamer', secret: '3917' });
+    expect(await w.ok('bags/scan', { code: 'SB20009', source: 'wedge' })).toMatchObject({ result: 'parent' });
+    await a.admin.ok('users/update', { id: made.id, disabled: true });
+    await a.push();
+    await eventually(() => (userAt(b, 'roamer') as { disabled: number }).disabled === 1, 'door 2 has them disabled', 30_000);
+    expect(await w.call('bags/scan', { code: 'SB20010', source: 'wedge' })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+    expect(await b.window('again').call('auth/login', { username: 'roamer', secret: '3917' })).toMatchObject({ ok: false });
+  });
+
   it('a revoked station is refused: its changes wait, and the status says why', async () => {
     const t = await stationAt(hubs[0].url, 'Dock 3');
     await revokeStation(admin, 'Dock 3');
     await t.scan('SB30001');
     await t.scan('C-900');
     await t.push();
-    expect(t.station.sync.status().find((u) => u.upstream === 'bags')).toMatchObject({ queued: 3 }); // two bags and the link
+    const waiting = t.station.database.sqlite
+      .prepare("SELECT op FROM outbox WHERE upstream = 'bags' AND status = 'pending' AND op <> 'user_saved@1' ORDER BY seq")
+      .pluck()
+      .all();
+    expect(waiting).toEqual(['bag_created@1', 'bag_created@1', 'link_child@1']);
     expect(t.station.sync.lastError('bags')).toMatch(/site hub refused this station/);
     const { rows } = await admin.query('SELECT count(*)::int AS n FROM bag_links WHERE child_code = $1', ['C-900']);
     expect(rows[0].n).toBe(0);

@@ -100,12 +100,18 @@ export function hubClient(url: string, token?: string) {
   };
 }
 
-/** `npm run hub -- …` once (an admin command), with its exit code and output. */
-export const hubCli = (args: string[], env: Record<string, string | undefined>) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).then(
+/** `npm run hub -- …` once (an admin command), with its exit code and output; `input` is written to its stdin. */
+export const hubCli = (args: string[], env: Record<string, string | undefined>, input?: string) => {
+  const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/hub/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+  run.child.stdin?.end(input ?? '');
+  return run.then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
+};
 
 /** Follows GET /v1/feed/stream (server-sent events) from `since`; every entry lands in `entries`. */
 export async function followFeed(url: string, token: string, since: number): Promise<{ status: number; entries: Inbox<FeedEntry>; close(): void }> {

@@ -106,11 +106,14 @@ export async function signInAs(t: TestStation, w: TestWindow, username: string, 
   return (await passSecondFactor(t, w.raw, await w.ok('auth/login', { username, secret }))).session;
 }
 
-/** A station with an admin signed in on one window (phone set up), and a helper to add and sign in others. */
-export async function withAdmin(config: Parameters<typeof makeStation>[0] = {}) {
+/**
+ * A station with an admin signed in on one window (phone set up), and a helper to add and sign in
+ * others. Stations of one site share people: give each its own `adminName` there.
+ */
+export async function withAdmin(config: Parameters<typeof makeStation>[0] = {}, adminName = 'boss') {
   const t = await makeStation(config);
   const admin = t.window('admin window');
-  await passSecondFactor(t, admin.raw, await admin.ok('setup/create-admin', { username: 'boss', displayName: 'Boss', password: 'correct horse' }));
+  await passSecondFactor(t, admin.raw, await admin.ok('setup/create-admin', { username: adminName, displayName: 'Boss', password: 'correct horse' }));
   async function signedIn(role: 'admin' | 'biller' | 'dispatcher', username = `${role}1`) {
     await admin.ok('users/create', { username, displayName: username, role, password: 'password-123' });
     const w = t.window(`${username} window`);

@@ -71,6 +71,8 @@ import { chromiumPdf } from '../trips/chromium-pdf';
 import { TripPaper, type PrintHtml, type RenderPdf } from '../trips/paper';
 import { registerTripPaperHandlers } from '../trips/paper-handlers';
 import { UserService } from '../users/service';
+import { enqueueAllUsers, userApplier } from '../users/site-sync';
+import type { FeedApplier } from '../hub/feed-applier';
 import { registerUserHandlers } from '../users/handlers';
 import { systemClock, type Clock } from '../platform/clock';
 import { systemTimers, type Timers } from '../platform/timers';
@@ -143,6 +145,8 @@ export interface Station {
   readonly sessions: SessionRegistry;
   readonly auth: AuthService;
   readonly users: UserService;
+  /** Applies user_saved@1 entries of the site hub's feed (users/site-sync.ts). */
+  readonly userFeedApplier: FeedApplier;
   readonly settings: SettingsService;
   readonly dockDoor: DockDoorService;
   readonly bagLookup: BagLookupService;
@@ -237,21 +241,30 @@ export async function createStation(config: StationConfig): Promise<Station> {
       secrets,
       secondFactorKeyFile: path.join(filesDir, 'second-factor.key'),
     });
+    const userChanged = (userId: number) => {
+      const row = auth.userById(userId);
+      for (const s of sessions.forUser(userId)) {
+        // Someone made admin while signed in owes the second factor now (demand tells the window).
+        if (row && auth.secondFactor.demand(s, row)) continue;
+        s.push('session/changed', auth.info(s));
+      }
+    };
     const users = new UserService({
       db,
       audit,
       now,
       kdf,
       pinKdf,
-      onUserChanged: (userId) => {
-        const row = auth.userById(userId);
-        for (const s of sessions.forUser(userId)) {
-          // Someone made admin while signed in owes the second factor now (demand tells the window).
-          if (row && auth.secondFactor.demand(s, row)) continue;
-          s.push('session/changed', auth.info(s));
-        }
-      },
+      sealer: auth.totpSealer,
+      onUserChanged: userChanged,
       onCredentialsChanged: (userId, except) => auth.afterCredentialsChanged(userId, except),
+    });
+    // People from the site hub's feed (users/site-sync.ts), for the station's feed follower.
+    const userFeedApplier = userApplier({
+      audit,
+      sealer: auth.totpSealer,
+      endSessionsOf: (userId, reason) => auth.endSessionsOf(userId, undefined, reason),
+      userChanged,
     });
 
     const dockDoor = new DockDoorService({ db, settings, audit, now });
@@ -365,9 +378,11 @@ export async function createStation(config: StationConfig): Promise<Station> {
       fallback: bagsFallback,
       onChanged: (status) => pushToSignedIn('site/changed', status),
       waiting: () => sync.status().find((u) => u.upstream === BAGS_UPSTREAM)?.queued ?? 0,
+      appliers: { 'user_saved@1': userFeedApplier },
       onJoined: (actor) => {
         const sent = enqueueSiteSnapshot({ db, now: now(), actor, stationId: audit.stationId, bills });
-        logger.info(sent, 'joined a site: queued what this station holds for the hub');
+        const people = enqueueAllUsers(db, now(), actor.username ?? 'station', auth.totpSealer);
+        logger.info({ ...sent, people }, 'joined a site: queued what this station holds for the hub');
       },
     });
     transports[BAGS_UPSTREAM] = site.transport();
@@ -537,6 +552,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       sessions,
       auth,
       users,
+      userFeedApplier,
       settings,
       dockDoor,
       bagLookup,

@@ -6,6 +6,7 @@ import { recordAudit, type AuditActor, type AuditContext } from '../audit/record
 import type { Db } from '../db/open';
 import { recoveryCodes, users } from '../db/schema';
 import { toUserRecord, type UserRow } from '../users/records';
+import { enqueueUserSaved, nextVersion } from '../users/site-sync';
 import { hashRecoveryCode, newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeMatches } from './recovery-codes';
 import type { Session, SessionRegistry } from './sessions';
 import { matchingStep, newTotpSecret, totpUri, type TotpSealer } from './totp';
@@ -152,7 +153,7 @@ export class SecondFactorService {
     this.deps.db.transaction((tx) => {
       const after = tx
         .update(users)
-        .set({ totpSecret: sealed, totpEnrolledAt: now, totpLastStep: step, updatedAt: now })
+        .set({ totpSecret: sealed, totpEnrolledAt: now, totpLastStep: step, updatedAt: nextVersion(row, now) })
         .where(eq(users.id, row.id))
         .returning()
         .get();
@@ -168,6 +169,7 @@ export class SecondFactorService {
         after: toUserRecord(after),
         detail: `${session.peer}; ${pending.afterRecoveryCode ? 'new phone after a recovery code' : 'phone set up'}; ${RECOVERY_CODE_COUNT} new recovery codes`,
       });
+      enqueueUserSaved(this.deps.db, now, row.id, row.username, this.deps.sealer);
     });
     this.finish(session, row);
     return codes;
@@ -188,7 +190,7 @@ export class SecondFactorService {
         throw new DomainError('conflict', `${before.displayName} has no second factor to reset: they set one up at their next sign-in.`);
       const after = tx
         .update(users)
-        .set({ totpSecret: null, totpEnrolledAt: null, totpLastStep: null, updatedAt: this.deps.now() })
+        .set({ totpSecret: null, totpEnrolledAt: null, totpLastStep: null, updatedAt: nextVersion(before, this.deps.now()) })
         .where(eq(users.id, id))
         .returning()
         .get();
@@ -201,6 +203,7 @@ export class SecondFactorService {
         after: toUserRecord(after),
         detail: 'recovery codes deleted; signed out everywhere; sets up a phone at the next sign-in',
       });
+      enqueueUserSaved(this.deps.db, this.deps.now(), id, actor.username, this.deps.sealer);
       return toUserRecord(after);
     });
     this.deps.endSessionsOf(record.id);

@@ -14,6 +14,7 @@ import { SecondFactorService, type SignInGate } from './second-factor';
 import type { Session, SessionRegistry } from './sessions';
 import { afterSuccess, countTry, fillPinBudget, pinPauseLeft, STATION_PIN_KEY, type ThrottleRow } from './throttle';
 import { TotpSealer } from './totp';
+import { enqueueUserSaved, nextVersion } from '../users/site-sync';
 
 export { pauseAfter, STATION_PIN_BUDGET, THROTTLE } from './throttle';
 
@@ -137,6 +138,7 @@ export class AuthService {
           after: { id: row.id, username: row.username, role: row.role },
         },
       );
+      enqueueUserSaved(this.deps.db, now, row.id, row.username, this.totpSealer);
       return row;
     });
   }
@@ -228,8 +230,13 @@ export class AuthService {
       this.clearFailures(attempt);
       const passwordHash = await hashSecret(input.next, this.deps.kdf);
       this.deps.db.transaction((tx) => {
-        tx.update(users).set({ passwordHash, updatedAt: this.deps.now() }).where(eq(users.id, row.id)).run();
+        const now = this.deps.now();
+        tx.update(users)
+          .set({ passwordHash, updatedAt: nextVersion(this.userById(row.id) ?? row, now) })
+          .where(eq(users.id, row.id))
+          .run();
         recordAudit(this.deps.db, this.deps.audit, actorOf(row), { action: 'auth.password_changed', entity: 'user', entityId: row.id });
+        enqueueUserSaved(this.deps.db, now, row.id, row.username, this.totpSealer);
       });
     } finally {
       this.release(attempt);

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
 import { HUB_OP_PAYLOADS, type FeedEntry } from '../../shared/hub';
+import type { Db } from '../db/open';
 import type { Logger } from '../platform/logger';
+import type { FeedApplier } from './feed-applier';
 
 /**
  * Applies the site hub's feed to this station's SQLite replica: what other stations did, in the
@@ -17,8 +19,7 @@ export interface FeedApplyContext {
   stationName: string;
 }
 
-/** Applies one entry inside the page's transaction (synchronous: better-sqlite3). */
-export type FeedApplier = (db: Database.Database, entry: FeedEntry, ctx: FeedApplyContext) => void;
+export type { FeedApplier };
 
 function statements(db: Database.Database) {
   return {
@@ -76,28 +77,28 @@ export const BAG_APPLIERS: Record<string, FeedApplier> = {
   'bag_created@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['bag_created@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    bagId(sqlOf(db), entry, p.code, p.kind);
+    bagId(sqlOf(db.$client), entry, p.code, p.kind);
   },
   'link_child@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['link_child@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    if (!linkFromFeed(sqlOf(db), entry, p.child, p.parent)) throw new SkipEntry(`${p.child} or ${p.parent} is the other kind of bag here`);
+    if (!linkFromFeed(sqlOf(db.$client), entry, p.child, p.parent)) throw new SkipEntry(`${p.child} or ${p.parent} is the other kind of bag here`);
   },
   'import_links@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['import_links@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    const s = sqlOf(db);
+    const s = sqlOf(db.$client);
     for (const [child, parent] of p.links) linkFromFeed(s, entry, child, parent);
   },
   'move_child@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['move_child@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    if (!linkFromFeed(sqlOf(db), entry, p.child, p.to)) throw new SkipEntry(`${p.child} or ${p.to} is the other kind of bag here`);
+    if (!linkFromFeed(sqlOf(db.$client), entry, p.child, p.to)) throw new SkipEntry(`${p.child} or ${p.to} is the other kind of bag here`);
   },
   'unlink_child@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['unlink_child@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    const s = sqlOf(db);
+    const s = sqlOf(db.$client);
     const child = s.bag.get(p.child) as { id: number } | undefined;
     const parent = s.bag.get(p.parent) as { id: number } | undefined;
     if (!child || !parent) return;
@@ -107,12 +108,12 @@ export const BAG_APPLIERS: Record<string, FeedApplier> = {
   'bag_deleted@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['bag_deleted@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    sqlOf(db).deleteBag.run(p.code);
+    sqlOf(db.$client).deleteBag.run(p.code);
   },
   'bill_finalized@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['bill_finalized@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    const s = sqlOf(db);
+    const s = sqlOf(db.$client);
     for (const parent of p.parents) s.siteBill.run(parent.code, entry.station, p.number, entry.at);
   },
 };
@@ -133,14 +134,15 @@ export interface FeedPageReport {
  * the cursor are ignored (a page read twice after a reconnect applies nothing twice).
  */
 export function applyFeedPage(opts: {
-  db: Database.Database;
+  db: Db;
   entries: FeedEntry[];
   ctx: FeedApplyContext;
   appliers: Record<string, FeedApplier>;
   cursor: { read(): number; write(seq: number): void };
   log: Logger;
 }): FeedPageReport {
-  const { db, entries, ctx, appliers, cursor, log } = opts;
+  const { entries, ctx, appliers, cursor, log } = opts;
+  const db = opts.db.$client;
   const own = db.prepare('SELECT 1 FROM outbox WHERE op_id = ?').pluck();
   return db
     .transaction(() => {
@@ -160,7 +162,7 @@ export function applyFeedPage(opts: {
         }
         db.exec('SAVEPOINT entry');
         try {
-          apply(db, entry, ctx);
+          apply(opts.db, entry, ctx);
           db.exec('RELEASE entry');
           report.applied++;
         } catch (error) {

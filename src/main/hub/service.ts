@@ -229,7 +229,7 @@ export class SiteService {
   #apply(m: HubMembership, entries: FeedEntry[]): void {
     if (entries.length === 0) return;
     const report = applyFeedPage({
-      db: this.deps.db.$client,
+      db: this.deps.db,
       entries,
       ctx: { now: this.deps.now(), stationName: m.stationName },
       appliers: this.#appliers,

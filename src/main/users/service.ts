@@ -8,7 +8,9 @@ import { hashSecret, type KdfParams } from '../auth/passwords';
 import type { Session } from '../auth/sessions';
 import type { Db } from '../db/open';
 import { users } from '../db/schema';
+import type { TotpSealer } from '../auth/totp';
 import { toUserRecord, type UserRow } from './records';
+import { enqueueUserSaved, nextVersion } from './site-sync';
 
 export interface UserServiceDeps {
   db: Db;
@@ -16,6 +18,8 @@ export interface UserServiceDeps {
   now: () => number;
   kdf: KdfParams;
   pinKdf: KdfParams;
+  /** Opens second-factor secrets for the site hub (users/site-sync.ts): auth.totpSealer. */
+  sealer: Pick<TotpSealer, 'open'>;
   /** A user's role or status changed: refresh or end their open sessions. */
   onUserChanged: (userId: number) => void;
   /** A user's password or PIN was set: end their sessions but `except` (the admin's own window) and clear their pause. */
@@ -62,6 +66,7 @@ export class UserService {
         .get();
       const after = toUserRecord(row);
       recordAudit(this.deps.db, this.deps.audit, actor, { action: 'users.created', entity: 'user', entityId: row.id, after });
+      enqueueUserSaved(this.deps.db, now, row.id, actor.username, this.deps.sealer);
       return after;
     });
   }
@@ -86,7 +91,7 @@ export class UserService {
           displayName: input.displayName ?? before.displayName,
           role: input.role ?? before.role,
           disabled: input.disabled ?? before.disabled,
-          updatedAt: this.deps.now(),
+          updatedAt: nextVersion(before, this.deps.now()),
         })
         .where(eq(users.id, input.id))
         .returning()
@@ -99,6 +104,7 @@ export class UserService {
         before: toUserRecord(before),
         after,
       });
+      enqueueUserSaved(this.deps.db, this.deps.now(), row.id, actor.username, this.deps.sealer);
       return after;
     });
     this.deps.onUserChanged(result.id);
@@ -117,7 +123,7 @@ export class UserService {
         .set({
           ...(passwordHash ? { passwordHash } : {}),
           ...(pinHash ? { pinHash } : {}),
-          updatedAt: this.deps.now(),
+          updatedAt: nextVersion(before, this.deps.now()),
         })
         .where(eq(users.id, input.id))
         .returning()
@@ -131,6 +137,7 @@ export class UserService {
         after: toUserRecord(row),
         detail: `${changed} set`,
       });
+      enqueueUserSaved(this.deps.db, this.deps.now(), row.id, actor.username, this.deps.sealer);
       return toUserRecord(row);
     });
     this.deps.onCredentialsChanged(record.id, except);
