@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binariesForServerUser, embeddedBinaries, localPostgres, prepareServerFolder, runAsServerUser } from '../../src/hub/local-postgres';
+import {
+  binariesForServerUser,
+  debianBinaries,
+  embeddedBinaries,
+  localPostgres,
+  prepareServerFolder,
+  runAsServerUser,
+} from '../../src/hub/local-postgres';
 import { onRelease, releaseAll } from '../support/cleanup';
 import { hubCli, hubClient, startHubProcess } from '../support/hub';
 import { freePort } from '../support/postgres';
@@ -13,6 +20,10 @@ afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here
 
 const ps = (pid: number) => promisify(execFile)('ps', ['-o', 'user=', '-p', String(pid)]).then((r) => r.stdout.trim());
 const serverPid = (dataDir: string) => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+// A cluster an older hub made with Debian's server, on a machine that has it.
+const embeddedMajor = (await embeddedBinaries()).major;
+const debianOlder = debianBinaries().find((b) => b.major !== embeddedMajor);
 
 function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -82,6 +93,26 @@ describe('hub without DATABASE_URL', () => {
     );
     expect(fs.readdirSync(path.join(dir, 'data'))).toEqual(['PG_VERSION']);
   });
+
+  it.runIf(debianOlder !== undefined && !process.env.PG_BIN)(
+    'runs a cluster made by an older Debian PostgreSQL with Debian’s binaries of that version',
+    async () => {
+      const dir = path.join(tempDir('dockside-olddeb-'), 'postgres');
+      fs.chmodSync(path.dirname(dir), 0o711);
+      await prepareServerFolder(dir);
+      await runAsServerUser(path.join(debianOlder!.bin, 'initdb'), ['-D', path.join(dir, 'data'), '-U', 'dockside', '--auth=trust'], 'initdb');
+      const server = await localPostgres(dir, await freePort());
+      expect(server.binaries).toMatchObject({ bin: debianOlder!.bin, major: debianOlder!.major });
+      await server.start();
+      onRelease(async () => {
+        if (await server.isRunning()) await server.stop('immediate');
+      });
+      const url = await server.ensureDatabase('dockside_hub');
+      expect(url).toBe(`postgres://dockside@127.0.0.1:${server.port}/dockside_hub`);
+      await server.stop();
+    },
+    120_000,
+  );
 
   // Only root hands the server to the postgres user; an ordinary user runs the binaries where they are.
   it.runIf(process.getuid?.() === 0)(
