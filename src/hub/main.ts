@@ -91,6 +91,11 @@ async function main(): Promise<number> {
       // Left running by a hub that ended without stopping it (SIGKILL, a crash): this hub takes it over.
       stopsLocal = true;
       how = 'left running by a hub that was stopped without it: reused, and stopped with this hub';
+    } else if (command === 'serve') {
+      // Two hubs on one embedded server: the one that started it would stop it under the other.
+      throw new Error(
+        `a hub (pid ${fs.readFileSync(ownerFile, 'utf8').trim()}) already serves ${dataDir}: one hub process per data folder. Several hub processes share one PostgreSQL server through DATABASE_URL`,
+      );
     } else how = 'already running';
     if (command === 'serve' && stopsLocal) fs.writeFileSync(ownerFile, String(process.pid));
     databaseUrl = await local.ensureDatabase('dockside_hub');

