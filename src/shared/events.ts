@@ -2,6 +2,7 @@ import type { DashboardChanged } from './contract/dashboard';
 import type { JobView } from './contract/jobs';
 import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
+import type { SiteStatus } from './contract/site';
 import type { TripExecutionView } from './contract/trip-execution';
 
 /**
@@ -21,6 +22,8 @@ export interface EventMap {
   'trip/progress': TripExecutionView;
   /** Today's figures changed (a scan, bill, import, export or sync); at most one a second. Ask dashboard/today. */
   'dashboard/changed': DashboardChanged;
+  /** The site hub's feed connected or dropped, or a conflict arrived or was resolved. Ask site/conflicts. */
+  'site/changed': SiteStatus;
 }
 
 export type EventName = keyof EventMap;
@@ -31,4 +34,5 @@ export const EVENT_NAMES = [
   'job/progress',
   'trip/progress',
   'dashboard/changed',
+  'site/changed',
 ] as const satisfies readonly EventName[];

@@ -22,6 +22,7 @@ import { syncChannels } from './sync';
 import { tripExecutionChannels } from './trip-execution';
 import { tripPaperChannels } from './trips-paper';
 import { settingsChannels } from './settings';
+import { siteChannels } from './site';
 import { userChannels } from './users';
 
 export * from './audit';
@@ -45,6 +46,7 @@ export * from './second-factor';
 export * from './session';
 export * from './trips';
 export * from './settings';
+export * from './site';
 export * from './trip-execution';
 export * from './trips-paper';
 export * from './users';
@@ -74,6 +76,7 @@ export const contract = mergeChannels(
   tripExecutionChannels,
   tripPaperChannels,
   dashboardChannels,
+  siteChannels,
 );
 
 export type Contract = typeof contract;
