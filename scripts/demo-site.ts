@@ -162,6 +162,7 @@ function startProcess(name: string, args: string[], ready: (line: string) => boo
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    if (children.length > 0) say('stopping the stations, then the hub (which stops its PostgreSQL)…');
     // Stations first, then the hub, which stops its PostgreSQL.
     for (const { child, closed } of [...children].reverse()) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
