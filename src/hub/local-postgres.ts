@@ -203,11 +203,18 @@ const NO_SERVER_USER =
 export async function prepareServerFolder(dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   if (isRoot()) {
-    const { stdout } = await run('id', ['-u', 'postgres']).catch((error: unknown) => {
-      throw new Error(NO_SERVER_USER, { cause: error });
-    });
-    const uid = Number(stdout.trim());
-    fs.chownSync(dir, uid, uid);
+    // Its own group too (not a group that happens to have the user's number).
+    const [uid, gid] = await Promise.all(
+      ['-u', '-g'].map((flag) =>
+        run('id', [flag, 'postgres']).then(
+          (r) => Number(r.stdout.trim()),
+          (error: unknown) => {
+            throw new Error(NO_SERVER_USER, { cause: error });
+          },
+        ),
+      ),
+    );
+    fs.chownSync(dir, uid, gid);
     fs.chmodSync(dir, 0o700);
     await run('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).catch((error: unknown) => {
       throw new Error(
