@@ -1,8 +1,8 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrolmentCode, revokeStation } from '../../src/hub/enrolment';
 import { releaseAll } from '../support/cleanup';
-import { startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
+import { startHubDatabase, startHubProcess, until, type HubProcess } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
 import { freePort } from '../support/postgres';
 import { eventually } from '../support/sheets';
@@ -182,15 +182,95 @@ describe('a station joined to a site hub', () => {
     await eventually(() => b.station.site.status().lastSeq === rows[0].seq, 'door 2 is at the last seq', 30_000);
   });
 
+  it('the hub killed in the middle of the station’s batch: the station sends it again and every op is applied once', async () => {
+    await a.scan('SB10006');
+    for (let i = 0; i < 20; i++) await a.scan(`C-6${String(i).padStart(2, '0')}`);
+    await a.scan('SB10007'); // the row the test holds: the hub applies what comes before it, then waits
+    await a.scan('C-700');
+    const ops = a.station.database.sqlite
+      .prepare("SELECT op_id FROM outbox WHERE upstream = 'bags' AND status = 'pending'")
+      .pluck()
+      .all() as string[];
+    const blocker = new pg.Client({ connectionString: postgres.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(
+      `INSERT INTO bags (code, kind, station_id, user_name, at) SELECT 'SB10007', 'parent', id, 'test', 0 FROM stations WHERE name = 'Dock 2'`,
+    );
+    const sending = a.push();
+    await until('the hub to wait in the middle of the batch', async () => {
+      const applied = await admin.query('SELECT count(*)::int AS n FROM received_ops WHERE op_id = ANY($1)', [ops]);
+      const waiting = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
+      return applied.rows[0].n > 0 && waiting.rowCount! > 0;
+    });
+    hubs[0].kill('SIGKILL');
+    await hubs[0].closed;
+    await sending;
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+    expect(a.station.sync.status().find((u) => u.upstream === 'bags')!.queued).toBe(ops.length); // no answer came: all still waiting
+    hubs[0] = await startHubProcess(postgres.url, ['--port', String(hubPorts[0])]);
+    await a.push();
+    expect(a.station.sync.status().find((u) => u.upstream === 'bags')!.queued).toBe(0);
+    const feed = await admin.query('SELECT op_id, count(*)::int AS n FROM feed WHERE op_id = ANY($1) GROUP BY op_id', [ops]);
+    expect(feed.rows.every((r) => r.n === 1)).toBe(true);
+    const received = await admin.query('SELECT count(*)::int AS n FROM received_ops WHERE op_id = ANY($1)', [ops]);
+    expect(received.rows[0].n).toBe(ops.length);
+    await eventually(() => b.parentOf('C-700') === 'SB10007' && b.parentOf('C-619') === 'SB10006', 'door 2 has the batch', 30_000);
+  });
+
+  it('PostgreSQL restarted: the hubs reconnect and the stations catch up', async () => {
+    await postgres.restart('immediate');
+    await a.scan('SB10008');
+    await a.scan('C-800');
+    await until('door 1 to reach the site after the restart', async () => {
+      await a.push();
+      return a.station.sync.status().find((u) => u.upstream === 'bags')!.queued === 0;
+    });
+    await eventually(() => b.parentOf('C-800') === 'SB10008', 'door 2 caught up after the restart', 60_000);
+  });
+
+  it('a station that worked alone before it joined sends what it holds: its links in requests of at most 5,000, and its finalized bills', async () => {
+    const t = await withAdmin({ syncIntervalMs: 0 });
+    const sqlite = t.station.database.sqlite;
+    // Months alone: 6,500 children on 65 parents, and one finalized bill.
+    sqlite.transaction(() => {
+      const bag = sqlite.prepare("INSERT INTO bags (code, kind, created_at, station_id, origin) VALUES (?, ?, 0, 'alone', 'import')");
+      const link = sqlite.prepare('INSERT INTO bag_links (child_id, parent_id, linked_at) VALUES (?, ?, 0)');
+      for (let p = 0; p < 65; p++) {
+        const parent = Number(bag.run(`SB4${String(p).padStart(4, '0')}`, 'parent').lastInsertRowid);
+        for (let c = 0; c < 100; c++) link.run(Number(bag.run(`C-ALONE-${p}-${c}`, 'child').lastInsertRowid), parent);
+      }
+    })();
+    const biller = await t.signedIn('biller', 'billalone');
+    const bill = await biller.ok('bills/create', {});
+    await biller.ok('bills/add-parent', { billId: bill.id, code: 'SB40000' });
+    await biller.ok('bills/finalize', { billId: bill.id });
+    const { code } = await createEnrolmentCode(admin, 1);
+    await t.admin.ok('site/join', { url: hubs[0].url, code, stationName: 'Dock Alone' });
+    const pushed: number[] = [];
+    for (let i = 0; i < 20 && t.station.sync.status().find((u) => u.upstream === 'bags')!.queued > 0; i++) {
+      pushed.push((await t.station.sync.drainOnce('bags')).sent);
+    }
+    expect(t.station.sync.status().find((u) => u.upstream === 'bags')!.queued).toBe(0);
+    // Seven import ops (6,500 links) and the bill; the bill's own op, queued before the join, went with the join.
+    expect(pushed).toEqual([5, 3]);
+    const links = await admin.query("SELECT count(*)::int AS n FROM bag_links WHERE child_code LIKE 'C-ALONE-%'");
+    expect(links.rows[0].n).toBe(6500);
+    const billed = await admin.query("SELECT bill_number FROM bill_parents WHERE parent_code = 'SB40000'");
+    expect(billed.rows).toEqual([{ bill_number: bill.number }]);
+    await eventually(() => a.parentOf('C-ALONE-64-99') === 'SB40064', 'door 1 has the newcomer’s links', 30_000);
+  }, 120_000);
+
   it('a revoked station is refused: its changes wait, and the status says why', async () => {
     const t = await stationAt(hubs[0].url, 'Dock 3');
     await revokeStation(admin, 'Dock 3');
     await t.scan('SB30001');
-    await t.scan('C-600');
+    await t.scan('C-900');
     await t.push();
     expect(t.station.sync.status().find((u) => u.upstream === 'bags')).toMatchObject({ queued: 3 }); // two bags and the link
     expect(t.station.sync.lastError('bags')).toMatch(/site hub refused this station/);
-    const { rows } = await admin.query('SELECT count(*)::int AS n FROM bag_links WHERE child_code = $1', ['C-600']);
+    const { rows } = await admin.query('SELECT count(*)::int AS n FROM bag_links WHERE child_code = $1', ['C-900']);
     expect(rows[0].n).toBe(0);
   });
 });

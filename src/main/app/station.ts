@@ -40,6 +40,7 @@ import { bagsTransport } from '../outbox/bags-transport';
 import { registerSiteHandlers } from '../hub/handlers';
 import { BAGS_UPSTREAM } from '../outbox/enqueue';
 import { SiteService } from '../hub/service';
+import { enqueueSiteSnapshot } from '../hub/snapshot';
 import { OutboxDrainer, type OutboxTransport } from '../outbox/drainer';
 import { registerSyncHandlers } from '../outbox/handlers';
 import { OUTBOX_PRUNE_EVERY_MS, OutboxPruner } from '../outbox/prune';
@@ -185,6 +186,18 @@ const DASHBOARD_INPUTS = new Set([
   'exports/start',
   'sync/retry',
   'sync/discard',
+]);
+
+/** Calls that may queue a bag change for the site hub: sent at once, so the other doors know within a second. */
+const SITE_PUSH_INPUTS = new Set([
+  'bags/scan',
+  'bags/undo-last',
+  'bags/delete',
+  'bills/finalize',
+  'site/resolve',
+  'users/create',
+  'users/update',
+  'users/reset-credentials',
 ]);
 
 export function databasePath(dataDir: string): string {
@@ -352,6 +365,10 @@ export async function createStation(config: StationConfig): Promise<Station> {
       fallback: bagsFallback,
       onChanged: (status) => pushToSignedIn('site/changed', status),
       waiting: () => sync.status().find((u) => u.upstream === BAGS_UPSTREAM)?.queued ?? 0,
+      onJoined: (actor) => {
+        const sent = enqueueSiteSnapshot({ db, now: now(), actor, stationId: audit.stationId, bills });
+        logger.info(sent, 'joined a site: queued what this station holds for the hub');
+      },
     });
     transports[BAGS_UPSTREAM] = site.transport();
     // Always there: mails wait in the outbox until Admin → Station names a mail server.
@@ -470,6 +487,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       injectedFailures: config.injectedFailures,
       onAnswered: (channel) => {
         if (DASHBOARD_INPUTS.has(channel)) dashboard.changed();
+        if (syncRunning && site.membership && SITE_PUSH_INPUTS.has(channel)) {
+          setImmediate(() => void sync.drain(BAGS_UPSTREAM).catch((err: unknown) => logger.error({ err }, 'site push failed')));
+        }
       },
     });
 
@@ -479,7 +499,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
-    if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
+    const syncRunning = (config.syncIntervalMs ?? 2000) > 0;
+    if (syncRunning) sync.start(config.syncIntervalMs ?? 2000);
     site.start();
     // Locking and signing out at a shift's end write audit rows; a full disk refuses them, and a throw here would stop the station.
     const lockIdle = () => {
