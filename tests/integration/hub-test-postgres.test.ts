@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findPostgresBin } from '../../src/hub/local-postgres';
+import { serverBinaries } from '../../src/hub/local-postgres';
 import { releaseAll } from '../support/cleanup';
 import { startPostgres } from '../support/postgres';
 import { runScript } from '../support/script';
@@ -30,12 +30,12 @@ describe('test PostgreSQL', () => {
     await expect(refused.connect()).rejects.toThrow();
   }, 120_000);
 
-  it('says in words where the server binaries are missing', () => {
+  it('says in words where the server binaries are missing', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-nobin-'));
     const before = process.env.PG_BIN;
     process.env.PG_BIN = empty;
     try {
-      expect(() => findPostgresBin()).toThrow(`PG_BIN=${empty} has no pg_ctl in it`);
+      await expect(serverBinaries()).rejects.toThrow(`PG_BIN=${empty} has no initdb in it`);
     } finally {
       if (before === undefined) delete process.env.PG_BIN;
       else process.env.PG_BIN = before;

