@@ -27,20 +27,3 @@ export function trackSite(): () => void {
     siteState.status = null;
   };
 }
-
-/**
- * The top bar's words for the site, short enough to sit beside the sync chip at 1366 wide:
- * "Site: connected", "Site: offline", or what needs a person, "Site: 2 conflicts".
- */
-export function siteChipText(s: SiteStatus): string {
-  if (s.openConflicts) return `Site: ${s.openConflicts.toLocaleString()} ${s.openConflicts === 1 ? 'conflict' : 'conflicts'}`;
-  return `Site: ${s.connected ? 'connected' : 'offline'}`;
-}
-
-/** The chip's tooltip: the hub, the feed's problem, what waits. */
-export function siteChipTitle(s: SiteStatus): string {
-  const lines = [`Site hub ${s.member?.url ?? ''}: ${s.connected ? 'connected' : `not connected${s.problem ? ` (${s.problem})` : ''}`}`];
-  if (s.waiting) lines.push(`${s.waiting.toLocaleString()} changes waiting to be sent`);
-  if (s.openConflicts) lines.push(`${s.openConflicts.toLocaleString()} open conflicts: resolve them on the Scan screen`);
-  return lines.join('\n');
-}
