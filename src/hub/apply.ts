@@ -1,10 +1,7 @@
 import type pg from 'pg';
 import { describeIssues, HUB_OP_PAYLOADS, hubOpSchema, type HubOpName, type HubOpPayload, type HubOpResult, type HubWinner } from '../shared/hub';
 import type { StationIdentity } from './enrolment';
-import { FEED_CHANNEL } from './feed-notifier';
-
-/** Taken, per transaction, just before a feed row is numbered and held to commit: seqs commit in order. */
-const FEED_LOCK = 0x66656564; // "feed"
+import { appendFeed } from './feed-append';
 
 interface OpContext {
   client: pg.PoolClient;
@@ -82,14 +79,7 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
         if (outcome.winners) result.winners = outcome.winners;
       }
       if (outcome.feedPayload !== undefined && outcome.feedPayload !== null) {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
-        const row = await client.query<{ seq: string }>(
-          'INSERT INTO feed (op_id, op, payload, station_id, user_name, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq',
-          [opId, name, JSON.stringify(outcome.feedPayload), station.id, user, at],
-        );
-        result.seq = Number(row.rows[0].seq);
-        // Delivered at commit to every hub process listening (src/hub/feed-notifier.ts).
-        await client.query('SELECT pg_notify($1, $2)', [FEED_CHANNEL, String(result.seq)]);
+        result.seq = await appendFeed(client, { opId, op: name, payload: outcome.feedPayload, stationId: station.id, user, at });
       }
       await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       await client.query('COMMIT');
@@ -233,6 +223,35 @@ const RULES: Rules = {
     await ctx.client.query('DELETE FROM bag_links WHERE child_code = $1', [p.child]);
     // The station created the child with this scan: it goes too, unless it has become a parent since.
     if (p.deleteChild) await ctx.client.query(`DELETE FROM bags WHERE code = $1 AND kind = 'child'`, [p.child]);
+    return { status: 'ok', feedPayload: p };
+  },
+
+  /**
+   * A dispatcher moves a child from the parent the site has it on to another (resolving a conflict
+   * at their station): only from that parent — if the child moved again meanwhile, the move is
+   * refused naming where it is now — and never off or onto a finalized bill.
+   */
+  async 'move_child@1'(ctx, p) {
+    if (p.child === p.to) throw new RuleConflict({ status: 'conflict', message: `${p.child} cannot be its own parent` });
+    const link = await linkOf(ctx, p.child, true);
+    if (!link) return { status: 'conflict', message: `${p.child} is on no parent site-wide now: scan it onto ${p.to} instead` };
+    if (link.parent === p.to) return { status: 'ok', feedPayload: null, message: `${p.child} was already on ${p.to}` };
+    if (link.parent !== p.from) return { status: 'conflict', winner: link, message: `${heldBy(link)}, no longer on ${p.from}: it was not moved` };
+    for (const parent of [p.from, p.to]) {
+      const bill = await finalizedBillOf(ctx, parent);
+      if (bill) return { status: 'conflict', message: `${parent} is on finalized bill ${bill.number} (${bill.station}): ${p.child} was not moved` };
+    }
+    await ensureBag(ctx, p.to, 'parent');
+    const kind = await ctx.client.query<{ kind: string }>('SELECT kind FROM bags WHERE code = $1', [p.to]);
+    if (kind.rows[0]?.kind !== 'parent') return { status: 'conflict', message: `${p.to} is a child bag site-wide: ${p.child} cannot go inside it` };
+    await ctx.client.query('UPDATE bag_links SET parent_code = $2, station_id = $3, user_name = $4, at = $5, op_id = $6 WHERE child_code = $1', [
+      p.child,
+      p.to,
+      ctx.station.id,
+      ctx.user,
+      ctx.at,
+      ctx.opId,
+    ]);
     return { status: 'ok', feedPayload: p };
   },
 

@@ -1,4 +1,4 @@
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** A station enrolled in the site. Only the token's SHA-256 is kept. */
 export const stations = pgTable('stations', {
@@ -110,4 +110,41 @@ export const billParents = pgTable(
     billNumber: text('bill_number').notNull(),
   },
   (t) => [index('bill_parents_bill').on(t.stationId, t.billNumber)],
+);
+
+/**
+ * Who holds a resource ("rack:Ground/R1") now: one row a resource, the primary key is the rule. Times
+ * are PostgreSQL's clock (now()), one clock for every hub process. A row past expires_at is held by no
+ * one; the claim that takes it over, or a hub's sweeper, deletes it and puts lease_expired@1 on the feed.
+ */
+export const leases = pgTable(
+  'leases',
+  {
+    resource: text('resource').primaryKey(),
+    /** New at each claim (kept by renewals): renew and release name it, so a lapsed holder cannot touch the next one's lease. */
+    leaseId: uuid('lease_id').notNull(),
+    holderUser: text('holder_user').notNull(),
+    holderStationId: integer('holder_station_id')
+      .notNull()
+      .references(() => stations.id),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull(),
+    renewedAt: timestamp('renewed_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    ttlMs: integer('ttl_ms').notNull(),
+  },
+  (t) => [index('leases_expires').on(t.expiresAt)],
+);
+
+/** A person's heartbeat from a station; a row past expires_at is not present (the sweeper deletes it). */
+export const presence = pgTable(
+  'presence',
+  {
+    userName: text('user_name').notNull(),
+    stationId: integer('station_id')
+      .notNull()
+      .references(() => stations.id),
+    lastSeen: timestamp('last_seen', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userName, t.stationId] }), index('presence_expires').on(t.expiresAt)],
 );

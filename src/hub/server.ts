@@ -2,11 +2,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { z } from 'zod';
-import { describeIssues, enrolRequestSchema, pushRequestSchema, type HubErrorBody } from '../shared/hub';
+import {
+  describeIssues,
+  enrolRequestSchema,
+  leaseBreakSchema,
+  leaseClaimSchema,
+  leaseListQuery,
+  leaseReleaseSchema,
+  leaseRenewSchema,
+  presenceSchema,
+  pushRequestSchema,
+  type HubErrorBody,
+} from '../shared/hub';
 import { applyOps } from './apply';
 import { authenticateStation, enrolStation, EnrolmentRefused, type StationIdentity } from './enrolment';
 import { FEED_PAGE_MAX, readFeed } from './feed';
 import { FeedNotifier } from './feed-notifier';
+import { breakLease, claimLease, heartbeat, LeaseRefusal, listLeases, listPresence, releaseLease, renewLease, startLeaseSweeper } from './leases';
 
 /** A batch of 1,000 import ops of 10,000 links each would be larger; such a station sends smaller batches. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -149,8 +161,24 @@ const feedQuery = z.object({
     .default(500),
 });
 
+/** A lease refusal in the hub's error shape, with who holds the resource now. */
+async function leaseCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof LeaseRefusal) {
+      throw new HttpRefusal(error.status, { error: { code: error.code, message: error.message }, holder: error.holder });
+    }
+    throw error;
+  }
+}
+
+/** How often each hub process sweeps lapsed leases and presence. */
+export const LEASE_SWEEP_MS = 2_000;
+
 /**
- * The hub's HTTP API: POST /v1/enrol, POST /v1/ops, GET /v1/feed, GET /v1/feed/stream (SSE). Stateless: everything it knows is
+ * The hub's HTTP API: POST /v1/enrol, POST /v1/ops, GET /v1/feed, GET /v1/feed/stream (SSE),
+ * POST /v1/leases/{claim,renew,release,break}, GET /v1/leases, POST|GET /v1/presence. Stateless: everything it knows is
  * in PostgreSQL, so several of these run side by side on one database. Plain HTTP on the address
  * given; production puts it behind a TLS reverse proxy.
  */
@@ -161,11 +189,14 @@ export async function startHubServer(opts: {
   log?: (line: string) => void;
   /** How often a quiet stream gets a keepalive line (and looks at the feed once more). */
   keepaliveMs?: number;
+  /** How often this process sweeps lapsed leases (LEASE_SWEEP_MS). */
+  leaseSweepMs?: number;
 }): Promise<HubServer> {
   const { pool } = opts;
   const log = opts.log ?? (() => {});
   const notifier = new FeedNotifier(pool, log);
   await notifier.start();
+  const stopSweeper = startLeaseSweeper(pool, opts.leaseSweepMs ?? LEASE_SWEEP_MS, log);
   const route = async (req: http.IncomingMessage): Promise<[number, unknown]> => {
     const url = new URL(req.url ?? '/', 'http://hub');
     const where = `${req.method} ${url.pathname}`;
@@ -193,6 +224,40 @@ export async function startHubServer(opts: {
       await authenticate(pool, req);
       const q = parse(feedQuery, Object.fromEntries(url.searchParams));
       return [200, await readFeed(pool, q.since, q.limit)];
+    }
+    if (where === 'POST /v1/leases/claim') {
+      const station = await authenticate(pool, req);
+      const body = parse(leaseClaimSchema, await readBody(req));
+      return [200, { lease: await leaseCall(() => claimLease(pool, station, body)) }];
+    }
+    if (where === 'POST /v1/leases/renew') {
+      const station = await authenticate(pool, req);
+      const body = parse(leaseRenewSchema, await readBody(req));
+      return [200, { lease: await leaseCall(() => renewLease(pool, station, body)) }];
+    }
+    if (where === 'POST /v1/leases/release') {
+      const station = await authenticate(pool, req);
+      const body = parse(leaseReleaseSchema, await readBody(req));
+      return [200, { released: await leaseCall(() => releaseLease(pool, station, body)) }];
+    }
+    if (where === 'POST /v1/leases/break') {
+      const station = await authenticate(pool, req);
+      const body = parse(leaseBreakSchema, await readBody(req));
+      return [200, { broken: await leaseCall(() => breakLease(pool, station, body)), by: body.by, reason: body.reason }];
+    }
+    if (where === 'GET /v1/leases') {
+      await authenticate(pool, req);
+      const q = parse(leaseListQuery, Object.fromEntries(url.searchParams));
+      return [200, { leases: await listLeases(pool, q.prefix) }];
+    }
+    if (where === 'POST /v1/presence') {
+      const station = await authenticate(pool, req);
+      const body = parse(presenceSchema, await readBody(req));
+      return [200, { presence: await heartbeat(pool, station, body) }];
+    }
+    if (where === 'GET /v1/presence') {
+      await authenticate(pool, req);
+      return [200, { presence: await listPresence(pool) }];
     }
     throw refuse(404, 'not_found', `No such hub call: ${where}`);
   };
@@ -243,12 +308,14 @@ export async function startHubServer(opts: {
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await stopSweeper();
+      await new Promise<void>((resolve) => {
         notifier.close();
         for (const res of streams) res.end();
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }

@@ -59,6 +59,10 @@ async function main(): Promise<void> {
       'biotrack-upstream': { type: 'string' },
       'sync-interval-ms': { type: 'string' },
       'reset-second-factor': { type: 'string' },
+      // Join a site hub at start (IT's provisioning, npm run demo:site) unless already a member.
+      'hub-url': { type: 'string' },
+      'hub-code': { type: 'string' },
+      'station-name': { type: 'string' },
     },
   });
   const testMode = process.env.DOCKSIDE_TEST === '1';
@@ -95,7 +99,13 @@ async function main(): Promise<void> {
 
   // Demo with no upstream configured: the bag-tracking simulator stands in, on loopback.
   let bagsUpstream = values['bags-upstream'] ?? process.env.DOCKSIDE_BAGS_UPSTREAM;
-  const simulator = !bagsUpstream && values.demo ? await startBagsSimulator() : null;
+  const hubUrl = values['hub-url'];
+  if (hubUrl && (!values['hub-code'] || !values['station-name'])) {
+    console.error('--hub-url needs --hub-code (a one-time enrolment code: npm run hub -- enrolment-code) and --station-name');
+    process.exit(2);
+  }
+  // A station of a site sends its bag changes to the hub, not to the simulator.
+  const simulator = !bagsUpstream && values.demo && !hubUrl ? await startBagsSimulator() : null;
   if (simulator) bagsUpstream = simulator.url;
   const syncIntervalMs = values['sync-interval-ms'] ? Number(values['sync-interval-ms']) : undefined;
   let erpUpstream = values['erp-upstream'] ?? process.env.DOCKSIDE_ERP_UPSTREAM;
@@ -158,6 +168,26 @@ async function main(): Promise<void> {
       { stationId: station.settings.stationId(), now: Date.now },
     );
   }
+  if (hubUrl) {
+    const member = station.site.membership;
+    if (!member) {
+      try {
+        await station.site.join(
+          { url: hubUrl, code: values['hub-code']!, stationName: values['station-name']! },
+          { userId: null, username: 'station start' },
+        );
+      } catch (error) {
+        console.error(`Could not join the site hub at ${hubUrl}: ${(error as Error).message}`);
+        await station.close();
+        await closeLog();
+        process.exit(1);
+      }
+    } else if (member.url !== hubUrl.replace(/\/+$/, '')) {
+      console.error(
+        `This station is already a member of the site at ${member.url}; --hub-url ${hubUrl} was not used (leave the site on Admin → Station first)`,
+      );
+    }
+  }
   const host = await startBrowserHost({
     station,
     rendererDir: path.join(here, '../renderer'),
@@ -175,6 +205,7 @@ async function main(): Promise<void> {
   if (!values.quiet) {
     console.log(`\nDockside is running at ${host.url}  (data: ${dataDir})`);
     if (simulator) console.log(`Bag-tracking upstream simulator: ${simulator.url}`);
+    if (station.site.membership) console.log(`Site hub: ${station.site.membership.url} (this station is “${station.site.membership.stationName}”)`);
     if (erpSimulator) console.log(`ERP (OData) simulator: ${erpSimulator.url}`);
     if (leaftradeSimulator) console.log(`LeafTrade simulator: ${leaftradeSimulator.url}`);
     if (biotrackSimulator) console.log(`BioTrack simulator: ${biotrackSimulator.url}`);

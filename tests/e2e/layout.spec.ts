@@ -223,7 +223,7 @@ for (const size of SIZES) {
         await station.kill();
         const db = new Database(path.join(station.dataDir, 'dockside.sqlite'));
         db.prepare(
-          `UPDATE outbox SET status = 'error', attempts = 8, last_error = 'Bag hub refused the record (422): parent SB00001 is not known upstream'
+          `UPDATE outbox SET status = 'error', attempts = 8, last_error = 'Site hub refused the record (422): parent SB00001 is not known upstream'
            WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT 2)`,
         ).run();
         db.close();

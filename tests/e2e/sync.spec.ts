@@ -30,13 +30,13 @@ test('sync status: online, then offline with changes waiting when the upstream i
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Scan/ }).click();
   await wedgeScan(page, 'SB50001');
   await wedgeScan(page, 'SYNC-1');
-  await expect(chip).toContainText('Sync: offline (Bag hub)', { timeout: 15_000 });
+  await expect(chip).toContainText('Sync: offline (Site hub)', { timeout: 15_000 });
   await expect(chip).toContainText('3 waiting');
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: /Admin/ }).click();
   await page.getByRole('tab', { name: 'Sync' }).click();
   const row = page.locator('tr[data-upstream="bags"]');
   await expect(row).toContainText('Offline until');
-  await expect(row).toContainText('Bag hub is unavailable (503)');
+  await expect(row).toContainText('Site hub is unavailable (503)');
   await screenshot(page, 'sync-offline');
 
   sim.faults.unavailable = 0;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseAll } from '../support/cleanup';
-import { enrolStation, followFeed, hubClient, startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
+import { enrolStation, followFeed, hubClient, startHubDatabase, startHubProcess, until, type HubProcess } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
 
 /** Faults on two hub processes and a real PostgreSQL: a hub SIGKILLed mid-batch, the database restarted. */
@@ -16,15 +16,6 @@ const link = (child: string, parent: string) => ({
 });
 
 const enrolledClient = async (hub: HubProcess, name: string) => (await enrolStation(admin, hub.url, name)).token!;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  for (let i = 0; i < 1200; i++) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting (a minute) for ${what}`);
-}
 
 beforeAll(async () => {
   ({ postgres, admin } = await startHubDatabase());

@@ -35,6 +35,8 @@ const TABLES = [
   'trip_packs',
   'trip_executions',
   'trip_manifests',
+  'site_bill_parents',
+  'site_conflicts',
 ];
 afterEach(releaseAll);
 

@@ -50,7 +50,7 @@ describe('outbox drain to the bag-tracking simulator', () => {
     await drain();
     expect(outbox('pending')).toBe(2); // attempts untouched: being offline is not the record's fault
     const s = (await t.admin.ok('sync/status', {}))[0];
-    expect(s).toMatchObject({ online: false, queued: 2, lastError: 'Bag hub is unavailable (503)' });
+    expect(s).toMatchObject({ online: false, queued: 2, lastError: 'Site hub is unavailable (503)' });
     expect(s.restingUntil).toBe(t.clock.t + 30_000);
     const before = sim.stats().requests;
     await drain(); // resting: no request at all
@@ -78,7 +78,7 @@ describe('outbox drain to the bag-tracking simulator', () => {
     expect(outbox('pending')).toBe(2);
     expect((await t.admin.ok('sync/status', {}))[0]).toMatchObject({
       online: false,
-      lastError: 'Bag hub answered with something that is not JSON',
+      lastError: 'Site hub answered with something that is not JSON',
       restingUntil: t.clock.t + 5000,
     });
     await drain(); // resting: nothing is sent

@@ -61,6 +61,16 @@ export async function startHubProcess(databaseUrl: string, args: string[] = []):
   return { url: line.slice('hub listening on '.length).trim(), stderr: () => stderr, kill: (s) => child.kill(s), closed };
 }
 
+/** Polls `probe` (a failing probe counts as not yet) until it answers something, for up to a minute. */
+export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
+  for (let i = 0; i < 1200; i++) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting (a minute) for ${what}`);
+}
+
 /** A tiny client for the hub's API, as a station would call it. */
 export function hubClient(url: string, token?: string) {
   const call = async (method: string, path: string, body?: unknown, bearer = token) => {
@@ -80,6 +90,13 @@ export function hubClient(url: string, token?: string) {
     enrol: (code: string, stationName: string) => call('POST', '/v1/enrol', { code, stationName }),
     push: (ops: unknown[]) => call('POST', '/v1/ops', { ops }),
     feed: (since: number, limit?: number) => call('GET', `/v1/feed?since=${since}${limit ? `&limit=${limit}` : ''}`),
+    claim: (body: { resource: string; user: string; ttlMs?: number }) => call('POST', '/v1/leases/claim', body),
+    renew: (body: { resource: string; leaseId: string }) => call('POST', '/v1/leases/renew', body),
+    release: (body: { resource: string; leaseId: string }) => call('POST', '/v1/leases/release', body),
+    breakLease: (body: { resource: string; by: string; reason: string; leaseId?: string }) => call('POST', '/v1/leases/break', body),
+    leases: (prefix = '') => call('GET', `/v1/leases?prefix=${encodeURIComponent(prefix)}`),
+    heartbeat: (body: { user: string; ttlMs?: number }) => call('POST', '/v1/presence', body),
+    presence: () => call('GET', '/v1/presence'),
   };
 }
 

@@ -37,6 +37,9 @@ import { registerScannerHandlers } from '../scanners/handlers';
 import { ScannerService, type ScannerConfig } from '../scanners/service';
 import { SettingsService } from '../settings/service';
 import { bagsTransport } from '../outbox/bags-transport';
+import { registerSiteHandlers } from '../hub/handlers';
+import { BAGS_UPSTREAM } from '../outbox/enqueue';
+import { SiteService } from '../hub/service';
 import { OutboxDrainer, type OutboxTransport } from '../outbox/drainer';
 import { registerSyncHandlers } from '../outbox/handlers';
 import { OUTBOX_PRUNE_EVERY_MS, OutboxPruner } from '../outbox/prune';
@@ -148,6 +151,8 @@ export interface Station {
   readonly tripExecutor: TripExecutor;
   readonly imports: ImportService;
   readonly sync: OutboxDrainer;
+  /** The site hub: membership, the feed follower, and the conflicts the hub answered. */
+  readonly site: SiteService;
   readonly outboxPruner: OutboxPruner;
   /** Deletes ended and abandoned uploads, and exports and reports past their time. */
   readonly files: FileSweeper;
@@ -180,6 +185,18 @@ const DASHBOARD_INPUTS = new Set([
   'exports/start',
   'sync/retry',
   'sync/discard',
+]);
+
+/** Calls that may queue a bag change for the site hub: sent at once, so the other doors know within a second. */
+const SITE_PUSH_INPUTS = new Set([
+  'bags/scan',
+  'bags/undo-last',
+  'bags/delete',
+  'bills/finalize',
+  'site/resolve',
+  'users/create',
+  'users/update',
+  'users/reset-credentials',
 ]);
 
 export function databasePath(dataDir: string): string {
@@ -324,6 +341,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, dockDoor, bills, audit, logger });
 
     const transports: Record<string, OutboxTransport> = {};
+    let bagsFallback: OutboxTransport | null = null;
     if (config.upstreams?.bags) {
       const bagsHttp = new UpstreamHttp({
         name: 'bags',
@@ -333,8 +351,21 @@ export async function createStation(config: StationConfig): Promise<Station> {
         readTimeoutMs: config.upstreams.bags.readTimeoutMs,
         sleep: config.sleep,
       });
-      transports.bags = bagsTransport(bagsHttp, audit.stationId);
+      bagsFallback = bagsTransport(bagsHttp, audit.stationId);
     }
+    // Bag changes go to the site hub once the station joins one (Admin → Station), else to the bags upstream configured.
+    const site = new SiteService({
+      db,
+      settings,
+      secrets,
+      audit,
+      now,
+      log: logger.child({ module: 'site' }),
+      fallback: bagsFallback,
+      onChanged: (status) => pushToSignedIn('site/changed', status),
+      waiting: () => sync.status().find((u) => u.upstream === BAGS_UPSTREAM)?.queued ?? 0,
+    });
+    transports[BAGS_UPSTREAM] = site.transport();
     // Always there: mails wait in the outbox until Admin → Station names a mail server.
     transports[MAIL_UPSTREAM] = smtpTransport({ settings: () => mailSettingsOf(settings), password: () => secrets.get(MAIL_PASSWORD_SECRET), now });
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports, onBatch: () => dashboard.changed() });
@@ -428,6 +459,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerImportHandlers(handlers, imports);
     registerJobHandlers(handlers, jobs);
     registerExportHandlers(handlers, exports, biotrack);
+    registerSiteHandlers(handlers, site);
     registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
     registerCredentialHandlers(handlers, secrets, db, audit);
     registerMailHandlers(handlers, mail, db, audit);
@@ -450,6 +482,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       injectedFailures: config.injectedFailures,
       onAnswered: (channel) => {
         if (DASHBOARD_INPUTS.has(channel)) dashboard.changed();
+        if (syncRunning && site.membership && SITE_PUSH_INPUTS.has(channel)) {
+          setImmediate(() => void sync.drain(BAGS_UPSTREAM).catch((err: unknown) => logger.error({ err }, 'site push failed')));
+        }
       },
     });
 
@@ -459,7 +494,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
-    if ((config.syncIntervalMs ?? 2000) > 0 && Object.keys(transports).length > 0) sync.start(config.syncIntervalMs ?? 2000);
+    const syncRunning = (config.syncIntervalMs ?? 2000) > 0;
+    if (syncRunning) sync.start(config.syncIntervalMs ?? 2000);
+    site.start();
     // Locking and signing out at a shift's end write audit rows; a full disk refuses them, and a throw here would stop the station.
     const lockIdle = () => {
       try {
@@ -504,6 +541,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       tripExecutor,
       imports,
       sync,
+      site,
       outboxPruner,
       files,
       erp,
@@ -527,6 +565,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await prewarm.stop();
         await workers.close();
         await sync.stop();
+        await site.stop();
         await checkpointer?.stop();
         database.close();
         if (tempFilesDir) fs.rmSync(tempFilesDir, { recursive: true, force: true });

@@ -192,7 +192,7 @@ export class DockDoorService {
     const child = this.#facts.child(code);
     const verdict = checkLink(
       parent.code,
-      { id: currentId, kind: 'parent', finalizedBill: parent.bill?.finalized ? parent.bill.number : null },
+      { id: currentId, kind: 'parent', finalizedBill: parent.bill?.finalized ? parent.bill.number : this.#facts.finalizedBillOf(currentId) },
       code,
       child,
     );

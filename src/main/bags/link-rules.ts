@@ -15,8 +15,8 @@ export interface ParentFacts {
 export interface ChildFacts {
   id: number;
   kind: 'parent' | 'child';
-  /** The parent it is linked to now, if any. */
-  link: { parentId: number; parentCode: string; importJobId: number | null } | null;
+  /** The parent it is linked to now, if any; `site`: linked at another station of the site (from the hub's feed). */
+  link: { parentId: number; parentCode: string; importJobId: number | null; site?: { station: string; user: string } | null } | null;
 }
 
 export type LinkVerdict =
@@ -45,7 +45,7 @@ export function checkLink(parentCode: string, parent: ParentFacts | null, childC
       ok: false,
       rule: 'on_other_parent',
       otherParent: child.link.parentCode,
-      message: `${childCode} is already on parent ${child.link.parentCode}`,
+      message: `${childCode} is already on parent ${child.link.parentCode}${child.link.site ? ` (linked at ${child.link.site.station} by ${child.link.site.user})` : ''}`,
     };
   return { ok: true };
 }
@@ -76,18 +76,27 @@ export class LinkFactsReader {
 
   constructor(db: Database.Database) {
     this.#bag = db.prepare('SELECT id, kind FROM bags WHERE code = ?');
+    // This station's finalized bills, then those another station of the site finalized (site_bill_parents).
     this.#finalizedBill = db
-      .prepare("SELECT b.number FROM bill_parents bp JOIN bills b ON b.id = bp.bill_id WHERE bp.parent_id = ? AND b.status = 'finalized'")
+      .prepare(
+        `SELECT b.number FROM bill_parents bp JOIN bills b ON b.id = bp.bill_id WHERE bp.parent_id = @id AND b.status = 'finalized'
+         UNION ALL SELECT s.bill_number || ' (' || s.station || ')' FROM site_bill_parents s JOIN bags p ON p.code = s.parent_code WHERE p.id = @id`,
+      )
       .pluck();
     this.#link = db.prepare(
-      'SELECT l.parent_id, l.import_job_id, p.code AS parent_code FROM bag_links l JOIN bags p ON p.id = l.parent_id WHERE l.child_id = ?',
+      'SELECT l.parent_id, l.import_job_id, l.site_station, l.site_user, p.code AS parent_code FROM bag_links l JOIN bags p ON p.id = l.parent_id WHERE l.child_id = ?',
     );
   }
 
   parent(code: string): ParentFacts | null {
     const bag = this.#bag.get(code) as { id: number; kind: 'parent' | 'child' } | undefined;
     if (!bag) return null;
-    return { ...bag, finalizedBill: bag.kind === 'parent' ? ((this.#finalizedBill.get(bag.id) as string | undefined) ?? null) : null };
+    return { ...bag, finalizedBill: bag.kind === 'parent' ? this.finalizedBillOf(bag.id) : null };
+  }
+
+  /** The finalized bill (here or at another station of the site) a parent is on, or null. */
+  finalizedBillOf(parentId: number): string | null {
+    return (this.#finalizedBill.get({ id: parentId }) as string | undefined) ?? null;
   }
 
   child(code: string): ChildFacts | null {
@@ -97,7 +106,10 @@ export class LinkFactsReader {
 
   /** Facts of a bag already read (by id and kind). */
   childById(bag: { id: number; kind: 'parent' | 'child' }): ChildFacts {
-    const link = this.#link.get(bag.id) as { parent_id: number; parent_code: string; import_job_id: number | null } | undefined;
-    return { ...bag, link: link ? { parentId: link.parent_id, parentCode: link.parent_code, importJobId: link.import_job_id } : null };
+    const link = this.#link.get(bag.id) as
+      { parent_id: number; parent_code: string; import_job_id: number | null; site_station: string | null; site_user: string | null } | undefined;
+    if (!link) return { ...bag, link: null };
+    const site = link.site_station ? { station: link.site_station, user: link.site_user ?? '?' } : null;
+    return { ...bag, link: { parentId: link.parent_id, parentCode: link.parent_code, importJobId: link.import_job_id, site } };
   }
 }

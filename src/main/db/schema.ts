@@ -199,6 +199,9 @@ export const bagLinks = sqliteTable(
     scanId: integer('scan_id'),
     /** The import job that made this link, if an import did: tells a file's own repeats from earlier data. */
     importJobId: integer('import_job_id'),
+    /** Made at another station of the site (from the hub's feed): that station and person; null when made here. */
+    siteStation: text('site_station'),
+    siteUser: text('site_user'),
   },
   (t) => [index('bag_links_parent').on(t.parentId, t.linkedAt)],
 );
@@ -451,3 +454,43 @@ export const etaStatuses = sqliteTable('eta_statuses', {
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Parents on a bill another station of the site finalized (from the hub's feed): like a local
+ * finalized bill, they take no more children here.
+ */
+export const siteBillParents = sqliteTable('site_bill_parents', {
+  parentCode: text('parent_code').primaryKey(),
+  station: text('station').notNull(),
+  billNumber: text('bill_number').notNull(),
+  finalizedAt: integer('finalized_at').notNull(),
+});
+
+/**
+ * A change of this station the site hub refused (another station got there first), as the hub
+ * answered it: shown on the Scan screen until a dispatcher or admin resolves it (audited).
+ */
+export const siteConflicts = sqliteTable(
+  'site_conflicts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The refused outbox op; with `child`, unique (an import's op has one conflict per child it lost). */
+    opId: text('op_id').notNull(),
+    op: text('op').notNull(),
+    /** The child bag the conflict is about; '' when it is about no child (a bill, a bag's kind). */
+    child: text('child').notNull().default(''),
+    parent: text('parent'),
+    /** The hub's winner (JSON: child, parent, station, user, at, seq), or null. */
+    winner: text('winner'),
+    message: text('message').notNull(),
+    by: text('by').notNull(),
+    at: integer('at').notNull(),
+    detectedAt: integer('detected_at').notNull(),
+    status: text('status', { enum: ['open', 'accepted', 'moved'] })
+      .notNull()
+      .default('open'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [uniqueIndex('site_conflicts_op_child').on(t.opId, t.child), index('site_conflicts_open').on(t.status, t.id)],
+);

@@ -19,7 +19,7 @@ export interface OutboxRecord {
  * 'error' is tried again with backoff (stuck after MAX_ATTEMPTS); 'failed' is a refusal that
  * trying again cannot change (a wrong password), so the record is stuck for an admin at once.
  */
-export type RecordResult = { opId: string; status: 'ok' | 'conflict' | 'error' | 'failed'; message?: string };
+export type RecordResult = { opId: string; status: 'ok' | 'conflict' | 'error' | 'failed'; message?: string; detail?: unknown };
 
 /** Sends a batch to one upstream and returns its per-record answers. */
 export interface OutboxTransport {
@@ -29,6 +29,11 @@ export interface OutboxTransport {
   batchSize?: number;
   /** Whether Admin → Sync and the sync chip list this upstream (mail: only once a mail server is set up). */
   listed?: () => boolean;
+  /**
+   * Called for each "conflict" answer inside the transaction that marks the record answered, so
+   * what the transport keeps of it (the site hub's conflicts) commits with the answer or not at all.
+   */
+  onConflict?: (record: OutboxRecord, result: RecordResult, at: number) => void;
 }
 
 export const resultsSchema = z.object({
@@ -133,6 +138,8 @@ export class OutboxDrainer {
         const r = byId.get(row.op_id) ?? { opId: row.op_id, status: 'error' as const, message: 'The upstream gave no answer for this record' };
         if (r.status === 'ok' || r.status === 'conflict') {
           this.#sql.finish.run(r.status === 'ok' ? 'done' : 'conflict', r.message ?? null, at, row.seq);
+          if (r.status === 'conflict')
+            transport.onConflict?.({ seq: row.seq, opId: row.op_id, op: row.op, payload: JSON.parse(row.payload) as unknown }, r, at);
           report[r.status]++;
         } else {
           const attempts = row.attempts + 1;

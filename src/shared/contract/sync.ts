@@ -42,7 +42,7 @@ export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
  * stable identifiers (in the database, logs, audit rows and tests); only the screen shows these.
  */
 const UPSTREAM_LABELS: Record<string, string> = {
-  bags: 'Bag hub',
+  bags: 'Site hub',
   'erp-DD': 'ERP DD',
   'erp-CBR': 'ERP CBR',
   leaftrade: 'LeafTrade',
