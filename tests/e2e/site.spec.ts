@@ -113,7 +113,7 @@ async function joinSite(page: Page, code: string, name: string) {
   await expect(site.getByTestId('site-feed')).toHaveText('Connected', { timeout: 30_000 });
 }
 
-test('two stations join a site from Admin → Station, share links through the hub, and resolve an offline conflict on the Scan screen', async ({
+test('two stations join a site from Admin → Station, share a link through the hub, resolve offline conflicts on the Scan screen, and one leaves', async ({
   page,
   browser,
 }) => {
@@ -225,6 +225,16 @@ test('two stations join a site from Admin → Station, share links through the h
   await expectParentInSearch(page, 'SPLIT-2', 'SB00002');
   await expectParentInSearch(page, 'SPLIT-3', 'SB00001');
   await expectParentInSearch(page2, 'SPLIT-3', 'SB00001');
+
+  // Door 1's admin leaves the site: asked first, then the station stands alone with the join form back.
+  await signOut(page);
+  await signIn(page, 'chief1', 'warehouse-admin-1');
+  const site1 = await openSiteSection(page);
+  await site1.getByRole('button', { name: 'Leave site' }).click();
+  await expect(site1.getByText('Leave the site?')).toBeVisible();
+  await site1.getByRole('button', { name: 'Yes, leave the site' }).click();
+  await expect(site1.getByTestId('site-outcome')).toContainText('Left the site');
+  await expect(site1.getByRole('form', { name: 'Join a site' })).toBeVisible();
 
   expect(page2Errors, 'page errors in the second window').toEqual([]);
   await page2.context().close();
