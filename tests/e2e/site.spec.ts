@@ -130,6 +130,7 @@ test('two stations join a site from Admin → Station, share a link through the 
   await page2.goto(two.url);
   await setUpFirstAdmin(page2, 'chief2');
   await addPerson(page2, { username: 'dock2', displayName: 'Dock Two', role: 'dispatcher', password: 'dock-two-pass-2', pin: '4826' });
+  await addPerson(page2, { username: 'bill2', displayName: 'Bill Two', role: 'biller', password: 'bill-two-pass-2' });
 
   const site = await openSiteSection(page);
   const form = site.getByRole('form', { name: 'Join a site' });
@@ -205,6 +206,17 @@ test('two stations join a site from Admin → Station, share a link through the 
   await expect(split2).toContainText('Dock 1');
   await expect(split2).toContainText('dock1');
   await shootBoth(page2, 'scan-site-conflicts');
+
+  // A biller at door 2 (no Scan screen) sees the same list on Bills, without the buttons.
+  const billing = await page2.context().newPage();
+  await billing.goto(two.url);
+  await signIn(billing, 'bill2', 'bill-two-pass-2');
+  const billerList = billing.getByRole('region', { name: 'Conflicts with the site' });
+  await expect(billerList.locator('[data-conflict]')).toHaveCount(2);
+  await expect(billerList).toContainText('a dispatcher resolves them');
+  await expect(billerList.getByRole('button')).toHaveCount(0);
+  await shootBoth(billing, 'bills-site-conflicts');
+  await billing.close();
 
   // Scans keep working while the panel shows.
   await wedgeScan(page2, 'SB00003');
