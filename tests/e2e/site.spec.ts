@@ -176,9 +176,16 @@ test('two stations join a site from Admin → Station, share a link through the 
 
   // (c) The hub goes down. Door 2 links two new children and then goes dark too; door 1 links the
   // same children to its parent, so when the hub is back door 1's links reach it first.
+  // Door 1's admin watches Admin → Station → Site in a window of its own: it follows without a reload.
+  const admin1 = await page.context().newPage();
+  await admin1.goto(one.url);
+  await signIn(admin1, 'chief1', 'warehouse-admin-1');
+  const watched = await openSiteSection(admin1);
+  await expect(watched.getByTestId('site-feed')).toHaveText('Connected');
   hub.kill('SIGTERM');
   await hub.closed;
   await expect(page.getByTestId('sync-chip')).toContainText('Sync: offline (Site hub)', { timeout: 30_000 });
+  await expect(watched.getByTestId('site-feed')).toContainText('Not connected: ');
   for (const child of ['SPLIT-2', 'SPLIT-3']) {
     await wedgeScan(page2, child);
     await expect(page2.getByTestId('scan-status')).toContainText(`Linked ${child}`);
@@ -189,9 +196,13 @@ test('two stations join a site from Admin → Station, share a link through the 
     await wedgeScan(page, child);
     await expect(page.getByTestId('scan-status')).toContainText(`Linked ${child}`);
   }
+  await expect(watched.getByTestId('site-waiting')).not.toHaveText('0');
   hub = await startHubProcess(postgres.url, ['--port', String(hubPort)]);
   await expect.poll(() => siteParentOf('SPLIT-2'), { timeout: 60_000 }).toBe('SB00001');
   await expect.poll(() => siteParentOf('SPLIT-3'), { timeout: 60_000 }).toBe('SB00001');
+  await expect(watched.getByTestId('site-feed')).toHaveText('Connected', { timeout: 30_000 });
+  await expect(watched.getByTestId('site-waiting')).toHaveText('0', { timeout: 30_000 });
+  await admin1.close();
 
   // Door 2 back: its two links are refused by the site and shown as conflicts on its Scan screen.
   await two.start(two.port);
