@@ -271,29 +271,84 @@ const RULES: Rules = {
   },
 
   /**
-   * An import's links are applied one by one: those whose child is free are linked, those on
-   * another parent are answered as the op's conflict (every winner named); the feed carries only
-   * what was applied, so other stations never see a link the site refused.
+   * An import's links (up to 10,000) are applied set-wise in a few statements: the bags made, the
+   * parents share-locked (in code order, as bills lock them) and those on a finalized bill refused,
+   * then one insert that takes every free child — the primary key on bag_links.child_code decides,
+   * as for one link. Children already on another parent are answered as the op's conflict (every
+   * winner named); the feed carries only what was applied, so other stations never see a link the
+   * site refused.
    */
   async 'import_links@1'(ctx, p) {
-    const applied: [string, string][] = [];
-    const winners: HubWinner[] = [];
     const refused: string[] = [];
-    for (const [child, parent] of p.links) {
-      if (child === parent) {
-        refused.push(`${child} cannot be its own parent`);
-        continue;
+    const wanted = p.links.filter(([child, parent]) => {
+      if (child !== parent) return true;
+      refused.push(`${child} cannot be its own parent`);
+      return false;
+    });
+    const parents = [...new Set(wanted.map(([, parent]) => parent))].sort();
+    const children = [...new Set(wanted.map(([child]) => child))];
+    const who = [ctx.station.id, ctx.user, ctx.at];
+    const makeBags = `INSERT INTO bags (code, kind, station_id, user_name, at) SELECT code, $2, $3, $4, $5 FROM unnest($1::text[]) AS code ON CONFLICT (code) DO NOTHING`;
+    await ctx.client.query(makeBags, [parents, 'parent', ...who]);
+    await ctx.client.query(makeBags, [children, 'child', ...who]);
+    // A bill being finalized holds its parents' rows FOR UPDATE: links to them wait for it, and then see it.
+    await ctx.client.query('SELECT 1 FROM bags WHERE code = ANY($1) ORDER BY code FOR SHARE', [parents]);
+    const billed = new Map(
+      (
+        await ctx.client.query<{ parent_code: string; bill_number: string; name: string }>(
+          'SELECT p.parent_code, p.bill_number, s.name FROM bill_parents p JOIN stations s ON s.id = p.station_id WHERE p.parent_code = ANY($1)',
+          [parents],
+        )
+      ).rows.map((r) => [r.parent_code, `${r.parent_code} is on finalized bill ${r.bill_number} (${r.name})`]),
+    );
+    const free = wanted.filter(([, parent]) => {
+      const bill = billed.get(parent);
+      if (bill) refused.push(bill);
+      return !bill;
+    });
+    const inserted = await ctx.client.query<{ child_code: string; parent_code: string }>(
+      `INSERT INTO bag_links (child_code, parent_code, station_id, user_name, at, op_id)
+       SELECT c, p, $3, $4, $5, $6 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, n) ORDER BY n
+       ON CONFLICT (child_code) DO NOTHING RETURNING child_code, parent_code`,
+      [free.map(([c]) => c), free.map(([, parent]) => parent), ...who, ctx.opId],
+    );
+    const took = new Map(inserted.rows.map((r) => [r.child_code, r.parent_code]));
+    const applied: [string, string][] = [];
+    const held: [string, string][] = [];
+    for (const [child, parent] of free) {
+      if (took.get(child) === parent) {
+        applied.push([child, parent]);
+        took.delete(child); // the same child twice in one file: its later rows are answered as held
+      } else held.push([child, parent]);
+    }
+    const winners: HubWinner[] = [];
+    if (held.length > 0) {
+      const { rows } = await ctx.client.query<{
+        child_code: string;
+        parent_code: string;
+        name: string;
+        user_name: string;
+        at: string;
+        seq: string | null;
+      }>(
+        `SELECT l.child_code, l.parent_code, s.name, l.user_name, l.at, f.seq FROM bag_links l JOIN stations s ON s.id = l.station_id
+         LEFT JOIN feed f ON f.op_id = l.op_id WHERE l.child_code = ANY($1)`,
+        [held.map(([c]) => c)],
+      );
+      const holders = new Map(rows.map((r) => [r.child_code, r]));
+      for (const [child, parent] of held) {
+        const h = holders.get(child);
+        if (!h) refused.push(`${child} changed while it was applied: send it again`);
+        else if (h.parent_code !== parent)
+          winners.push({
+            child,
+            parent: h.parent_code,
+            station: h.name,
+            user: h.user_name,
+            at: Number(h.at),
+            seq: h.seq === null ? null : Number(h.seq),
+          });
       }
-      await ensureBag(ctx, parent, 'parent');
-      await ensureBag(ctx, child, 'child');
-      const bill = await finalizedBillOf(ctx, parent);
-      if (bill) {
-        refused.push(`${parent} is on finalized bill ${bill.number} (${bill.station})`);
-        continue;
-      }
-      const link = await linkChild(ctx, child, parent);
-      if (link.linked) applied.push([child, parent]);
-      else if (link.holder.parent !== parent) winners.push(link.holder);
     }
     const feedPayload = applied.length > 0 ? { ...p, links: applied } : null;
     if (winners.length === 0 && refused.length === 0) return { status: 'ok', feedPayload };

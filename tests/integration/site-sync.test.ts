@@ -230,6 +230,38 @@ describe('a station joined to a site hub', () => {
     await eventually(() => b.parentOf('C-800') === 'SB10008', 'door 2 caught up after the restart', 60_000);
   });
 
+  it('a station that worked alone before it joined sends what it holds: its links in requests of at most 5,000, and its finalized bills', async () => {
+    const t = await withAdmin({ syncIntervalMs: 0 });
+    const sqlite = t.station.database.sqlite;
+    // Months alone: 6,500 children on 65 parents, and one finalized bill.
+    sqlite.transaction(() => {
+      const bag = sqlite.prepare("INSERT INTO bags (code, kind, created_at, station_id, origin) VALUES (?, ?, 0, 'alone', 'import')");
+      const link = sqlite.prepare('INSERT INTO bag_links (child_id, parent_id, linked_at) VALUES (?, ?, 0)');
+      for (let p = 0; p < 65; p++) {
+        const parent = Number(bag.run(`SB4${String(p).padStart(4, '0')}`, 'parent').lastInsertRowid);
+        for (let c = 0; c < 100; c++) link.run(Number(bag.run(`C-ALONE-${p}-${c}`, 'child').lastInsertRowid), parent);
+      }
+    })();
+    const biller = await t.signedIn('biller', 'billalone');
+    const bill = await biller.ok('bills/create', {});
+    await biller.ok('bills/add-parent', { billId: bill.id, code: 'SB40000' });
+    await biller.ok('bills/finalize', { billId: bill.id });
+    const { code } = await createEnrolmentCode(admin, 1);
+    await t.admin.ok('site/join', { url: hubs[0].url, code, stationName: 'Dock Alone' });
+    const pushed: number[] = [];
+    for (let i = 0; i < 20 && t.station.sync.status().find((u) => u.upstream === 'bags')!.queued > 0; i++) {
+      pushed.push((await t.station.sync.drainOnce('bags')).sent);
+    }
+    expect(t.station.sync.status().find((u) => u.upstream === 'bags')!.queued).toBe(0);
+    // Seven import ops (6,500 links) and the bill; the bill's own op, queued before the join, went with the join.
+    expect(pushed).toEqual([5, 3]);
+    const links = await admin.query("SELECT count(*)::int AS n FROM bag_links WHERE child_code LIKE 'C-ALONE-%'");
+    expect(links.rows[0].n).toBe(6500);
+    const billed = await admin.query("SELECT bill_number FROM bill_parents WHERE parent_code = 'SB40000'");
+    expect(billed.rows).toEqual([{ bill_number: bill.number }]);
+    await eventually(() => a.parentOf('C-ALONE-64-99') === 'SB40064', 'door 1 has the newcomer’s links', 30_000);
+  }, 120_000);
+
   it('a revoked station is refused: its changes wait, and the status says why', async () => {
     const t = await stationAt(hubs[0].url, 'Dock 3');
     await revokeStation(admin, 'Dock 3');

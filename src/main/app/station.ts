@@ -40,6 +40,7 @@ import { bagsTransport } from '../outbox/bags-transport';
 import { registerSiteHandlers } from '../hub/handlers';
 import { BAGS_UPSTREAM } from '../outbox/enqueue';
 import { SiteService } from '../hub/service';
+import { enqueueSiteSnapshot } from '../hub/snapshot';
 import { OutboxDrainer, type OutboxTransport } from '../outbox/drainer';
 import { registerSyncHandlers } from '../outbox/handlers';
 import { OUTBOX_PRUNE_EVERY_MS, OutboxPruner } from '../outbox/prune';
@@ -364,6 +365,10 @@ export async function createStation(config: StationConfig): Promise<Station> {
       fallback: bagsFallback,
       onChanged: (status) => pushToSignedIn('site/changed', status),
       waiting: () => sync.status().find((u) => u.upstream === BAGS_UPSTREAM)?.queued ?? 0,
+      onJoined: (actor) => {
+        const sent = enqueueSiteSnapshot({ db, now: now(), actor, stationId: audit.stationId, bills });
+        logger.info(sent, 'joined a site: queued what this station holds for the hub');
+      },
     });
     transports[BAGS_UPSTREAM] = site.transport();
     // Always there: mails wait in the outbox until Admin → Station names a mail server.

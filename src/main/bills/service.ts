@@ -19,6 +19,15 @@ export interface BillServiceDeps {
 /** Weights are kg with gram precision. */
 const kg = (n: number) => Math.round(n * 1000) / 1000;
 
+/** A finalized bill as its audit row and the bill_finalized@1 op carry it. */
+const finalizedRecord = (view: BillView) => ({
+  number: view.number,
+  parents: view.parents.map((p) => ({ code: p.code, children: p.childCount })),
+  childCount: view.childCount,
+  weightKg: view.weightKg,
+  kgPerChild: view.kgPerChild,
+});
+
 interface RawBill {
   id: number;
   number: string;
@@ -78,6 +87,12 @@ export class BillService {
       addedAt: p.added_at,
     }));
     return { ...this.summary(raw), kgPerChild: perChild, finalizedBy: raw.finalized_by, parents };
+  }
+
+  /** Every finalized bill as bill_finalized@1 carries it: what a station joining a site tells the hub it holds. */
+  finalizedRecords(): ReturnType<typeof finalizedRecord>[] {
+    const ids = this.deps.db.$client.prepare("SELECT id FROM bills WHERE status = 'finalized' ORDER BY id").pluck().all() as number[];
+    return ids.map((id) => finalizedRecord(this.view(id)));
   }
 
   list(q: { status?: 'draft' | 'finalized'; cursor?: number; limit?: number }): { rows: BillSummary[]; nextCursor: number | null } {
@@ -178,13 +193,7 @@ export class BillService {
           .set({ status: 'finalized', kgPerChild: view.kgPerChild, totalChildren: view.childCount, finalizedAt: now, finalizedBy: actor.userId })
           .where(eq(bills.id, billId))
           .run();
-        const after = {
-          number: bill.number,
-          parents: view.parents.map((p) => ({ code: p.code, children: p.childCount })),
-          childCount: view.childCount,
-          weightKg: view.weightKg,
-          kgPerChild: view.kgPerChild,
-        };
+        const after = finalizedRecord(view);
         recordAudit(this.deps.db, this.deps.audit, actor, {
           action: 'bills.finalized',
           entity: 'bill',

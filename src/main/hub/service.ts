@@ -22,6 +22,12 @@ interface FeedCursor {
 }
 
 const RECONNECT_FIRST_MS = 1_000;
+/** Links per push request, at most (an op that is not an import weighs one). */
+export const PUSH_WEIGHT = 5_000;
+const opWeight = (payload: unknown): number => {
+  const links = (payload as { links?: unknown } | null)?.links;
+  return Array.isArray(links) ? Math.max(1, links.length) : 1;
+};
 const RECONNECT_MAX_MS = 10_000;
 
 /**
@@ -130,6 +136,15 @@ export class SiteService {
       });
       // A new site's feed starts from its beginning.
       this.deps.settings.storeKey(FEED_CURSOR_KEY, { seq: 0, appliedAt: null } satisfies FeedCursor);
+      // Bag changes still waiting for the old upstream are in what the station now sends the site
+      // (onJoined: what it holds); sent on their own first, a bill among them would close its parent
+      // at the hub before the links the station made to it arrived.
+      const superseded = this.deps.db.$client
+        .prepare(
+          "UPDATE outbox SET status = 'discarded', last_error = 'Sent to the site hub with what this station held when it joined', updated_at = ? WHERE upstream = ? AND status IN ('pending', 'error')",
+        )
+        .run(this.deps.now(), BAGS_UPSTREAM).changes;
+      if (superseded) this.deps.log.info({ superseded }, 'bag changes waiting for the old upstream go to the site with the join');
       this.deps.onJoined?.(actor);
     })();
     this.#membership = membership;
@@ -171,11 +186,19 @@ export class SiteService {
           if (fallback) return fallback.send(records);
           throw new UpstreamError(BAGS_UPSTREAM, 'network', 'This station is not a member of a site: an admin joins one in Admin → Station');
         }
+        // One request carries at most PUSH_WEIGHT links (an import's op has up to a thousand): the
+        // hub answers it well inside the read timeout; the rest go in the next request.
+        let weight = 0;
+        const now = records.filter((r, i) => {
+          weight += opWeight(r.payload);
+          return i === 0 || weight <= PUSH_WEIGHT;
+        });
         const results = await client.push(
           m.stationName,
-          records.map(({ opId, op, payload }) => ({ opId, op, payload })),
+          now.map(({ opId, op, payload }) => ({ opId, op, payload })),
         );
-        return results.map((r) => ({ opId: r.opId, status: r.status, message: r.message, detail: r }));
+        const answered: RecordResult[] = results.map((r) => ({ opId: r.opId, status: r.status, message: r.message, detail: r }));
+        return [...answered, ...records.slice(now.length).map((r) => ({ opId: r.opId, status: 'later' as const }))];
       },
       onConflict(record, result, at) {
         if (!site.#membership || result.detail === undefined) return;

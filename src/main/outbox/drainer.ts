@@ -19,7 +19,8 @@ export interface OutboxRecord {
  * 'error' is tried again with backoff (stuck after MAX_ATTEMPTS); 'failed' is a refusal that
  * trying again cannot change (a wrong password), so the record is stuck for an admin at once.
  */
-export type RecordResult = { opId: string; status: 'ok' | 'conflict' | 'error' | 'failed'; message?: string; detail?: unknown };
+/** 'later': the transport did not send this record in this batch (it kept the request small); it waits, untouched, for the next. */
+export type RecordResult = { opId: string; status: 'ok' | 'conflict' | 'error' | 'failed' | 'later'; message?: string; detail?: unknown };
 
 /** Sends a batch to one upstream and returns its per-record answers. */
 export interface OutboxTransport {
@@ -136,6 +137,10 @@ export class OutboxDrainer {
     this.deps.db.$client.transaction(() => {
       for (const row of rows) {
         const r = byId.get(row.op_id) ?? { opId: row.op_id, status: 'error' as const, message: 'The upstream gave no answer for this record' };
+        if (r.status === 'later') {
+          report.sent--;
+          continue;
+        }
         if (r.status === 'ok' || r.status === 'conflict') {
           this.#sql.finish.run(r.status === 'ok' ? 'done' : 'conflict', r.message ?? null, at, row.seq);
           if (r.status === 'conflict')

@@ -74,7 +74,7 @@ export const siteChannels = {
     summary: "This station's site membership, its feed, and how many conflicts wait",
   }),
   'site/join': channel<SiteStatus>()({
-    request: z.object({
+    request: z.strictObject({
       url: hubUrl,
       code: z.string().trim().min(1, 'The enrolment code is required').max(64, 'An enrolment code is at most 64 characters'),
       stationName: z.string().trim().min(1, 'The station name is required').max(64, 'A station name is at most 64 characters'),
@@ -83,17 +83,17 @@ export const siteChannels = {
     summary: 'Enrols this station at a site hub with a one-time code and starts syncing with it',
   }),
   'site/leave': channel<SiteStatus>()({
-    request: z.object({ confirm: z.literal(true, 'Confirm leaving the site') }),
+    request: z.strictObject({ confirm: z.literal(true, 'Confirm leaving the site') }),
     access: ['admin'],
     summary: 'Forgets the site hub and its token; changes not yet sent stay queued',
   }),
   'site/conflicts': channel<SiteConflictView[]>()({
-    request: z.object({ status: z.enum(['open', 'all']).default('open') }),
+    request: z.strictObject({ status: z.enum(['open', 'all']).default('open') }),
     access: 'signed-in',
     summary: "Conflicts the site hub answered for this station's changes, newest first",
   }),
   'site/resolve': channel<SiteConflictView>()({
-    request: z.object({ id, action: z.enum(['accept', 'move']) }),
+    request: z.strictObject({ id, action: z.enum(['accept', 'move']) }),
     access: ['dispatcher', 'admin'],
     summary: "Resolves a conflict: keep the site's version, or move the bag to this station's parent (audited)",
   }),
