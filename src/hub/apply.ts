@@ -155,7 +155,8 @@ async function linkOf(ctx: OpContext, child: string, lock = false): Promise<HubW
 }
 
 const when = (at: number) => new Date(at).toISOString();
-const heldBy = (w: HubWinner) => `${w.child} is on ${w.parent} (linked at ${w.station} by ${w.user}, ${when(w.at)})`;
+// The winner's time is in the answer's `winner.at`; stations show it in their own time zone.
+const heldBy = (w: HubWinner) => `${w.child} is on ${w.parent} (linked at ${w.station} by ${w.user})`;
 
 /**
  * Links a child unless the site has it on another parent. The rule is the primary key on

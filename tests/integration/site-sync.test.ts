@@ -71,6 +71,10 @@ describe('a station joined to a site hub', () => {
     if (!used.ok) expect(used.error.message).toMatch(/enrolment/i);
     const nowhere = await again.admin.call('site/join', { url: `http://127.0.0.1:${await freePort()}`, code: 'ABCD-EFGH', stationName: 'Dock 10' });
     expect(nowhere).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    const { code: fresh } = await createEnrolmentCode(admin, 1);
+    const taken = await again.admin.call('site/join', { url: hubs[0].url, code: fresh, stationName: 'Dock 1' });
+    expect(taken).toMatchObject({ ok: false, error: { code: 'invalid', issues: [{ path: 'stationName' }] } });
+    if (!taken.ok) expect(taken.error.message).toContain('A station named “Dock 1” is already enrolled');
     const bad = await again.admin.call('site/join', { url: 'ftp://hub', code: '', stationName: 'Dock 10' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid' } });
     expect((await again.admin.ok('site/status', {})).member).toBeNull();

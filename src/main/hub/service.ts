@@ -117,7 +117,10 @@ export class SiteService {
       enrolled = await enrolAtHub({ url, code: input.code, stationName: input.stationName, log: this.deps.log, now: this.deps.now });
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      if (error.kind === 'refused') throw new DomainError('invalid', error.message, { issues: [{ path: 'code', message: error.message }] });
+      if (error.kind === 'refused') {
+        const field = /station name|station named/i.test(error.message) ? 'stationName' : 'code';
+        throw new DomainError('invalid', error.message, { issues: [{ path: field, message: error.message }] });
+      }
       throw new DomainError('unavailable', `${error.message}: check the address and that the hub runs`);
     }
     const membership: HubMembership = {
