@@ -56,6 +56,8 @@ if (STATIONS < 2 || STATIONS % 2 !== 0) throw new Error('BENCH_STATIONS: an even
 const pct = (xs: number[], p: number) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN;
 const r1 = (n: number) => +n.toFixed(1);
+/** Math.max of a long array without spreading it onto the stack. */
+const most = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -198,8 +200,8 @@ const notLinked = results.flatMap((r, i) =>
 );
 if (notLinked.length) problems.push(`${notLinked.length} regular scans did not link, e.g. ${notLinked.slice(0, 3).join('; ')}`);
 // A door that keeps up ends one interval after its last scan was due: RATE links a second exactly.
-const spanS = results.map((r) => (Math.max(...r.scans.map((s) => s.done)) - t0 + every) / 1000);
-const achieved = links / STATIONS / Math.max(...spanS);
+const spanS = results.map((r) => (most(r.scans.map((s) => s.done)) - t0 + every) / 1000);
+const achieved = links / STATIONS / most(spanS);
 const late = results.flatMap((r) => r.scans.map((s) => s.done - s.due));
 
 // What the hubs applied: the run's ops answered while the doors scanned, and until the last one.
@@ -318,7 +320,7 @@ await releaseAll();
 const sizes = pushes.map((p) => p.ops);
 log(
   `scans: ${links.toLocaleString('en-US')} links by ${STATIONS} stations, achieved ${achieved.toFixed(2)} links/s per station (planned ${RATE}); ` +
-    `scan done − due p50 ${r1(pct(late, 50))} ms, p99 ${r1(pct(late, 99))} ms, max ${r1(Math.max(...late))} ms`,
+    `scan done − due p50 ${r1(pct(late, 50))} ms, p99 ${r1(pct(late, 99))} ms, max ${r1(most(late))} ms`,
 );
 log(
   `hubs: ${r1(hubOpsPerS)} ops/s applied while the doors scanned (they made ${r1(ops / scannedS)} ops/s); ` +
@@ -326,18 +328,18 @@ log(
     (applied.last_ms ? `, the last ${r1((Number(applied.last_ms) - t0) / 1000)} s after the start` : ''),
 );
 log(
-  `pushes: ${pushes.length} batches of ${r1(pct(sizes, 50))} ops (p50; max ${Math.max(...sizes)}); round trip p50 ${r1(
+  `pushes: ${pushes.length} batches of ${r1(pct(sizes, 50))} ops (p50; max ${most(sizes)}); round trip p50 ${r1(
     pct(
       pushes.map((p) => p.ms),
       50,
     ),
-  )} ms, ` + `p99 ${r1(pushP99)} ms, max ${r1(Math.max(...pushes.map((p) => p.ms)))} ms; per op p99 ${r1(perOpP99)} ms`,
+  )} ms, ` + `p99 ${r1(pushP99)} ms, max ${r1(most(pushes.map((p) => p.ms)))} ms; per op p99 ${r1(perOpP99)} ms`,
 );
 log(
-  `feed lag over ${lags.length.toLocaleString('en-US')} (entry, station) pairs: p50 ${r1(pct(lags, 50))} ms, p99 ${r1(lagP99)} ms, max ${r1(Math.max(...lags))} ms`,
+  `feed lag over ${lags.length.toLocaleString('en-US')} (entry, station) pairs: p50 ${r1(pct(lags, 50))} ms, p99 ${r1(lagP99)} ms, max ${r1(most(lags))} ms`,
 );
 log(
-  `conflicts: ${PAIRS} pairs scanned ${r1(pct(skews, 50))} ms apart (p50; max ${r1(Math.max(...skews))} ms) → ${conflicts.length} conflicts; ` +
+  `conflicts: ${PAIRS} pairs scanned ${r1(pct(skews, 50))} ms apart (p50; max ${r1(most(skews))} ms) → ${conflicts.length} conflicts; ` +
     `hub errors logged: ${hubErrors.join(' + ')}; replicas checked: ${STATIONS - replicaMismatch.length} of ${STATIONS} match`,
 );
 for (const p of problems) log(`PROBLEM: ${p}`);
