@@ -63,6 +63,8 @@ if (!plan) throw new Error('hub-station: BENCH_PLAN is not set (run bench/hub.ts
 const send = (message: object) => process.send?.(message);
 const inbox = new Inbox<ToStation>();
 process.on('message', (m) => inbox.push(m as ToStation));
+// The bench went away: close the station and its folder, and go too.
+process.on('disconnect', () => void releaseAll().finally(() => process.exit(1)));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {

@@ -53,6 +53,14 @@ const DRAIN_OUT_S = Number(process.env.BENCH_DRAIN_S ?? 180);
 const PER_PARENT = 30;
 if (STATIONS < 2 || STATIONS % 2 !== 0) throw new Error('BENCH_STATIONS: an even number, at least 2 (conflicts pair doors 1-2, 3-4, …)');
 
+// A failure anywhere still stops the doors, the hubs and PostgreSQL.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error) => {
+    console.error(error);
+    void releaseAll().finally(() => process.exit(1));
+  });
+}
+
 const pct = (xs: number[], p: number) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN;
 const r1 = (n: number) => +n.toFixed(1);
