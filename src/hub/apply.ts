@@ -88,9 +88,12 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
         if (outcome.winners) result.winners = outcome.winners;
       }
       if (outcome.feedPayload !== undefined && outcome.feedPayload !== null) {
-        result.seq = await appendFeed(client, { opId, op: name, payload: outcome.feedPayload, stationId: station.id, user, at });
+        // The answer is kept by the statement that takes the feed's lock, so COMMIT comes next.
+        const entry = { opId, op: name, payload: outcome.feedPayload, stationId: station.id, user, at };
+        result.seq = await appendFeed(client, entry, { opId, status: result.status, answer: result });
+      } else {
+        await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       }
-      await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       await client.query('COMMIT');
       return result;
     } catch (error) {
