@@ -57,17 +57,24 @@ export async function recordVerification(pool: pg.Pool, station: StationIdentity
   const started = performance.now();
   const batchId = randomUUID();
   const errors: VerifyRecordError[] = [];
-  const records: VerifyRecord[] = [];
+  /** Each good record with the id as sent (answered so); ids are kept lower case, as PostgreSQL answers a uuid. */
+  const records: { sentId: string; record: VerifyRecord }[] = [];
   raw.forEach((r, i) => {
     const sent = typeof r === 'object' && r !== null ? (r as { clientRecordId?: unknown }).clientRecordId : undefined;
     const id = typeof sent === 'string' && sent.length > 0 ? sent.slice(0, 100) : `#${i}`;
     const parsed = verifyRecordSchema.safeParse(r);
     if (!parsed.success) errors.push({ id, message: `Record ${i + 1} was refused: ${describeIssues(parsed.error)}` });
-    else records.push(parsed.data);
+    else {
+      const { clientRecordId, leaseId } = parsed.data;
+      records.push({
+        sentId: clientRecordId,
+        record: { ...parsed.data, clientRecordId: clientRecordId.toLowerCase(), leaseId: leaseId?.toLowerCase() ?? null },
+      });
+    }
   });
   // The same id twice in one batch is one record: the later copies answer as the first.
   const firstOf = new Map<string, VerifyRecord>();
-  for (const r of records) if (!firstOf.has(r.clientRecordId)) firstOf.set(r.clientRecordId, r);
+  for (const { record: r } of records) if (!firstOf.has(r.clientRecordId)) firstOf.set(r.clientRecordId, r);
 
   let answers = new Map<string, Answered>();
   if (firstOf.size > 0) {
@@ -83,14 +90,13 @@ export async function recordVerification(pool: pg.Pool, station: StationIdentity
 
   const ok: string[] = [];
   const conflicts: VerifyConflict[] = [];
-  for (const r of records) {
-    const a = answers.get(r.clientRecordId);
-    if (!a) continue;
-    if (a.status === 'ok') ok.push(r.clientRecordId);
+  for (const { sentId, record: r } of records) {
+    const a = answers.get(r.clientRecordId) ?? { status: 'error', message: 'This record was not answered: send it again' };
+    if (a.status === 'ok') ok.push(sentId);
     else if (a.status === 'conflict') {
       const { status: _status, ...conflict } = a;
-      conflicts.push({ id: r.clientRecordId, ...conflict });
-    } else errors.push({ id: r.clientRecordId, message: a.message });
+      conflicts.push({ id: sentId, ...conflict });
+    } else errors.push({ id: sentId, message: a.message });
   }
   return {
     ok,

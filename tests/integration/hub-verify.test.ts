@@ -234,6 +234,14 @@ describe('hub verification records', () => {
       twin.map((r) => r.clientRecordId).sort(),
     );
 
+    // Ids in capitals (a UUID is a UUID): answered as sent, and the same record when sent in lower case.
+    const upperId = randomUUID().toUpperCase();
+    const upper = record('RR', 'anna', 'Dock 1', a.leaseId.toUpperCase(), a.now + 3, { serials: ['SN-R-6'], clientRecordId: upperId });
+    expect((await verify(dock1, [upper])).ok).toEqual([upper.clientRecordId]);
+    const lower = { ...upper, clientRecordId: upper.clientRecordId.toLowerCase() };
+    expect((await verify(dock1, [lower])).ok).toEqual([lower.clientRecordId]);
+    expect(await count('SELECT count(*) n FROM verify_serials WHERE serial = $1', ['SN-R-6'])).toBe(1);
+
     // Another station reusing the id is told so, and changes nothing.
     const stolen = await verify(dock2, [good]);
     expect(stolen.ok).toEqual([]);
