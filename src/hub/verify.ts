@@ -236,10 +236,15 @@ async function leaseLapse(
     return conflict(`names lease ${r.leaseId}, which is not ${r.user}'s lease on ${resource} at ${station.name}`);
   }
   if (r.hubMadeAt < h.claimed_at.getTime()) return conflict('was made before its lease was claimed');
+  // A time past the hub's clock cannot be checked against a lease that may yet end (the station's clock is off).
+  if (r.hubMadeAt > Date.now() + FUTURE_SLACK_MS) return conflict(`is stamped later than the hub's clock now: the station's clock is off`);
   const end = endOf(h);
   if (end && r.hubMadeAt > end.getTime()) return conflict(`was made after its lease ended (${howOf(h) ?? 'expired'})`);
   return null;
 }
+
+/** How far past the hub's clock a record's hubMadeAt may be (the offset a station measures is not exact). */
+const FUTURE_SLACK_MS = 60_000;
 
 /** When a lease ended: its history's end, or (not yet swept) its expiry; null while held. */
 const endOf = (h: HistoryRow): Date | null => h.ended_at ?? h.expires_at;

@@ -127,13 +127,16 @@ describe('hub verification records', () => {
     const before = record('RL1', 'anna', 'Dock 1', held.leaseId, held.now - 60_000);
     const none = record('RL1', 'anna', 'Dock 1', null, held.now + 1);
     const otherPerson = record('RL1', 'carl', 'Dock 1', held.leaseId, held.now + 1);
-    const r1 = await verify(dock1, [during, before, none, otherPerson]);
+    const future = record('RL1', 'anna', 'Dock 1', held.leaseId, held.now + 3_600_000);
+    const r1 = await verify(dock1, [during, before, none, otherPerson, future]);
     expect(r1.ok).toEqual([during.clientRecordId]);
     expect(r1.conflicts.map((c) => [c.id, c.code])).toEqual([
       [before.clientRecordId, 'lease_lapsed'],
       [none.clientRecordId, 'lease_lapsed'],
       [otherPerson.clientRecordId, 'lease_lapsed'],
+      [future.clientRecordId, 'lease_lapsed'],
     ]);
+    expect(r1.conflicts[3].reason).toContain("is stamped later than the hub's clock now: the station's clock is off");
     expect(r1.conflicts[0].reason).toBe(
       'ITEM-1 on rack RL1 (Ground) was made before its lease was claimed: it is for review; rack:Ground/RL1 is held by anna at Dock 1 now',
     );
