@@ -154,7 +154,7 @@ async function applyBatch(client: pg.PoolClient, station: StationIdentity, batch
 
   for (const [r, answer] of refused) answers.set(r.clientRecordId, (await keep(client, station, batchId, r, answer)).answer);
 
-  // The common case in one go: every record new and every serial free. Otherwise that is undone and
+  // The common case in one statement: every record new and every serial free. Otherwise that is undone and
   // each record goes in its own savepoint, so one taken serial refuses only its own record.
   const accepted: VerifyRecord[] = [];
   if (passing.length > 0) {
@@ -302,26 +302,25 @@ async function keep(client: pg.PoolClient, station: StationIdentity, batchId: st
   };
 }
 
-/** Every passing record and all their serials in two statements; false (and the caller undoes it) when any id or serial was taken. */
+/** Every passing record and all their serials in one statement; false (and the caller undoes it) when any id or serial was taken. */
 async function insertAll(client: pg.PoolClient, station: StationIdentity, batchId: string, records: VerifyRecord[]): Promise<boolean> {
   const cols = records.map((r) => recordValues(station, batchId, r, { status: 'ok' }));
   const column = (i: number) => cols.map((c) => c[i]);
-  const inserted = await client.query(
-    `INSERT INTO verify_records (${RECORD_COLUMNS})
-     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],
-       $11::int[], $12::bigint[], $13::bigint[], $14::uuid[], $15::text[], $16::uuid[])
-     ON CONFLICT (client_record_id) DO NOTHING RETURNING client_record_id`,
-    Array.from({ length: 16 }, (_, i) => column(i)),
+  const serials = records.flatMap((r) => r.serials.map((s) => [s, r.clientRecordId] as const));
+  // The serials' foreign key is checked at the statement's end, when the records are in.
+  const { rows } = await client.query<{ records: number; serials: number }>(
+    `WITH kept AS (
+       INSERT INTO verify_records (${RECORD_COLUMNS})
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],
+         $11::int[], $12::bigint[], $13::bigint[], $14::uuid[], $15::text[], $16::uuid[])
+       ON CONFLICT (client_record_id) DO NOTHING RETURNING client_record_id),
+     taken AS (
+       INSERT INTO verify_serials (serial, client_record_id) SELECT * FROM unnest($17::text[], $18::uuid[]) ORDER BY 1
+       ON CONFLICT (serial) DO NOTHING RETURNING serial)
+     SELECT (SELECT count(*) FROM kept)::int AS records, (SELECT count(*) FROM taken)::int AS serials`,
+    [...Array.from({ length: 16 }, (_, i) => column(i)), serials.map(([s]) => s), serials.map(([, id]) => id)],
   );
-  if (inserted.rowCount !== records.length) return false;
-  const serials = records.flatMap((r) => [...r.serials].sort().map((s) => [s, r.clientRecordId] as const));
-  if (serials.length === 0) return true;
-  const taken = await client.query(
-    `INSERT INTO verify_serials (serial, client_record_id) SELECT * FROM unnest($1::text[], $2::uuid[]) ORDER BY 1
-     ON CONFLICT (serial) DO NOTHING RETURNING serial`,
-    [serials.map(([s]) => s), serials.map(([, id]) => id)],
-  );
-  return taken.rowCount === serials.length;
+  return rows[0].records === records.length && rows[0].serials === serials.length;
 }
 
 /** One record in its own savepoint: a serial taken (by anyone, this batch too) refuses this record alone, naming who has it. */
