@@ -25,8 +25,10 @@
  *   after the drain-out (BENCH_DRAIN_S, 180 s, for the outboxes to empty and again for the feed).
  * - duplicates: feed rows per op id beyond one, plus run children linked or bags created on the feed
  *   more than once.
- * - conflicts_seen: rows in all stations' site_conflicts; each planned pair must give exactly one, and
- *   PostgreSQL must hold exactly one link per contested child, on one of the two parents.
+ * - conflicts_seen: per planned pair, the hub's conflicts (rows in the stations' site_conflicts) plus
+ *   scans refused at the door itself (the other door's link had already reached its replica through
+ *   the feed, so no op went to the hub); each pair must give exactly one, and PostgreSQL must hold
+ *   exactly one link per contested child, on one of the two parents.
  * Also checked: every station's replica holds exactly PostgreSQL's bags and links of the run.
  * Exit 1 if lost > 0, duplicates > 0, conflicts_seen ≠ conflicts_expected or a check fails.
  *
@@ -293,10 +295,21 @@ const contestedRows = new Map(
   ).rows.map((r) => [r.child_code, r]),
 );
 const skews: number[] = [];
+// A pair is settled by exactly one refusal: the hub's conflict at the door that came second, or —
+// when the first door's link reached the second door's replica before its scan — that scan refused
+// at the door itself (result "conflict", naming the other parent), so no op went to the hub.
+let conflictsSeen = 0;
+let refusedAtDoor = 0;
 for (const p of pairs) {
-  const seen = conflicts.filter((c) => c.child === p.code);
-  if (seen.length !== 1) problems.push(`${p.code}: ${seen.length} conflicts (${seen.map((c) => c.station).join(', ')}), expected 1`);
   const [sa, sb] = [p.a, p.b].map((s) => results[s].contested.find((c) => c.code === p.code)!);
+  const seen = conflicts.filter((c) => c.child === p.code);
+  const atDoor = [sa, sb].filter((rec) => rec.result === 'conflict').length;
+  conflictsSeen += seen.length + atDoor;
+  refusedAtDoor += atDoor;
+  if (seen.length + atDoor !== 1)
+    problems.push(
+      `${p.code}: ${seen.length} conflicts (${seen.map((c) => c.station).join(', ')}) and ${atDoor} refused at the door, expected 1 in all`,
+    );
   skews.push(Math.abs(sa.started - sb.started));
   const row = contestedRows.get(p.code);
   if (!row || row.n !== 1 || ![sa.parent, sb.parent].includes(row.parent_code))
@@ -305,7 +318,8 @@ for (const p of pairs) {
     [p.a, sa],
     [p.b, sb],
   ] as const)
-    if (rec.result !== 'linked') problems.push(`${p.code} at ${names[s]}: the scan answered ${rec.result} (${rec.message}), not linked`);
+    if (rec.result !== 'linked' && rec.result !== 'conflict')
+      problems.push(`${p.code} at ${names[s]}: the scan answered ${rec.result} (${rec.message}), not linked or refused`);
 }
 
 // Every replica holds PostgreSQL's bags and links of the run.
@@ -347,7 +361,7 @@ log(
   `feed lag over ${lags.length.toLocaleString('en-US')} (entry, station) pairs: p50 ${r1(pct(lags, 50))} ms, p99 ${r1(lagP99)} ms, max ${r1(most(lags))} ms`,
 );
 log(
-  `conflicts: ${PAIRS} pairs scanned ${r1(pct(skews, 50))} ms apart (p50; max ${r1(most(skews))} ms) → ${conflicts.length} conflicts; ` +
+  `conflicts: ${PAIRS} pairs scanned ${r1(pct(skews, 50))} ms apart (p50; max ${r1(most(skews))} ms) → ${conflictsSeen} refusals (${conflictsSeen - refusedAtDoor} conflicts from the hub, ${refusedAtDoor} refused at the door); ` +
     `hub errors logged: ${hubErrors.join(' + ')}; replicas checked: ${STATIONS - replicaMismatch.length} of ${STATIONS} match`,
 );
 for (const p of problems) log(`PROBLEM: ${p}`);
@@ -357,7 +371,7 @@ const figures = {
   apply_p99_ms: r1(pushP99),
   feed_lag_p99_ms: r1(lagP99),
   conflicts_expected: PAIRS,
-  conflicts_seen: conflicts.length,
+  conflicts_seen: conflictsSeen,
   lost,
   duplicates: dup,
 };
@@ -390,4 +404,4 @@ console.log(
     .map(([k, v]) => `${k}=${v}`)
     .join(' '),
 );
-process.exit(lost > 0 || dup > 0 || conflicts.length !== PAIRS || problems.length > 0 ? 1 : 0);
+process.exit(lost > 0 || dup > 0 || conflictsSeen !== PAIRS || problems.length > 0 ? 1 : 0);
