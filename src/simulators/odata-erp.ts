@@ -321,7 +321,13 @@ export interface ErpSimulator {
 }
 
 export async function startErpSimulator(
-  options: { ordersPerOrg?: number; itemsPerOrg?: number; port?: number; data?: Record<'DD' | 'CBR', ErpOrder[]>; items?: Record<'DD' | 'CBR', ErpItem[]> } = {},
+  options: {
+    ordersPerOrg?: number;
+    itemsPerOrg?: number;
+    port?: number;
+    data?: Record<'DD' | 'CBR', ErpOrder[]>;
+    items?: Record<'DD' | 'CBR', ErpItem[]>;
+  } = {},
 ): Promise<ErpSimulator> {
   const data = options.data ?? { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
   const items = options.items ?? { DD: erpItems('DD', options.itemsPerOrg ?? 60), CBR: erpItems('CBR', options.itemsPerOrg ?? 60) };
@@ -386,7 +392,8 @@ export async function startErpSimulator(
           if (orderby) {
             const keys = orderby.split(',').map((part) => {
               const [field, dir = 'asc', extra] = part.trim().split(/\s+/);
-              if (extra || !set.properties.includes(field) || !['asc', 'desc'].includes(dir)) throw new ODataSyntaxError(`Invalid $orderby '${part}'`);
+              if (extra || !set.properties.includes(field) || !['asc', 'desc'].includes(dir))
+                throw new ODataSyntaxError(`Invalid $orderby '${part}'`);
               return { field, sign: dir === 'desc' ? -1 : 1 };
             });
             rows.sort((a, b) => {

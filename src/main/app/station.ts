@@ -421,7 +421,12 @@ export async function createStation(config: StationConfig): Promise<Station> {
       },
     });
     transports[BAGS_UPSTREAM] = site.transport();
-    transports[VERIFY_UPSTREAM] = verifyTransport({ db, site, now, changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'records' })) });
+    transports[VERIFY_UPSTREAM] = verifyTransport({
+      db,
+      site,
+      now,
+      changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'records' })),
+    });
     // Always there: mails wait in the outbox until Admin → Station names a mail server.
     transports[MAIL_UPSTREAM] = smtpTransport({ settings: () => mailSettingsOf(settings), password: () => secrets.get(MAIL_PASSWORD_SECRET), now });
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports, onBatch: () => dashboard.changed() });

@@ -70,7 +70,8 @@ export class LeaseClient {
 
   #hub(what: string): HubClient {
     const client = this.deps.client();
-    if (!client) throw new DomainError('unavailable', `This station is not a member of a site: ${what} needs the site hub (Admin → Station → Join a site)`);
+    if (!client)
+      throw new DomainError('unavailable', `This station is not a member of a site: ${what} needs the site hub (Admin → Station → Join a site)`);
     return client;
   }
 

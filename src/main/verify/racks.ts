@@ -39,7 +39,11 @@ interface LeaseRow {
 /** The lease resource of a rack (the hub's naming). */
 export const rackResourceOf = rackResource;
 
-const RACK_HEADERS = { rackId: ['rack', 'rack id', 'rackid', 'rack_id', 'rack no', 'rack number'], floor: ['floor', 'level'], name: ['name', 'rack name', 'description'] };
+const RACK_HEADERS = {
+  rackId: ['rack', 'rack id', 'rackid', 'rack_id', 'rack no', 'rack number'],
+  floor: ['floor', 'level'],
+  name: ['name', 'rack name', 'description'],
+};
 
 function cellText(cell: RawCell | undefined): string {
   if (cell === null || cell === undefined) return '';
@@ -64,14 +68,11 @@ export class RackRegistry {
 
   list(includeInactive: boolean): RackView[] {
     const sqlite = this.deps.db.$client;
-    const rows = sqlite
-      .prepare(`SELECT * FROM racks ${includeInactive ? '' : 'WHERE active = 1'} ORDER BY floor, rack_id`)
-      .all() as RackRow[];
+    const rows = sqlite.prepare(`SELECT * FROM racks ${includeInactive ? '' : 'WHERE active = 1'} ORDER BY floor, rack_id`).all() as RackRow[];
     const leases = new Map(
-      (sqlite.prepare("SELECT resource, user, station, since, expires_at FROM rack_leases WHERE resource LIKE 'rack:%'").all() as LeaseRow[]).map((l) => [
-        l.resource,
-        l,
-      ]),
+      (sqlite.prepare("SELECT resource, user, station, since, expires_at FROM rack_leases WHERE resource LIKE 'rack:%'").all() as LeaseRow[]).map(
+        (l) => [l.resource, l],
+      ),
     );
     return rows.map((r) => this.#view(r, leases.get(rackResourceOf({ rackId: r.rack_id, floor: r.floor })) ?? null));
   }
@@ -99,7 +100,10 @@ export class RackRegistry {
     return this.#view(result.row, null);
   }
 
-  #saveOne(input: { rackId: string; floor: string; name?: string; active: boolean }, actor: AuditActor): { row: RackRow; change: 'created' | 'updated' | 'unchanged' } {
+  #saveOne(
+    input: { rackId: string; floor: string; name?: string; active: boolean },
+    actor: AuditActor,
+  ): { row: RackRow; change: 'created' | 'updated' | 'unchanged' } {
     const sqlite = this.deps.db.$client;
     const before = this.get(input.rackId, input.floor);
     const name = input.name === undefined ? (before?.name ?? null) : input.name || null;
@@ -178,14 +182,18 @@ export class RackRegistry {
                   : (name?.length ?? 0) > 200
                     ? 'a rack name is at most 200 characters'
                     : null;
-          if (problem) throw new DomainError('invalid', `${fileName}, line ${row.line}: ${problem}; nothing was imported`, { issues: [{ path: 'content', message: problem }] });
+          if (problem)
+            throw new DomainError('invalid', `${fileName}, line ${row.line}: ${problem}; nothing was imported`, {
+              issues: [{ path: 'content', message: problem }],
+            });
           racks.push({ rackId, floor, ...(name ? { name } : {}), line: row.line });
         }
       }
     } finally {
       fs.rmSync(file, { force: true });
     }
-    if (racks.length === 0) throw new DomainError('invalid', `${fileName} holds no racks below its header row`, { issues: [{ path: 'content', message: 'No racks' }] });
+    if (racks.length === 0)
+      throw new DomainError('invalid', `${fileName} holds no racks below its header row`, { issues: [{ path: 'content', message: 'No racks' }] });
     const counts = { created: 0, updated: 0, unchanged: 0 };
     this.deps.db.$client.transaction(() => {
       for (const r of racks) counts[this.#saveOne({ rackId: r.rackId, floor: r.floor, name: r.name, active: true }, actor).change]++;
@@ -203,11 +211,16 @@ export class RackRegistry {
 export function rackApplier(deps: { audit: AuditContext; changed: () => void }): FeedApplier {
   return (db, entry, ctx) => {
     const parsed = HUB_OP_PAYLOADS['rack_saved@1'].safeParse(entry.payload);
-    if (!parsed.success) throw new Error(`Feed entry ${entry.seq} (${entry.op} from ${entry.station}) is not a rack: ${describeIssues(parsed.error)}`);
+    if (!parsed.success)
+      throw new Error(`Feed entry ${entry.seq} (${entry.op} from ${entry.station}) is not a rack: ${describeIssues(parsed.error)}`);
     const p = parsed.data;
     const sqlite = db.$client;
     const local = sqlite.prepare('SELECT * FROM racks WHERE rack_id = ? AND floor = ?').get(p.rackId, p.floor) as RackRow | undefined;
-    if (local && !newerVersion({ updatedAt: p.updatedAt, station: entry.station }, { updatedAt: local.updated_at, station: local.station || ctx.stationName })) return;
+    if (
+      local &&
+      !newerVersion({ updatedAt: p.updatedAt, station: entry.station }, { updatedAt: local.updated_at, station: local.station || ctx.stationName })
+    )
+      return;
     sqlite
       .prepare(
         `INSERT INTO racks (rack_id, floor, name, active, updated_at, updated_by, station) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -156,15 +156,15 @@ export class VerifyService {
   #openSessionOf(userId: number): SessionRow | null {
     return (
       (this.#sql.prepare("SELECT * FROM verify_sessions WHERE user_id = ? AND status = 'open' ORDER BY started_at DESC LIMIT 1").get(userId) as
-        | SessionRow
-        | undefined) ?? null
+        SessionRow | undefined) ?? null
     );
   }
 
   #mine(sessionId: string, actor: AuditActor): SessionRow {
     const s = this.#session(sessionId);
     if (!s || s.user_id !== actor.userId) throw new DomainError('not_found', 'No such counting session of yours');
-    if (s.status !== 'open') throw new DomainError('conflict', `The session on ${rackWords({ rackId: s.rack_id, floor: s.floor })} is already ${s.status}`);
+    if (s.status !== 'open')
+      throw new DomainError('conflict', `The session on ${rackWords({ rackId: s.rack_id, floor: s.floor })} is already ${s.status}`);
     return s;
   }
 
@@ -195,7 +195,9 @@ export class VerifyService {
 
   #view(s: SessionRow): VerifySessionView {
     const now = this.deps.now();
-    const lines = (this.#sql.prepare(`${LINE_SELECT} WHERE l.session_id = ? ORDER BY l.made_at, l.client_record_id`).all(s.id) as LineRow[]).map(lineView);
+    const lines = (this.#sql.prepare(`${LINE_SELECT} WHERE l.session_id = ? ORDER BY l.made_at, l.client_record_id`).all(s.id) as LineRow[]).map(
+      lineView,
+    );
     const waiting = this.#sql.prepare("SELECT count(*) FROM verify_lines WHERE status = 'queued'").pluck().get() as number;
     return {
       id: s.id,
@@ -205,9 +207,10 @@ export class VerifyService {
       startedAt: s.started_at,
       heldMs: Math.max(0, (s.ended_at ?? now) - s.started_at),
       leaseId: s.lease_id,
-      leaseRemainingMs: s.lease_id && s.lease_expires_at !== null ? Math.max(0, s.lease_expires_at - now) : null,
+      leaseRemainingMs: s.lease_id && s.lapsed_at === null && s.lease_expires_at !== null ? Math.max(0, s.lease_expires_at - now) : null,
       lapsed: s.lapsed_at !== null || (s.lease_expires_at !== null && now >= s.lease_expires_at),
-      lapsedReason: s.lapsed_reason ?? (s.lease_expires_at !== null && now >= s.lease_expires_at ? 'The claim ran out before it could be renewed' : null),
+      lapsedReason:
+        s.lapsed_reason ?? (s.lease_expires_at !== null && now >= s.lease_expires_at ? 'The claim ran out before it could be renewed' : null),
       hubReachable: this.#hubReachable,
       status: s.status,
       lines: lines.filter((l) => l.status !== 'discarded' || s.status !== 'open'),
@@ -274,7 +277,9 @@ export class VerifyService {
   }
 
   async #beat(): Promise<void> {
-    const open = this.#sql.prepare("SELECT * FROM verify_sessions WHERE status = 'open' AND lease_id IS NOT NULL AND lapsed_at IS NULL").all() as SessionRow[];
+    const open = this.#sql
+      .prepare("SELECT * FROM verify_sessions WHERE status = 'open' AND lease_id IS NOT NULL AND lapsed_at IS NULL")
+      .all() as SessionRow[];
     const people = new Set<string>();
     for (const s of open) {
       const rack = { rackId: s.rack_id, floor: s.floor };
@@ -284,7 +289,9 @@ export class VerifyService {
         this.#hubReachable = true;
         this.#sql.transaction(() => {
           this.#measured(held);
-          this.#sql.prepare('UPDATE verify_sessions SET lease_expires_at = ? WHERE id = ? AND lease_id = ?').run(held.localExpiresAt, s.id, s.lease_id);
+          this.#sql
+            .prepare('UPDATE verify_sessions SET lease_expires_at = ? WHERE id = ? AND lease_id = ?')
+            .run(held.localExpiresAt, s.id, s.lease_id);
           this.#setLease(rackResourceOf(rack), {
             leaseId: held.lease.leaseId,
             user: held.lease.user,
@@ -296,7 +303,10 @@ export class VerifyService {
       } catch (error) {
         if (error instanceof LeaseRefused) {
           this.#lapse(s, `The claim on ${rackWords(rack)} was lost: ${error.message}`);
-          this.deps.pushTo(s.user_id, { what: 'session', message: `Your claim on ${rackWords(rack)} was lost: lines counted from now are flagged for review` });
+          this.deps.pushTo(s.user_id, {
+            what: 'session',
+            message: `Your claim on ${rackWords(rack)} was lost: lines counted from now are flagged for review`,
+          });
         } else if (error instanceof DomainError && error.code === 'unavailable') {
           this.#hubReachable = false;
           if (s.lease_expires_at !== null && this.deps.now() >= s.lease_expires_at)
@@ -310,7 +320,9 @@ export class VerifyService {
 
   #lapse(s: SessionRow, reason: string): void {
     this.#sql.transaction(() => {
-      this.#sql.prepare('UPDATE verify_sessions SET lapsed_at = ?, lapsed_reason = ? WHERE id = ? AND lapsed_at IS NULL').run(this.deps.now(), reason, s.id);
+      this.#sql
+        .prepare('UPDATE verify_sessions SET lapsed_at = ?, lapsed_reason = ? WHERE id = ? AND lapsed_at IS NULL')
+        .run(this.deps.now(), reason, s.id);
       this.#dropLease(rackResourceOf({ rackId: s.rack_id, floor: s.floor }), s.lease_id);
     })();
   }
@@ -328,11 +340,12 @@ export class VerifyService {
          WHERE j.value = ? AND l.status NOT IN ('discarded') AND l.client_record_id IS NOT ? LIMIT 1`,
       )
       .get(serial, exceptLine) as { rack_id: string; floor: string; username: string; item_code: string } | undefined;
-    if (here) return `Serial ${serial} is already counted on ${rackWords({ rackId: here.rack_id, floor: here.floor })} (item ${here.item_code}) by ${here.username} at this station`;
+    if (here)
+      return `Serial ${serial} is already counted on ${rackWords({ rackId: here.rack_id, floor: here.floor })} (item ${here.item_code}) by ${here.username} at this station`;
     const site = this.#sql.prepare('SELECT * FROM site_serials WHERE serial = ? AND client_record_id IS NOT ?').get(serial, exceptLine) as
-      | { rack_id: string; floor: string; station: string; user: string }
-      | undefined;
-    if (site) return `Serial ${serial} is already recorded on ${rackWords({ rackId: site.rack_id, floor: site.floor })} by ${site.user} at ${site.station}`;
+      { rack_id: string; floor: string; station: string; user: string } | undefined;
+    if (site)
+      return `Serial ${serial} is already recorded on ${rackWords({ rackId: site.rack_id, floor: site.floor })} by ${site.user} at ${site.station}`;
     return null;
   }
 
@@ -348,7 +361,9 @@ export class VerifyService {
     const seen = new Set<string>();
     for (const serial of input.serials) {
       if (seen.has(serial))
-        throw new DomainError('invalid', `Serial ${serial} is twice on this line`, { issues: [{ path: 'serials', message: `Serial ${serial} is twice on this line` }] });
+        throw new DomainError('invalid', `Serial ${serial} is twice on this line`, {
+          issues: [{ path: 'serials', message: `Serial ${serial} is twice on this line` }],
+        });
       seen.add(serial);
     }
     const item = this.deps.items.byCode(input.itemCode);
@@ -356,9 +371,8 @@ export class VerifyService {
       throw new DomainError('invalid', `There is no item ${input.itemCode} in the catalogue: scan its barcode or search by name`, {
         issues: [{ path: 'itemCode', message: `No item ${input.itemCode}` }],
       });
-    let before: LineRow | null = null;
     if (input.clientRecordId) {
-      before = this.#line(input.clientRecordId);
+      const before = this.#line(input.clientRecordId);
       if (!before || before.session_id !== s.id) throw new DomainError('not_found', 'That line is not in this session');
       if (before.status !== 'draft') throw new DomainError('conflict', 'That line was finalized: it cannot be changed');
     }
@@ -435,7 +449,11 @@ export class VerifyService {
         action: 'verify.finalized',
         entity: 'verify_session',
         entityId: s.id,
-        after: { rack: rackResourceOf({ rackId: s.rack_id, floor: s.floor }), records: lines.length, lapsed: lines.filter((l) => l.lapsed === 1).length },
+        after: {
+          rack: rackResourceOf({ rackId: s.rack_id, floor: s.floor }),
+          records: lines.length,
+          lapsed: lines.filter((l) => l.lapsed === 1).length,
+        },
       });
     })();
     await this.#releaseLease(s);
@@ -523,7 +541,13 @@ export class VerifyService {
         const p = lease(entry);
         if (!p || !rackOf(p.resource)) return;
         const expiresAt = (entry.payload as LeaseEventPayloads['lease_claimed@1']).expiresAt;
-        this.#setLease(p.resource, { leaseId: p.leaseId, user: p.user, station: p.station, since: Date.parse(p.claimedAt), expiresAt: Date.parse(expiresAt) || null });
+        this.#setLease(p.resource, {
+          leaseId: p.leaseId,
+          user: p.user,
+          station: p.station,
+          since: Date.parse(p.claimedAt),
+          expiresAt: Date.parse(expiresAt) || null,
+        });
         told();
       },
       'lease_released@1': (_db, entry) => {
@@ -571,7 +595,9 @@ export class VerifyService {
   }
 
   notices(): NoticeView[] {
-    return (this.#sql.prepare('SELECT id, text, by, station, at FROM notices ORDER BY at DESC, id DESC LIMIT 200').all() as NoticeView[]).map((n) => ({ ...n }));
+    return (this.#sql.prepare('SELECT id, text, by, station, at FROM notices ORDER BY at DESC, id DESC LIMIT 200').all() as NoticeView[]).map(
+      (n) => ({ ...n }),
+    );
   }
 
   async postNotice(text: string, actor: AuditActor & { username: string }): Promise<NoticeView> {
@@ -587,7 +613,12 @@ export class VerifyService {
     if (!parsed.success) throw new DomainError('unavailable', 'The site hub answered the notice in an unexpected shape');
     this.#sql.transaction(() => {
       this.#putNotice(parsed.data.notice);
-      recordAudit(this.deps.db, this.deps.audit, actor, { action: 'verify.notice-posted', entity: 'notice', entityId: parsed.data.notice.id, after: { text } });
+      recordAudit(this.deps.db, this.deps.audit, actor, {
+        action: 'verify.notice-posted',
+        entity: 'notice',
+        entityId: parsed.data.notice.id,
+        after: { text },
+      });
     })();
     this.deps.push({ what: 'notices', message: text });
     return this.notices().find((n) => n.text === text && n.by === parsed.data.notice.by)!;
@@ -601,22 +632,40 @@ export class VerifyService {
   /** Resolves a refused record (its person or an admin): recount it in an open session on its rack, accept the hub's answer, or discard it. */
   resolve(clientRecordId: string, action: 'recount' | 'accept' | 'discard', actor: AuditActor & { role: string }): VerifyLineView {
     const line = this.#line(clientRecordId);
-    if (!line || (line.status !== 'conflict' && line.status !== 'error')) throw new DomainError('not_found', 'No refused record with that id waits to be resolved');
-    if (actor.role !== 'admin' && line.username !== actor.username) throw new DomainError('forbidden', `Only ${line.username} or an admin resolves this record`);
+    if (!line || (line.status !== 'conflict' && line.status !== 'error'))
+      throw new DomainError('not_found', 'No refused record with that id waits to be resolved');
+    if (actor.role !== 'admin' && line.username !== actor.username)
+      throw new DomainError('forbidden', `Only ${line.username} or an admin resolves this record`);
     const now = this.deps.now();
     let recount: string | null = null;
     this.#sql.transaction(() => {
       if (action === 'recount') {
         const s = this.#openSessionOf(actor.userId ?? -1);
         if (!s || s.rack_id !== line.rack_id || s.floor !== line.floor)
-          throw new DomainError('conflict', `Claim ${rackWords({ rackId: line.rack_id, floor: line.floor })} first: the recount is a line of that session`);
+          throw new DomainError(
+            'conflict',
+            `Claim ${rackWords({ rackId: line.rack_id, floor: line.floor })} first: the recount is a line of that session`,
+          );
         recount = randomUUID();
         this.#sql
           .prepare(
             `INSERT INTO verify_lines (client_record_id, session_id, item_code, verified, damaged, serials, floor, made_at, hub_made_at, lease_id, lapsed, status, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?)`,
           )
-          .run(recount, s.id, line.item_code, line.verified, Math.min(line.damaged, line.verified), '[]', s.floor, now, now + this.#offset(), s.lease_id, this.#lapsedNow(s) ? 1 : 0, now);
+          .run(
+            recount,
+            s.id,
+            line.item_code,
+            line.verified,
+            Math.min(line.damaged, line.verified),
+            '[]',
+            s.floor,
+            now,
+            now + this.#offset(),
+            s.lease_id,
+            this.#lapsedNow(s) ? 1 : 0,
+            now,
+          );
       }
       this.#sql
         .prepare('UPDATE verify_lines SET status = ?, resolved_by = ?, resolved_at = ?, updated_at = ? WHERE client_record_id = ?')

@@ -36,7 +36,8 @@ export function verifyTransport(deps: { db: Db; site: SiteService; now: () => nu
       if (!client) throw new UpstreamError(VERIFY_UPSTREAM, 'network', 'This station is not connected to a site hub: verification records wait');
       const answer = await client.post('v1/verify/records', { records: records.map((r) => r.payload) }, true);
       const parsed = answerSchema.safeParse(answer);
-      if (!parsed.success) throw new UpstreamError(VERIFY_UPSTREAM, 'malformed', 'The site hub answered the verification records in an unexpected shape');
+      if (!parsed.success)
+        throw new UpstreamError(VERIFY_UPSTREAM, 'malformed', 'The site hub answered the verification records in an unexpected shape');
       const a = parsed.data;
       const byId = new Map(records.map((r) => [r.opId, r.payload as VerifyRecord]));
       const now = deps.now();

@@ -123,11 +123,7 @@ const sessionId = z
   .uuid('Not a session id')
   .meta({ examples: ['0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f'] });
 const quantity = (what: string) =>
-  z
-    .number(`${what} is a number`)
-    .int(`${what} is a whole number`)
-    .min(0, `${what} is 0 or more`)
-    .max(1_000_000, `${what} is at most 1,000,000`);
+  z.number(`${what} is a number`).int(`${what} is a whole number`).min(0, `${what} is 0 or more`).max(1_000_000, `${what} is at most 1,000,000`);
 const serial = z.string().trim().min(1, 'A serial number cannot be empty').max(100, 'A serial number is at most 100 characters');
 
 export const verifyChannels = {
