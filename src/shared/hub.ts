@@ -59,14 +59,14 @@ export const rackIdSchema = z
   .trim()
   .min(1, 'rackId is required (e.g. "R1")')
   .max(64, 'rackId is at most 64 characters')
-  .regex(/^[^/]+$/, 'rackId cannot contain "/"');
+  .regex(/^[^/]*$/, 'rackId cannot contain "/"');
 /** A floor's name, e.g. "Ground". */
 export const floorSchema = z
   .string({ error: (i) => (i.input === undefined ? 'floor is required (e.g. "Ground")' : 'floor is text (e.g. "Ground")') })
   .trim()
   .min(1, 'floor is required (e.g. "Ground")')
   .max(64, 'floor is at most 64 characters')
-  .regex(/^[^/]+$/, 'floor cannot contain "/"');
+  .regex(/^[^/]*$/, 'floor cannot contain "/"');
 /** The lease resource of a rack: `rack:<floor>/<rackId>`. */
 export const rackResource = (rack: { floor: string; rackId: string }) => `rack:${rack.floor}/${rack.rackId}`;
 
