@@ -224,8 +224,7 @@ describe('counting', () => {
     expect(refused.hubReason).toBeTruthy();
     expect(open.map((c) => c.clientRecordId)).not.toContain(inTime.ok && inTime.value.clientRecordId);
 
-    const other = a.window('someone else');
-    await other.ok('auth/login', { username: 'bob', secret: 'password-123' });
+    const other = await a.signedIn('dispatcher', 'otto');
     expect(await other.call('verify/resolve', { clientRecordId: refused.clientRecordId, action: 'accept' })).toMatchObject({
       ok: false,
       error: { code: 'forbidden' },
