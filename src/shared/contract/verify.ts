@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 import { empty } from './fields';
+import { floorSchema, rackIdSchema } from '../hub';
 
 /**
  * Stock verification (issue 16): racks (site-wide), the ERP's items, claiming a rack through the
@@ -100,20 +101,9 @@ export interface VerifyChanged {
   message?: string;
 }
 
-const rackId = z
-  .string()
-  .trim()
-  .min(1, 'Rack id is required (e.g. R1)')
-  .max(64, 'Rack id is at most 64 characters')
-  .regex(/^[^/]+$/, 'Rack id cannot contain "/"')
-  .meta({ examples: ['R1'] });
-const floor = z
-  .string()
-  .trim()
-  .min(1, 'Floor is required (e.g. Ground)')
-  .max(64, 'Floor is at most 64 characters')
-  .regex(/^[^/]+$/, 'Floor cannot contain "/"')
-  .meta({ examples: ['Ground'] });
+/** The hub's own field rules (src/shared/hub.ts), so a rack the station takes is one the hub takes. */
+const rackId = rackIdSchema.meta({ examples: ['R1'] });
+const floor = floorSchema.meta({ examples: ['Ground'] });
 const uuid = z
   .string()
   .uuid('Not a record id')
@@ -151,8 +141,13 @@ export const verifyChannels = {
         .max(255, 'A file name is at most 255 characters')
         .regex(/\.(csv|xlsx)$/i, 'The file is a .csv or .xlsx')
         .meta({ examples: ['racks.csv'] }),
-      /** The file's bytes, base64. */
-      content: z.string().min(1, 'The file is empty').max(14_000_000, 'The file is larger than 10 MB'),
+      /** The file's bytes, base64 (a rack list is small: one message, not the import wizard's chunks). */
+      content: z
+        .string()
+        .min(1, 'The file is empty')
+        .max(1_400_000, 'A rack file is at most 1 MB')
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'The file is not base64')
+        .meta({ examples: ['UmFjayxGbG9vcgpSMSxHcm91bmQK'] }),
     }),
     access: ['admin'],
     summary: 'Imports racks from a CSV or XLSX file with rack id, floor and optional name columns (audited)',
