@@ -261,6 +261,31 @@ describe('counting', () => {
   });
 });
 
+describe('records in batches', () => {
+  it('150 finalized lines go to the hub in batches of at most 100 and every one is answered ok', async () => {
+    await rackAtBoth('R9');
+    const s = await a.w.ok('verify/claim', { rackId: 'R9', floor: 'Ground' });
+    for (let i = 0; i < 150; i++) {
+      const r = await line(a, s, (i % 40) + 1, 1, 0, [`SN-R9-${i}`]);
+      if (!r.ok) throw new Error(r.error.message);
+    }
+    const before = ((await hubClient(hubs[0].url, a.station.secrets.get('hub-token')!).feed(0, 1000)).body as { next: number }).next;
+    await a.w.ok('verify/finalize', { sessionId: s.id });
+    await a.sendRecords();
+    const statuses = a.station.database.sqlite
+      .prepare('SELECT status, count(*) AS n FROM verify_lines WHERE session_id = ? GROUP BY status')
+      .all(s.id);
+    expect(statuses).toEqual([{ status: 'ok', n: 150 }]);
+    // The hub puts each accepted batch on the feed as one verify_recorded@1.
+    const page = (await hubClient(hubs[0].url, a.station.secrets.get('hub-token')!).feed(before, 1000)).body as {
+      entries: { op: string; payload: { records: unknown[] } }[];
+    };
+    const batches = page.entries.filter((e) => e.op === 'verify_recorded@1').map((e) => e.payload.records.length);
+    expect(batches).toEqual([100, 50]);
+    expect((await a.w.ok('verify/session', {})) ?? null).toBeNull();
+  });
+});
+
 describe('notices and the hub away', () => {
   it('a notice an admin posts at one station reaches the other', async () => {
     const posted = await a.admin.ok('verify/notice-post', { text: 'System maintenance at 14:00' });
