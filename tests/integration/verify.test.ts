@@ -24,6 +24,8 @@ async function stationAt(hubUrl: string, name: string, person: string) {
   const key = name.toLowerCase().replace(/\s+/g, '');
   // People are site-wide: each station's admin and counter are their own people.
   const t = await stationOnErp(erp.url, erp.users, { verifyHeartbeatMs: 0, syncIntervalMs: 0 }, `boss-${key}`);
+  // A rack saved while the station is still on its own goes to the site when it joins.
+  await t.admin.ok('verify/rack-save', { rackId: `PRE-${key}`, floor: 'Ground', name: 'Saved before joining' });
   const { code } = await createEnrolmentCode(admin, 1);
   await t.admin.ok('site/join', { url: hubUrl, code, stationName: name });
   const w = await t.signedIn('dispatcher', person);
@@ -78,6 +80,7 @@ describe('racks', () => {
     expect(saved).toMatchObject({ rackId: 'R100', floor: 'Mezzanine', name: 'Returns', active: true, updatedBy: 'boss-dock1' });
     await a.sendOps();
     await eventually(() => b.station.racks.get('R100', 'Mezzanine')?.name === 'Returns', 'the rack reaches Dock 2', 30_000);
+    expect(b.station.racks.get('PRE-dock1', 'Ground')).toMatchObject({ name: 'Saved before joining', station: 'Dock 1' });
     const audit = b.station.database.sqlite
       .prepare("SELECT detail FROM audit_log WHERE action = 'rack.synced' AND entity_id = ?")
       .pluck()

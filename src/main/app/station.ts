@@ -190,6 +190,14 @@ export interface Station {
   close(): Promise<void>;
 }
 
+const DEMO_RACKS: [string, string][] = [
+  ['R1', 'Ground'],
+  ['R2', 'Ground'],
+  ['R3', 'Ground'],
+  ['M1', 'Mezzanine'],
+  ['M2', 'Mezzanine'],
+];
+
 /** Calls that change today's figures besides scans (which the scan handler reports with their latency). */
 const DASHBOARD_INPUTS = new Set([
   'bags/undo-last',
@@ -366,7 +374,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       await auth.createFirstAdmin({ username: username.toLowerCase(), password, displayName: displayName ?? username });
       logger.info({ username }, 'created the first admin from configuration');
     }
-    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, dockDoor, bills, audit, logger });
+    const seedingDemo = !!config.demo && !auth.hasUsers();
+    if (seedingDemo) await seedDemoData({ users, auth, settings, sessions, dockDoor, bills, audit, logger });
 
     const transports: Record<string, OutboxTransport> = {};
     let bagsFallback: OutboxTransport | null = null;
@@ -390,6 +399,11 @@ export async function createStation(config: StationConfig): Promise<Station> {
       tmpDir: path.join(filesDir, 'tmp'),
       changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'racks' })),
     });
+    // Demo racks to count (a demo station is standalone; joining a site sends nothing of them until they change).
+    if (seedingDemo) {
+      const demoAdmin = users.list().find((u) => u.role === 'admin')!;
+      for (const [rackId, floor] of DEMO_RACKS) racks.save({ rackId, floor, active: true }, { userId: demoAdmin.id, username: demoAdmin.username });
+    }
     // eslint-disable-next-line prefer-const -- built after the site service, whose appliers call it
     let verify: VerifyService;
     const verifyAppliers: Record<string, FeedApplier> = Object.fromEntries(
@@ -417,7 +431,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       onJoined: (actor) => {
         const sent = enqueueSiteSnapshot({ db, now: now(), actor, stationId: audit.stationId, bills });
         const people = enqueueAllUsers(db, now(), actor.username ?? 'station', auth.totpSealer);
-        logger.info({ ...sent, people }, 'joined a site: queued what this station holds for the hub');
+        const rackCount = racks.enqueueAll(actor.username ?? 'station');
+        logger.info({ ...sent, people, racks: rackCount }, 'joined a site: queued what this station holds for the hub');
       },
     });
     transports[BAGS_UPSTREAM] = site.transport();

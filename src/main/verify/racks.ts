@@ -53,6 +53,19 @@ function cellText(cell: RawCell | undefined): string {
   return '';
 }
 
+function rackPayload(row: RackRow, now: number, by: string, station: string): HubOpPayload<'rack_saved@1'> {
+  return {
+    rackId: row.rack_id,
+    floor: row.floor,
+    ...(row.name ? { name: row.name } : {}),
+    active: row.active === 1,
+    updatedAt: row.updated_at,
+    at: now,
+    by,
+    station,
+  };
+}
+
 export class RackRegistry {
   constructor(
     private readonly deps: {
@@ -127,20 +140,19 @@ export class RackRegistry {
       ...(before ? { before: this.#view(before, null) } : {}),
       after: this.#view(row, null),
     });
-    if (site) {
-      const payload: HubOpPayload<'rack_saved@1'> = {
-        rackId: row.rack_id,
-        floor: row.floor,
-        ...(row.name ? { name: row.name } : {}),
-        active: row.active === 1,
-        updatedAt,
-        at: now,
-        by,
-        station: site.stationName,
-      };
-      enqueue(this.deps.db, now, { op: 'rack_saved@1', upstream: BAGS_UPSTREAM, payload });
-    }
+    if (site) enqueue(this.deps.db, now, { op: 'rack_saved@1', upstream: BAGS_UPSTREAM, payload: rackPayload(row, now, by, site.stationName) });
     return { row, change: before ? 'updated' : 'created' };
+  }
+
+  /** When the station joins a site, inside the join's transaction: every rack it has (the hub keeps the newer of two versions). */
+  enqueueAll(by: string): number {
+    const site = membershipOf(this.deps.settings);
+    if (!site) return 0;
+    const rows = this.deps.db.$client.prepare('SELECT * FROM racks').all() as RackRow[];
+    const now = this.deps.now();
+    for (const row of rows)
+      enqueue(this.deps.db, now, { op: 'rack_saved@1', upstream: BAGS_UPSTREAM, payload: rackPayload(row, now, by, site.stationName) });
+    return rows.length;
   }
 
   /**
