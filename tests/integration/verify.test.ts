@@ -141,6 +141,25 @@ describe('claiming a rack', () => {
     expect(audit).toEqual(expect.arrayContaining(['verify.claimed', 'verify.cancelled']));
   });
 
+  it('a renewal the hub refuses (the lease was ended behind the session) lapses the session and tells the person', async () => {
+    await rackAtBoth('R10');
+    const open = await a.w.ok('verify/session', {});
+    if (open) await a.w.ok('verify/release', { sessionId: open.id });
+    const s = await a.w.ok('verify/claim', { rackId: 'R10', floor: 'Ground' });
+    // Ended at the hub with this station's own token: its feed skips its own entries, so only the renewal finds out.
+    const ended = await hubClient(hubs[0].url, a.station.secrets.get('hub-token')!).release({ resource: 'rack:Ground/R10', leaseId: s.leaseId! });
+    expect(ended.status).toBe(200);
+    await a.station.verify.heartbeat();
+    const told = await a.w.event((e) => e.event === 'verify/changed' && !!(e.data as VerifyChanged).message?.includes('R10'));
+    expect((told.data as VerifyChanged).message).toBe('Your claim on R10 on Ground was lost: lines counted from now are flagged for review');
+    const hud = (await a.w.ok('verify/session', {}))!;
+    expect(hud).toMatchObject({ lapsed: true, leaseRemainingMs: null });
+    expect(hud.lapsedReason).toMatch(/^The claim on R10 on Ground was lost: /);
+    const l = await line(a, hud, 3, 1, 0);
+    expect(l.ok && l.value.lapsed).toBe(true);
+    await a.w.ok('verify/release', { sessionId: s.id });
+  });
+
   it('an admin at one station breaks a claim held at the other: audited, the holder is told why, and their later lines are flagged lapsed', async () => {
     const held = (await b.w.ok('verify/session', {}))!;
     await a.admin.ok('verify/break', { rackId: held.rackId, floor: 'Ground', reason: 'Bob went home' });
