@@ -53,6 +53,11 @@ function cellText(cell: RawCell | undefined): string {
   return '';
 }
 
+/** A rack's version, whole: (rack_id, floor, name, active, updated_at, updated_by, station). */
+const UPSERT_RACK = `INSERT INTO racks (rack_id, floor, name, active, updated_at, updated_by, station) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (rack_id, floor) DO UPDATE SET name = excluded.name, active = excluded.active, updated_at = excluded.updated_at,
+    updated_by = excluded.updated_by, station = excluded.station`;
+
 function rackPayload(row: RackRow, now: number, by: string, station: string): HubOpPayload<'rack_saved@1'> {
   return {
     rackId: row.rack_id,
@@ -125,13 +130,7 @@ export class RackRegistry {
     const now = this.deps.now();
     const updatedAt = Math.max(now, (before?.updated_at ?? 0) + 1);
     const by = actor.username ?? 'station';
-    sqlite
-      .prepare(
-        `INSERT INTO racks (rack_id, floor, name, active, updated_at, updated_by, station) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (rack_id, floor) DO UPDATE SET name = excluded.name, active = excluded.active, updated_at = excluded.updated_at,
-           updated_by = excluded.updated_by, station = excluded.station`,
-      )
-      .run(input.rackId, input.floor, name, input.active ? 1 : 0, updatedAt, by, site?.stationName ?? '');
+    sqlite.prepare(UPSERT_RACK).run(input.rackId, input.floor, name, input.active ? 1 : 0, updatedAt, by, site?.stationName ?? '');
     const row = this.get(input.rackId, input.floor)!;
     recordAudit(this.deps.db, this.deps.audit, actor, {
       action: before ? 'rack.updated' : 'rack.created',
@@ -233,13 +232,7 @@ export function rackApplier(deps: { audit: AuditContext; changed: () => void }):
       !newerVersion({ updatedAt: p.updatedAt, station: entry.station }, { updatedAt: local.updated_at, station: local.station || ctx.stationName })
     )
       return;
-    sqlite
-      .prepare(
-        `INSERT INTO racks (rack_id, floor, name, active, updated_at, updated_by, station) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (rack_id, floor) DO UPDATE SET name = excluded.name, active = excluded.active, updated_at = excluded.updated_at,
-           updated_by = excluded.updated_by, station = excluded.station`,
-      )
-      .run(p.rackId, p.floor, p.name ?? null, p.active ? 1 : 0, p.updatedAt, p.by, entry.station);
+    sqlite.prepare(UPSERT_RACK).run(p.rackId, p.floor, p.name ?? null, p.active ? 1 : 0, p.updatedAt, p.by, entry.station);
     recordAudit(
       db,
       deps.audit,

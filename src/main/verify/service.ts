@@ -24,6 +24,9 @@ import { rackResourceOf, type RackRegistry } from './racks';
 
 export const VERIFY_UPSTREAM = 'verify';
 export const VERIFY_RECORD_OP = 'verify_record@1';
+/** A serial the site recorded (serial, client_record_id, rack_id, floor, station, user, at); the first one kept. */
+export const PUT_SITE_SERIAL =
+  'INSERT INTO site_serials (serial, client_record_id, rack_id, floor, station, user, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING';
 /** Where the last measured hub clock offset is kept (hub − station, ms). */
 const OFFSET_KEY = 'hub-clock-offset';
 
@@ -574,9 +577,7 @@ export class VerifyService {
       'verify_recorded@1': (_db, entry) => {
         const p = recordedPayload.safeParse(entry.payload);
         if (!p.success) return;
-        const put = this.#sql.prepare(
-          'INSERT INTO site_serials (serial, client_record_id, rack_id, floor, station, user, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING',
-        );
+        const put = this.#sql.prepare(PUT_SITE_SERIAL);
         for (const r of p.data.records) for (const serial of r.serials) put.run(serial, r.id, r.rackId, r.floor, p.data.station, r.user, r.hubMadeAt);
       },
       'notice@1': (_db, entry) => {

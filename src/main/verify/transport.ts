@@ -4,7 +4,7 @@ import type { Db } from '../db/open';
 import type { SiteService } from '../hub/service';
 import type { OutboxTransport, RecordResult } from '../outbox/drainer';
 import { UpstreamError } from '../upstreams/http';
-import { VERIFY_UPSTREAM } from './service';
+import { PUT_SITE_SERIAL, VERIFY_UPSTREAM } from './service';
 
 /**
  * The outbox transport of the `verify` upstream: finalized lines' records go to the hub's
@@ -43,9 +43,7 @@ export function verifyTransport(deps: { db: Db; site: SiteService; now: () => nu
       const now = deps.now();
       const results: RecordResult[] = [];
       const setLine = sqlite.prepare('UPDATE verify_lines SET status = ?, hub_code = ?, hub_reason = ?, updated_at = ? WHERE client_record_id = ?');
-      const putSerial = sqlite.prepare(
-        'INSERT INTO site_serials (serial, client_record_id, rack_id, floor, station, user, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING',
-      );
+      const putSerial = sqlite.prepare(PUT_SITE_SERIAL);
       sqlite.transaction(() => {
         for (const id of a.ok) {
           const r = byId.get(id);
