@@ -157,6 +157,12 @@ describe('claiming a rack', () => {
     expect(hud.lapsedReason).toMatch(/^The claim on R10 on Ground was lost: /);
     const l = await line(a, hud, 3, 1, 0);
     expect(l.ok && l.value.lapsed).toBe(true);
+    // Claimed again, the same session counts on under a new lease.
+    const again = await a.w.ok('verify/claim', { rackId: 'R10', floor: 'Ground' });
+    expect(again).toMatchObject({ id: s.id, lapsed: false, linesCounted: 1 });
+    expect(again.leaseId).not.toBe(s.leaseId);
+    const fresh = await line(a, again, 4, 1, 0);
+    expect(fresh.ok && fresh.value.lapsed).toBe(false);
     await a.w.ok('verify/release', { sessionId: s.id });
   });
 

@@ -229,7 +229,8 @@ export class VerifyService {
     const open = this.#openSessionOf(actor.userId);
     if (open && (open.rack_id !== rack.rackId || open.floor !== rack.floor))
       throw new DomainError('conflict', `You are counting ${rackWords({ rackId: open.rack_id, floor: open.floor })}: finalize or cancel it first`);
-    if (open && open.lease_id && open.lapsed_at === null) return this.#view(open);
+    // Already held (and not run out): the session as it is; lapsed, the claim is taken again for it.
+    if (open && !this.#lapsedNow(open)) return this.#view(open);
     const resource = rackResourceOf(rack);
     const held = await this.deps.leases.claim(rack, resource, actor.username);
     this.#hubReachable = true;
