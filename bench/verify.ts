@@ -1,6 +1,6 @@
 /**
  * Stock verification at the hub: 20 simulated counters (each its own enrolled station and token,
- * its own racks) on one hub process (`src/hub/main.ts`, as `npm run hub` runs it) on a real
+ * its own racks) on one hub process (BENCH_HUBS=2: two, side by side) (`src/hub/main.ts`, as `npm run hub` runs it) on a real
  * PostgreSQL seeded with what a site has after months: 2,000 racks, a year of lease history,
  * 500,000 verification records with 1,000,000 serials. Each counter claims a rack, renews its lease
  * every second (the heartbeat) while it syncs batches of 100 records (2 serials each) through
@@ -26,15 +26,17 @@ const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 400);
 const SEED_RECORDS = Number(process.env.BENCH_RECORDS ?? 500_000);
 const SEED_RACKS = 2_000;
 const FLOORS = ['Ground', 'First', 'Second', 'Third'];
+/** Hub processes side by side on the one PostgreSQL; counter i talks to hub i mod HUBS. */
+const HUBS = Number(process.env.BENCH_HUBS ?? 1);
 
 const { postgres, admin } = await startHubDatabase({ migrated: true });
-const hub = await startHubProcess(postgres.url);
-console.log(`hub at ${hub.url}, PostgreSQL at ${postgres.url}`);
+const hubs = await Promise.all(Array.from({ length: HUBS }, () => startHubProcess(postgres.url)));
+console.log(`hubs at ${hubs.map((h) => h.url).join(', ')}, PostgreSQL at ${postgres.url}`);
 
 // Stations: two that made the history, then one a counter.
-const history = await Promise.all(['History 1', 'History 2'].map((name) => enrolStation(admin, hub.url, name)));
+const history = await Promise.all(['History 1', 'History 2'].map((name) => enrolStation(admin, hubs[0].url, name)));
 const counters: Awaited<ReturnType<typeof enrolStation>>[] = [];
-for (let i = 0; i < COUNTERS; i++) counters.push(await enrolStation(admin, hub.url, `Counter ${i + 1}`));
+for (let i = 0; i < COUNTERS; i++) counters.push(await enrolStation(admin, hubs[i % HUBS].url, `Counter ${i + 1}`));
 void history;
 
 // Seed, set-based: what months of verification leave behind.
@@ -71,7 +73,10 @@ await admin.query(
    SELECT 'SEED-' || r.n || '-' || k, r.client_record_id
    FROM (SELECT client_record_id, row_number() OVER () AS n FROM verify_records) r, generate_series(1, 2) AS k`,
 );
-await admin.query('ANALYZE');
+// As a site that has run for months: vacuumed and checkpointed, so no autovacuum or checkpoint of
+// the seed runs during the measurement.
+await admin.query('VACUUM ANALYZE');
+await admin.query('CHECKPOINT');
 const seeded = (
   await admin.query<{ r: string; s: string; h: string }>(
     'SELECT (SELECT count(*) FROM verify_records) r, (SELECT count(*) FROM verify_serials) s, (SELECT count(*) FROM lease_history) h',
@@ -185,7 +190,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const f = (x: number) => x.toFixed(1);
 for (const p of problems.slice(0, 5)) console.log(`problem: ${p}`);
 console.log(
-  `${COUNTERS} counters, ${runS.toFixed(1)} s: ${claimMs.length} claims (median ${f(median(claimMs))} ms), ${heartbeatMs.length} heartbeats (median ${f(median(heartbeatMs))} ms), ${batchMs.length} batches of ${VERIFY_BATCH_MAX} (median ${f(median(batchMs))} ms; at the hub median ${f(median(hubBatchMs))} ms, p99 ${f(p99(hubBatchMs))} ms); ${acked.size.toLocaleString()} records acknowledged, ${conflicts} refused, ${refusals} claims refused`,
+  `${COUNTERS} counters on ${HUBS} hub process${HUBS === 1 ? '' : 'es'}, ${runS.toFixed(1)} s: ${claimMs.length} claims (median ${f(median(claimMs))} ms), ${heartbeatMs.length} heartbeats (median ${f(median(heartbeatMs))} ms), ${batchMs.length} batches of ${VERIFY_BATCH_MAX} (median ${f(median(batchMs))} ms; at the hub median ${f(median(hubBatchMs))} ms, p99 ${f(p99(hubBatchMs))} ms); ${acked.size.toLocaleString()} records acknowledged, ${conflicts} refused, ${refusals} claims refused`,
 );
 const result = {
   counters: COUNTERS,
@@ -197,7 +202,7 @@ const result = {
 fs.mkdirSync('bench/results', { recursive: true });
 fs.appendFileSync(
   'bench/results/verify.jsonl',
-  JSON.stringify({ at: new Date().toISOString(), ...result, seeded_records: SEED_RECORDS, run_s: +runS.toFixed(2) }) + '\n',
+  JSON.stringify({ at: new Date().toISOString(), ...result, seeded_records: SEED_RECORDS, hubs: HUBS, run_s: +runS.toFixed(2) }) + '\n',
 );
 console.log(
   Object.entries(result)

@@ -88,9 +88,12 @@ async function applyOne(pool: pg.Pool, station: StationIdentity, raw: unknown): 
         if (outcome.winners) result.winners = outcome.winners;
       }
       if (outcome.feedPayload !== undefined && outcome.feedPayload !== null) {
-        result.seq = await appendFeed(client, { opId, op: name, payload: outcome.feedPayload, stationId: station.id, user, at });
+        // The answer is kept by the statement that takes the feed's lock, so COMMIT comes next.
+        const entry = { opId, op: name, payload: outcome.feedPayload, stationId: station.id, user, at };
+        result.seq = await appendFeed(client, entry, { opId, status: result.status, answer: result });
+      } else {
+        await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       }
-      await client.query('UPDATE received_ops SET status = $2, answer = $3 WHERE op_id = $1', [opId, result.status, JSON.stringify(result)]);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -120,18 +123,22 @@ async function earlierAnswer(client: pg.PoolClient, station: StationIdentity, op
   return { ...row.answer, duplicate: true };
 }
 
-/** Creates the bag if the site does not know it yet (the first creator's kind stays). */
-async function ensureBag(ctx: OpContext, code: string, kind: 'parent' | 'child'): Promise<void> {
-  await ctx.client.query('INSERT INTO bags (code, kind, station_id, user_name, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING', [
-    code,
-    kind,
-    ctx.station.id,
-    ctx.user,
-    ctx.at,
-  ]);
+/** Creates the bags the site does not know yet (the first creator's kind stays), in one statement. */
+async function ensureBags(ctx: OpContext, bags: [code: string, kind: 'parent' | 'child'][]): Promise<void> {
+  await ctx.client.query(
+    `INSERT INTO bags (code, kind, station_id, user_name, at) SELECT code, kind, $3, $4, $5 FROM unnest($1::text[], $2::text[]) AS t(code, kind)
+     ON CONFLICT (code) DO NOTHING`,
+    [bags.map(([c]) => c), bags.map(([, k]) => k), ctx.station.id, ctx.user, ctx.at],
+  );
 }
+const ensureBag = (ctx: OpContext, code: string, kind: 'parent' | 'child') => ensureBags(ctx, [[code, kind]]);
 
-/** The finalized bill a parent is on, with its station; the parent's row is share-locked so a bill being finalized waits. */
+/**
+ * The finalized bill a parent is on, with its station. The parent's row is share-locked first, so a
+ * bill being finalized (which holds it FOR UPDATE) is waited for; the bill is then read by a second
+ * statement, whose fresh snapshot sees that bill once it committed (one statement would not: its
+ * snapshot predates the wait).
+ */
 async function finalizedBillOf(ctx: OpContext, parent: string): Promise<{ number: string; station: string } | null> {
   await ctx.client.query('SELECT 1 FROM bags WHERE code = $1 FOR SHARE', [parent]);
   const { rows } = await ctx.client.query<{ bill_number: string; name: string }>(
@@ -203,8 +210,10 @@ const RULES: Rules = {
 
   async 'link_child@1'(ctx, p) {
     if (p.child === p.parent) throw new RuleConflict({ status: 'conflict', message: `${p.child} cannot be its own parent` });
-    await ensureBag(ctx, p.parent, 'parent');
-    await ensureBag(ctx, p.child, 'child');
+    await ensureBags(ctx, [
+      [p.parent, 'parent'],
+      [p.child, 'child'],
+    ]);
     const bill = await finalizedBillOf(ctx, p.parent);
     if (bill) {
       return { status: 'conflict', message: `${p.parent} is on finalized bill ${bill.number} (${bill.station}): it takes no more bags` };

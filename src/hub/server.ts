@@ -21,6 +21,7 @@ import { applyOps } from './apply';
 import { authenticateStation, enrolStation, EnrolmentRefused, type StationIdentity } from './enrolment';
 import { FEED_PAGE_MAX, readFeed } from './feed';
 import { FeedNotifier } from './feed-notifier';
+import { FeedTail } from './feed-tail';
 import { listNotices, postNotice } from './notices';
 import { recordVerification } from './verify';
 import { breakLease, claimLease, heartbeat, LeaseRefusal, listLeases, listPresence, releaseLease, renewLease, startLeaseSweeper } from './leases';
@@ -101,6 +102,7 @@ export const KEEPALIVE_MS = 15_000;
 async function streamFeed(
   pool: pg.Pool,
   notifier: FeedNotifier,
+  tail: FeedTail,
   keepaliveMs: number,
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -140,10 +142,13 @@ async function streamFeed(
       }
       pending = false;
       try {
+        // One read of what is new for the whole process; then this stream's entries from memory, or
+        // from the table while it is further back than the process holds.
+        await tail.refresh();
         for (let more = true; more && !closed;) {
-          const page = await readFeed(pool, cursor, 500);
+          const page = tail.after(cursor, 500) ?? (await readFeed(pool, cursor, 500));
           for (const entry of page.entries) res.write(`id: ${entry.seq}\nevent: op\ndata: ${JSON.stringify(entry)}\n\n`);
-          cursor = page.next;
+          if (page.entries.length > 0) cursor = page.entries.at(-1)!.seq;
           more = page.more;
         }
       } catch {
@@ -205,6 +210,7 @@ export async function startHubServer(opts: {
   const { pool } = opts;
   const log = opts.log ?? (() => {});
   const notifier = new FeedNotifier(pool, log);
+  const tail = new FeedTail(pool);
   await notifier.start();
   const stopSweeper = startLeaseSweeper(pool, opts.leaseSweepMs ?? LEASE_SWEEP_MS, log);
   const route = async (req: http.IncomingMessage): Promise<[number, unknown]> => {
@@ -299,7 +305,7 @@ export async function startHubServer(opts: {
         .then(() => {
           const { since } = parse(feedQuery, query);
           streams.add(res);
-          return streamFeed(pool, notifier, opts.keepaliveMs ?? KEEPALIVE_MS, req, res, since).finally(() => streams.delete(res));
+          return streamFeed(pool, notifier, tail, opts.keepaliveMs ?? KEEPALIVE_MS, req, res, since).finally(() => streams.delete(res));
         })
         .catch((error: unknown) => {
           if (res.headersSent) return;

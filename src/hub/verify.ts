@@ -44,7 +44,7 @@ interface HistoryRow {
   claimed_at: Date;
   ended_at: Date | null;
   ended_how: LeaseEndedHow | null;
-  /** The lease's expiry while its leases row is still there (held, or lapsed and not yet swept). */
+  /** The lease's expiry once it has passed while its leases row is still there (lapsed, not yet swept); else null. */
   expires_at: Date | null;
 }
 
@@ -119,7 +119,8 @@ async function applyBatch(client: pg.PoolClient, station: StationIdentity, batch
   const history = new Map(
     (
       await client.query<HistoryRow>(
-        `SELECT h.lease_id, h.resource, h.holder_user, h.station_id, h.claimed_at, h.ended_at, h.ended_how, l.expires_at
+        `SELECT h.lease_id, h.resource, h.holder_user, h.station_id, h.claimed_at, h.ended_at, h.ended_how,
+           CASE WHEN l.expires_at <= now() THEN l.expires_at END AS expires_at
          FROM lease_history h LEFT JOIN leases l ON l.lease_id = h.lease_id WHERE h.lease_id = ANY($1::uuid[])`,
         [leaseIds],
       )
@@ -235,7 +236,7 @@ async function leaseLapse(
 }
 
 /** When a lease ended: its history's end, or (not yet swept) its expiry; null while held. */
-const endOf = (h: HistoryRow): Date | null => h.ended_at ?? (h.expires_at && h.expires_at.getTime() <= Date.now() ? h.expires_at : null);
+const endOf = (h: HistoryRow): Date | null => h.ended_at ?? h.expires_at;
 const howOf = (h: HistoryRow): LeaseEndedHow | null => h.ended_how ?? (endOf(h) ? 'expired' : null);
 
 async function holderOf(client: pg.PoolClient, resource: string): Promise<LeaseHolder | null> {

@@ -22,12 +22,13 @@ const since = new Map<TestStation, number>();
 
 const appliers = (t: TestStation): Partial<Record<HubOpName, FeedApplier>> => ({ 'user_saved@1': t.station.userFeedApplier });
 /** Everything the station has not read from the feed yet, applied page by page. */
-async function catchUp(t: TestStation, client: HubClient, name: string) {
+async function catchUp(t: TestStation, client: HubClient, name: string, refused: { why: string }[] = []) {
   const applied = [];
   for (;;) {
     const page = await applyFeedPage(t, client, since.get(t) ?? 0, appliers(t), name);
     since.set(t, page.next);
     applied.push(...page.applied);
+    refused.push(...page.refused);
     if (!page.more) return applied;
   }
 }
@@ -167,7 +168,7 @@ describe('people through the site hub', () => {
     expect([userRow(a, 'dana')?.display_name, userRow(b, 'dana')?.display_name]).toEqual(['Tie from B', 'Tie from B']);
   });
 
-  it('a feed page with an entry that is not a user applies nothing and names the field', async () => {
+  it('a feed entry that is not a user is skipped naming the field, and the rest of the page applies', async () => {
     await a.admin.ok('users/create', { username: 'dana', displayName: 'Dana', role: 'dispatcher', password: 'dana-password-1' });
     await pushOutbox(a, dockA);
     // Written past the hub's checks, as a hub of another version might have.
@@ -175,8 +176,15 @@ describe('people through the site hub', () => {
       `INSERT INTO feed (op_id, op, payload, station_id, user_name, at) SELECT 'bad-entry-1', 'user_saved@1', $1, id, 'boss', 0 FROM stations WHERE name = 'Dock A'`,
       [JSON.stringify({ username: 'eve', displayName: 'Eve', role: 'owner' })],
     );
-    await expect(catchUp(b, dockB, 'Dock B')).rejects.toThrow(/^Feed entry \d+ \(user_saved@1 from Dock A\) is not a user: role: the role is one of/);
-    expect(userRow(b, 'dana')).toBeUndefined();
+    await a.admin.ok('users/create', { username: 'fred', displayName: 'Fred', role: 'dispatcher', password: 'fred-password-1' });
+    await pushOutbox(a, dockA);
+    const refused: { why: string }[] = [];
+    await catchUp(b, dockB, 'Dock B', refused);
+    expect(refused.map((r) => r.why)).toEqual([
+      expect.stringMatching(/^Feed entry \d+ \(user_saved@1 from Dock A\) is not a user: role: the role is one of/),
+    ]);
+    expect(userRow(b, 'dana')).toBeDefined();
+    expect(userRow(b, 'fred')).toBeDefined(); // after the bad entry: one bad entry does not stop the feed
     expect(userRow(b, 'eve')).toBeUndefined();
   });
 

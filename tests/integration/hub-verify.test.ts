@@ -220,6 +220,20 @@ describe('hub verification records', () => {
       },
     ]);
 
+    // The same new batch through both hubs at once: both answer it the same, it is kept and fed once.
+    const twin = [
+      record('RR', 'anna', 'Dock 1', a.leaseId, a.now + 2, { serials: ['SN-R-3'] }),
+      record('RR', 'anna', 'Dock 1', a.leaseId, a.now + 2, { serials: ['SN-R-4', 'SN-R-5'] }),
+    ];
+    const [viaA, viaB] = await Promise.all([verify(dock1, twin), verify(hubClient(hubB.url, dock1.token), twin)]);
+    expect(viaA.ok).toEqual(twin.map((r) => r.clientRecordId));
+    expect(viaB.ok).toEqual(viaA.ok);
+    expect(await count('SELECT count(*) n FROM verify_serials WHERE serial = ANY($1)', [['SN-R-3', 'SN-R-4', 'SN-R-5']])).toBe(3);
+    const twinFed = (await feedEntries(dock2, 'verify_recorded@1')).flatMap((e) => (e.payload as VerifyRecordedPayload).records.map((r) => r.id));
+    expect(twinFed.filter((id) => id === twin[0].clientRecordId || id === twin[1].clientRecordId).sort()).toEqual(
+      twin.map((r) => r.clientRecordId).sort(),
+    );
+
     // Another station reusing the id is told so, and changes nothing.
     const stolen = await verify(dock2, [good]);
     expect(stolen.ok).toEqual([]);

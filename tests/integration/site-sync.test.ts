@@ -6,7 +6,7 @@ import { startHubDatabase, startHubProcess, until, type HubProcess } from '../su
 import type { TestPostgres } from '../support/postgres';
 import { freePort } from '../support/postgres';
 import { eventually } from '../support/sheets';
-import { withAdmin } from '../support/station';
+import { makeStation, tempDir, withAdmin } from '../support/station';
 
 /**
  * Two stations (in this process, each with its own SQLite) joined to one site through two hub
@@ -283,6 +283,27 @@ describe('a station joined to a site hub', () => {
     await eventually(() => (userAt(b, 'roamer') as { disabled: number }).disabled === 1, 'door 2 has them disabled', 30_000);
     expect(await w.call('bags/scan', { code: 'SB20010', source: 'wedge' })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
     expect(await b.window('again').call('auth/login', { username: 'roamer', secret: '3917' })).toMatchObject({ ok: false });
+  });
+
+  it('a member station started again sends what waited and follows the feed at once (no “not a member” before its follower starts)', async () => {
+    const dataDir = tempDir();
+    const t = await withAdmin({ dataDir }, 'boss-restart');
+    const { code } = await createEnrolmentCode(admin, 1);
+    await t.admin.ok('site/join', { url: hubs[0].url, code, stationName: 'Dock R' });
+    const w = await t.signedIn('dispatcher', 'dockr');
+    await w.ok('bags/scan', { code: 'SB50001', source: 'wedge' });
+    await w.ok('bags/scan', { code: 'C-R1', source: 'wedge' });
+    await t.close();
+    // Its clock stands still: a rest after a refused first push would never end.
+    const again = await makeStation({ dataDir });
+    await eventually(
+      () => again.station.site.status().connected && again.station.sync.status().find((u) => u.upstream === 'bags')!.queued === 0,
+      'the restarted station in step with the site',
+      30_000,
+    );
+    expect(again.station.sync.lastError('bags')).toBeNull();
+    const { rows } = await admin.query('SELECT parent_code FROM bag_links WHERE child_code = $1', ['C-R1']);
+    expect(rows).toEqual([{ parent_code: 'SB50001' }]);
   });
 
   it('a revoked station is refused: its changes wait, and the status says why', async () => {

@@ -71,7 +71,7 @@ export async function applyFeedPage(
   since: number,
   appliers: Partial<Record<HubOpName, FeedApplier>>,
   stationName: string,
-): Promise<FeedResponse & { applied: FeedEntry[] }> {
+): Promise<FeedResponse & { applied: FeedEntry[]; refused: { seq: number; op: string; why: string }[] }> {
   const res = await client.feed(since);
   if (res.status !== 200) throw new Error(`feed failed: ${res.status} ${JSON.stringify(res.body)}`);
   const page = res.body as FeedResponse;
@@ -79,7 +79,7 @@ export async function applyFeedPage(
   const counted = Object.fromEntries(
     Object.entries(appliers).map(([op, apply]) => [op, ((db, entry, ctx) => (apply(db, entry, ctx), applied.push(entry))) satisfies FeedApplier]),
   );
-  applyStationFeedPage({
+  const report = applyStationFeedPage({
     db: t.station.database.db,
     entries: page.entries,
     ctx: { now: t.clock.now(), stationName },
@@ -87,5 +87,5 @@ export async function applyFeedPage(
     cursor: { read: () => since, write: () => {} },
     log: silentLogger,
   });
-  return { ...page, applied };
+  return { ...page, applied, refused: report.refused };
 }

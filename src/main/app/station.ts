@@ -592,8 +592,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const idleCheckMs = config.idleCheckMs ?? 5_000;
     if ((config.scannerPollMs ?? 1000) > 0) scanners.start();
     const syncRunning = (config.syncIntervalMs ?? 2000) > 0;
-    if (syncRunning) sync.start(config.syncIntervalMs ?? 2000);
     site.start();
+    if (syncRunning) sync.start(config.syncIntervalMs ?? 2000);
     // Sessions left open by the last stop keep their leases renewed (or lapse).
     verify.start();
     // Locking and signing out at a shift's end write audit rows; a full disk refuses them, and a throw here would stop the station.

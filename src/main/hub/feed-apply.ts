@@ -118,13 +118,19 @@ export const BAG_APPLIERS: Record<string, FeedApplier> = {
   },
 };
 
-/** An entry this station does not apply, with why (logged; the cursor moves past it). */
+/**
+ * An entry this station cannot apply (a payload it cannot read: a hub of another version, garbage),
+ * with why: it is logged and the cursor moves past it, so one bad entry never stops the site's feed.
+ * Any other error (the disk full, say) rolls the page back and the follower tries it again.
+ */
 export class SkipEntry extends Error {}
 
 export interface FeedPageReport {
   applied: number;
   own: number;
   skipped: number;
+  /** The entries skipped because this station could not apply them, with why (also logged). */
+  refused: { seq: number; op: string; why: string }[];
   last: number;
 }
 
@@ -146,7 +152,7 @@ export function applyFeedPage(opts: {
   const own = db.prepare('SELECT 1 FROM outbox WHERE op_id = ?').pluck();
   return db
     .transaction(() => {
-      const report: FeedPageReport = { applied: 0, own: 0, skipped: 0, last: cursor.read() };
+      const report: FeedPageReport = { applied: 0, own: 0, skipped: 0, refused: [], last: cursor.read() };
       for (const entry of entries) {
         if (entry.seq <= report.last) continue;
         report.last = entry.seq;
@@ -170,6 +176,7 @@ export function applyFeedPage(opts: {
           db.exec('RELEASE entry');
           if (!(error instanceof SkipEntry)) throw error;
           report.skipped++;
+          report.refused.push({ seq: entry.seq, op: entry.op, why: error.message });
           log.warn({ seq: entry.seq, op: entry.op, why: error.message }, 'feed entry skipped');
         }
       }

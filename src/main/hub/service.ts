@@ -193,12 +193,14 @@ export class SiteService {
       batchSize: 200,
       listed: () => !!site.#membership || !!fallback,
       async send(records): Promise<RecordResult[]> {
-        const client = site.#client;
+        // The client exists as soon as the station is a member (the drainer may tick before the follower starts).
+        const client = site.#ensureClient();
         const m = site.#membership;
-        if (!client || !m) {
+        if (!m) {
           if (fallback) return fallback.send(records);
           throw new UpstreamError(BAGS_UPSTREAM, 'network', 'This station is not a member of a site: an admin joins one in Admin → Station');
         }
+        if (!client) throw new UpstreamError(BAGS_UPSTREAM, 'credentials', site.#problem ?? 'The station token is missing');
         // One request carries at most PUSH_WEIGHT links (an import's op has up to a thousand): the
         // hub answers it well inside the read timeout; the rest go in the next request.
         let weight = 0;
@@ -225,18 +227,28 @@ export class SiteService {
     return this.deps.settings.readKey<FeedCursor>(FEED_CURSOR_KEY, { seq: 0, appliedAt: null });
   }
 
-  #connect(): void {
+  /** The hub client of the current membership, made on first use; null when standalone or the token is gone. */
+  #ensureClient(): HubClient | null {
     const m = this.#membership;
-    if (!m || this.#following) return;
+    if (!m) return null;
+    if (this.#client?.url === m.url) return this.#client;
     const token = this.deps.secrets.get(HUB_TOKEN_SECRET);
     if (!token) {
       this.#problem = 'The station token is missing from the secret store: an admin leaves the site and joins it again';
-      return;
+      return null;
     }
     this.#client = new HubClient(m.url, token, { log: this.deps.log, now: this.deps.now });
+    return this.#client;
+  }
+
+  #connect(): void {
+    const m = this.#membership;
+    if (!m || this.#following) return;
+    const client = this.#ensureClient();
+    if (!client) return;
     const follow = new AbortController();
     this.#follow = follow;
-    this.#following = this.#followFeed(this.#client, m, follow.signal);
+    this.#following = this.#followFeed(client, m, follow.signal);
   }
 
   #apply(m: HubMembership, entries: FeedEntry[]): void {

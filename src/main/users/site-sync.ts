@@ -5,6 +5,7 @@ import type { TotpSealer } from '../auth/totp';
 import type { Db } from '../db/open';
 import { recoveryCodes, settings, users } from '../db/schema';
 import type { FeedApplier } from '../hub/feed-applier';
+import { SkipEntry } from '../hub/feed-apply';
 import { membershipOf } from '../hub/membership';
 import { BAGS_UPSTREAM, enqueue } from '../outbox/enqueue';
 import { toUserRecord, type UserRow } from './records';
@@ -99,7 +100,7 @@ export function userApplier(deps: UserApplierDeps): FeedApplier {
   return (db, entry, ctx) => {
     const parsed = HUB_OP_PAYLOADS['user_saved@1'].safeParse(entry.payload);
     if (!parsed.success)
-      throw new Error(`Feed entry ${entry.seq} (${entry.op} from ${entry.station}) is not a user: ${describeIssues(parsed.error)}`);
+      throw new SkipEntry(`Feed entry ${entry.seq} (${entry.op} from ${entry.station}) is not a user: ${describeIssues(parsed.error)}`);
     const p = parsed.data;
     const local = db.select().from(users).where(eq(users.username, p.username)).get();
     // The feed brings each person's versions in the hub's order, so an entry loses only to a version
