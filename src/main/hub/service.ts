@@ -190,7 +190,10 @@ export class SiteService {
       get breaker() {
         return site.#client?.http.breaker ?? fallback?.breaker;
       },
-      batchSize: 200,
+      // The hub's batches are kept small (each op is a transaction there); the standalone upstream keeps its own.
+      get batchSize() {
+        return site.#membership ? 200 : fallback?.batchSize;
+      },
       listed: () => !!site.#membership || !!fallback,
       async send(records): Promise<RecordResult[]> {
         // The client exists as soon as the station is a member (the drainer may tick before the follower starts).
