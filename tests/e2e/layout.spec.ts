@@ -159,6 +159,8 @@ for (const size of SIZES) {
       await page.getByRole('button', { name: 'Back to trips' }).click();
       await checkScreen(page, 'trips-list');
       await page.locator('tr[data-trip="T-000001"]').getByRole('button', { name: 'Pack' }).click();
+      // The packing screen takes scans once its trip is loaded (its first stop shown).
+      await expect(page.getByRole('heading', { name: /^Stop 1: / })).toBeVisible();
       await wedgeScan(page, '2026100000000006');
       await expect(page.getByTestId('pack-status')).toContainText('Packed 2 of');
       await wedgeScan(page, '2026999999999999');
