@@ -424,6 +424,44 @@ const RULES: Rules = {
     throw new Error(`${p.username} kept changing while it was saved`);
   },
 
+  /**
+   * The newer version of a rack wins (updatedAt, then station name), as for people: an older one
+   * changes nothing and answers ok naming the version the site has.
+   */
+  async 'rack_saved@1'(ctx, p) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { rows } = await ctx.client.query<{ updated_at: string; name: string; user_name: string }>(
+        'SELECT r.updated_at, s.name, r.user_name FROM racks r JOIN stations s ON s.id = r.station_id WHERE r.floor = $1 AND r.rack_id = $2 FOR UPDATE OF r',
+        [p.floor, p.rackId],
+      );
+      const current = rows[0];
+      const values = [p.floor, p.rackId, p.name ?? null, p.active, p.updatedAt, ctx.station.id, ctx.user, ctx.opId];
+      if (!current) {
+        const inserted = await ctx.client.query(
+          `INSERT INTO racks (floor, rack_id, name, active, updated_at, station_id, user_name, op_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (floor, rack_id) DO NOTHING RETURNING rack_id`,
+          values,
+        );
+        if (inserted.rowCount === 1) return { status: 'ok', feedPayload: p };
+        continue; // saved by another hub meanwhile: compare with that version
+      }
+      const site = { updatedAt: Number(current.updated_at), station: current.name };
+      if (!newerVersion({ updatedAt: p.updatedAt, station: ctx.station.name }, site)) {
+        return {
+          status: 'ok',
+          feedPayload: null,
+          message: `A newer version of rack ${p.rackId} (${p.floor}) is on the site (saved at ${site.station} by ${current.user_name}, ${when(site.updatedAt)}): this one changed nothing`,
+        };
+      }
+      await ctx.client.query(
+        'UPDATE racks SET name = $3, active = $4, updated_at = $5, station_id = $6, user_name = $7, op_id = $8 WHERE floor = $1 AND rack_id = $2',
+        values,
+      );
+      return { status: 'ok', feedPayload: p };
+    }
+    throw new Error(`rack ${p.rackId} (${p.floor}) kept changing while it was saved`);
+  },
+
   async 'bill_finalized@1'(ctx, p) {
     const bill = await ctx.client.query(
       `INSERT INTO bills (station_id, number, summary, user_name, at, op_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING number`,

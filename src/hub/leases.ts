@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Lease, LeaseHolder, LeaseRefusalCode, Presence } from '../shared/hub';
+import type { Lease, LeaseEndedHow, LeaseHolder, LeaseRefusalCode, Presence } from '../shared/hub';
 import { inTransaction } from './db';
 import type { StationIdentity } from './enrolment';
 import { appendFeed } from './feed-append';
@@ -23,6 +23,8 @@ export class LeaseRefusal extends Error {
     message: string,
     /** Who holds the resource now; null: no one. */
     readonly holder: LeaseHolder | null,
+    /** The hub's clock when it refused (ISO), when the refusal read it. */
+    readonly now?: string,
   ) {
     super(message);
   }
@@ -37,10 +39,25 @@ interface LeaseRow {
   claimed_at: Date;
   expires_at: Date;
   ttl_ms: number;
+  /** PostgreSQL's now(): the hub's clock, answered with every lease so stations measure their offset. */
+  now: Date;
 }
 
 /** The columns every lease query answers, `l` the lease and `s` its holder's station. */
-const LEASE_COLUMNS = 'l.resource, l.lease_id, l.holder_user, l.holder_station_id, s.name AS station, l.claimed_at, l.expires_at, l.ttl_ms';
+const LEASE_COLUMNS =
+  'l.resource, l.lease_id, l.holder_user, l.holder_station_id, s.name AS station, l.claimed_at, l.expires_at, l.ttl_ms, now() AS now';
+
+/** A lease with the hub's clock when it answered. */
+export interface TimedLease {
+  lease: Lease;
+  now: string;
+}
+const timed = (r: LeaseRow): TimedLease => ({ lease: toLease(r), now: r.now.toISOString() });
+
+/** Ends a lease's history row (src/hub/schema.ts lease_history) in the caller's transaction. */
+async function endHistory(client: pg.ClientBase, leaseId: string, endedAt: Date, how: LeaseEndedHow): Promise<void> {
+  await client.query('UPDATE lease_history SET ended_at = $2, ended_how = $3 WHERE lease_id = $1 AND ended_at IS NULL', [leaseId, endedAt, how]);
+}
 
 const toLease = (r: LeaseRow): Lease => ({
   resource: r.resource,
@@ -90,6 +107,7 @@ async function expireLapsed(client: pg.PoolClient, resource: string | null, limi
 
 /** lease_expired@1 for a lapsed lease just deleted: on its holder's station, at its expiry. */
 async function feedExpired(client: pg.PoolClient, r: LeaseRow): Promise<void> {
+  await endHistory(client, r.lease_id, r.expires_at, 'expired');
   await appendFeed(client, {
     opId: leaseEventId(),
     op: 'lease_expired@1',
@@ -112,7 +130,11 @@ async function feedExpired(client: pg.PoolClient, r: LeaseRow): Promise<void> {
  * id, nothing on the feed. Free or lapsed: a new lease (a lapsed one's expiry goes on the feed
  * first, then the claim). Held by anyone else: refused naming the holder.
  */
-export async function claimLease(pool: pg.Pool, station: StationIdentity, req: { resource: string; user: string; ttlMs: number }): Promise<Lease> {
+export async function claimLease(
+  pool: pg.Pool,
+  station: StationIdentity,
+  req: { resource: string; user: string; ttlMs: number },
+): Promise<TimedLease> {
   return inTransaction(pool, async (client) => {
     // A lease that became lapsed between the two statements (its claim waited on a lock for longer
     // than its TTL) is expired on the next turn.
@@ -126,13 +148,20 @@ export async function claimLease(pool: pg.Pool, station: StationIdentity, req: {
          ON CONFLICT (resource) DO UPDATE SET renewed_at = now(), expires_at = EXCLUDED.expires_at, ttl_ms = EXCLUDED.ttl_ms
          WHERE l.holder_user = EXCLUDED.holder_user AND l.holder_station_id = EXCLUDED.holder_station_id AND l.expires_at > now()
          RETURNING l.resource, l.lease_id, l.holder_user, l.holder_station_id, $6::text AS station, l.claimed_at, l.expires_at, l.ttl_ms,
-           (xmax = 0) AS inserted`,
+           now() AS now, (xmax = 0) AS inserted`,
         [req.resource, randomUUID(), req.user, station.id, req.ttlMs, station.name],
       );
       const row = rows[0];
       if (row) {
         const lease = toLease(row);
         if (row.inserted) {
+          await client.query('INSERT INTO lease_history (lease_id, resource, holder_user, station_id, claimed_at) VALUES ($1, $2, $3, $4, $5)', [
+            row.lease_id,
+            row.resource,
+            row.holder_user,
+            station.id,
+            row.claimed_at,
+          ]);
           const { resource, leaseId, user, claimedAt, expiresAt, ttlMs } = lease;
           await appendFeed(client, {
             opId: leaseEventId(),
@@ -143,17 +172,17 @@ export async function claimLease(pool: pg.Pool, station: StationIdentity, req: {
             at: row.claimed_at.getTime(),
           });
         }
-        return lease;
+        return timed(row);
       }
       const holder = await currentLease(client, req.resource);
-      if (holder) throw new LeaseRefusal(409, 'held', heldBy(toHolder(holder), req.resource), toHolder(holder));
+      if (holder) throw new LeaseRefusal(409, 'held', heldBy(toHolder(holder), req.resource), toHolder(holder), holder.now.toISOString());
     }
     throw new Error(`${req.resource}'s lease kept changing while it was claimed: try again`);
   });
 }
 
 /** Renews the holder's lease by its TTL from now; a lease that lapsed, was broken or was taken is lost. */
-export async function renewLease(pool: pg.Pool, station: StationIdentity, req: { resource: string; leaseId: string }): Promise<Lease> {
+export async function renewLease(pool: pg.Pool, station: StationIdentity, req: { resource: string; leaseId: string }): Promise<TimedLease> {
   // The heartbeat's way is one statement, outside a transaction.
   const { rows } = await pool.query<LeaseRow>(
     `UPDATE leases l SET renewed_at = now(), expires_at = now() + l.ttl_ms * interval '1 millisecond' FROM stations s
@@ -161,7 +190,7 @@ export async function renewLease(pool: pg.Pool, station: StationIdentity, req: {
      RETURNING ${LEASE_COLUMNS}`,
     [req.resource, req.leaseId, station.id],
   );
-  if (rows[0]) return toLease(rows[0]);
+  if (rows[0]) return timed(rows[0]);
   const holder = await inTransaction(pool, async (client) => {
     await expireLapsed(client, req.resource);
     return currentLease(client, req.resource);
@@ -179,11 +208,11 @@ function lost(resource: string, holder: LeaseRow | null): LeaseRefusal {
     );
   }
   const h = toHolder(holder);
-  return new LeaseRefusal(409, 'lost', `Your lease on ${resource} was lost: ${heldBy(h, resource)}`, h);
+  return new LeaseRefusal(409, 'lost', `Your lease on ${resource} was lost: ${heldBy(h, resource)}`, h, holder.now.toISOString());
 }
 
 /** Only the holder (its lease id, at its station) releases; the feed carries lease_released@1. */
-export async function releaseLease(pool: pg.Pool, station: StationIdentity, req: { resource: string; leaseId: string }): Promise<Lease> {
+export async function releaseLease(pool: pg.Pool, station: StationIdentity, req: { resource: string; leaseId: string }): Promise<TimedLease> {
   const outcome = await inTransaction(pool, async (client) => {
     const { rows } = await client.query<LeaseRow & { live: boolean }>(
       `DELETE FROM leases l USING stations s
@@ -198,7 +227,8 @@ export async function releaseLease(pool: pg.Pool, station: StationIdentity, req:
       return { kind: 'expired', row: mine } as const;
     }
     if (mine) {
-      const { rows: now } = await client.query<{ now: Date }>('SELECT now() AS now');
+      const now = [{ now: mine.now }];
+      await endHistory(client, mine.lease_id, mine.now, 'released');
       await appendFeed(client, {
         opId: leaseEventId(),
         op: 'lease_released@1',
@@ -219,7 +249,7 @@ export async function releaseLease(pool: pg.Pool, station: StationIdentity, req:
     await expireLapsed(client, req.resource);
     return { kind: 'refused', holder: await currentLease(client, req.resource) } as const;
   });
-  if (outcome.kind === 'released') return toLease(outcome.row);
+  if (outcome.kind === 'released') return timed(outcome.row);
   if (outcome.kind === 'expired') {
     const r = outcome.row;
     throw new LeaseRefusal(
@@ -227,11 +257,18 @@ export async function releaseLease(pool: pg.Pool, station: StationIdentity, req:
       'lost',
       `Your lease on ${r.resource} ran out at ${r.expires_at.toISOString()}, before this release: ${r.resource} is free`,
       null,
+      r.now.toISOString(),
     );
   }
   if (!outcome.holder) throw new LeaseRefusal(409, 'not_held', `${req.resource} is not held by anyone: nothing to release`, null);
   const h = toHolder(outcome.holder);
-  throw new LeaseRefusal(403, 'not_holder', `${heldBy(h, req.resource)}: only its holder can release it (an admin can break it)`, h);
+  throw new LeaseRefusal(
+    403,
+    'not_holder',
+    `${heldBy(h, req.resource)}: only its holder can release it (an admin can break it)`,
+    h,
+    outcome.holder.now.toISOString(),
+  );
 }
 
 /**
@@ -242,17 +279,18 @@ export async function breakLease(
   pool: pg.Pool,
   station: StationIdentity,
   req: { resource: string; by: string; reason: string; leaseId?: string },
-): Promise<Lease> {
+): Promise<TimedLease> {
   const outcome = await inTransaction(pool, async (client) => {
     await expireLapsed(client, req.resource);
     const { rows } = await client.query<LeaseRow>(
       `DELETE FROM leases l USING stations s
        WHERE s.id = l.holder_station_id AND l.resource = $1 AND ($2::uuid IS NULL OR l.lease_id = $2::uuid)
-       RETURNING ${LEASE_COLUMNS}, now() AS now`,
+       RETURNING ${LEASE_COLUMNS}`,
       [req.resource, req.leaseId ?? null],
     );
-    const broken = rows[0] as (LeaseRow & { now: Date }) | undefined;
+    const broken = rows[0] as LeaseRow | undefined;
     if (!broken) return { kind: 'refused', holder: await currentLease(client, req.resource) } as const;
+    await endHistory(client, broken.lease_id, broken.now, 'broken');
     await appendFeed(client, {
       opId: leaseEventId(),
       op: 'lease_broken@1',
@@ -273,7 +311,7 @@ export async function breakLease(
     });
     return { kind: 'broken', row: broken } as const;
   });
-  if (outcome.kind === 'broken') return toLease(outcome.row);
+  if (outcome.kind === 'broken') return timed(outcome.row);
   if (!outcome.holder) throw new LeaseRefusal(409, 'not_held', `${req.resource} is not held by anyone: nothing to break`, null);
   const h = toHolder(outcome.holder);
   throw new LeaseRefusal(
@@ -281,6 +319,7 @@ export async function breakLease(
     'not_held',
     `${req.resource} is no longer held under lease ${req.leaseId}: ${heldBy(h, req.resource)}; nothing was broken`,
     h,
+    outcome.holder.now.toISOString(),
   );
 }
 

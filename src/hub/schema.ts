@@ -173,3 +173,99 @@ export const users = pgTable('users', {
   userName: text('user_name').notNull(),
   opId: text('op_id').notNull(),
 });
+
+/**
+ * Every lease ever claimed, kept by src/hub/leases.ts in the transactions that claim, release, break
+ * and expire it: a verification record names the lease it was made under, and the hub checks the
+ * record's time against [claimed_at, ended_at]. ended_at null: still held (or lapsed and not yet
+ * swept: its leases row still has expires_at). An expired lease ended at its expiry, not its sweep.
+ */
+export const leaseHistory = pgTable(
+  'lease_history',
+  {
+    leaseId: uuid('lease_id').primaryKey(),
+    resource: text('resource').notNull(),
+    holderUser: text('holder_user').notNull(),
+    stationId: integer('station_id')
+      .notNull()
+      .references(() => stations.id),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** released | broken | expired; null while held. */
+    endedHow: text('ended_how'),
+  },
+  (t) => [index('lease_history_resource').on(t.resource, t.claimedAt)],
+);
+
+/** The rack registry, site-wide: the newest version of each rack (rack_saved@1, as users for user_saved@1). */
+export const racks = pgTable(
+  'racks',
+  {
+    floor: text('floor').notNull(),
+    rackId: text('rack_id').notNull(),
+    name: text('name'),
+    active: boolean('active').notNull(),
+    /** The version: the newer (then the greater station name) wins. */
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+    stationId: integer('station_id')
+      .notNull()
+      .references(() => stations.id),
+    userName: text('user_name').notNull(),
+    opId: text('op_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.floor, t.rackId] })],
+);
+
+/**
+ * Every verification record the hub answered ok or conflict, with that answer (the idempotency key,
+ * as received_ops for ops). A record answered `error` is not kept: it may be sent again.
+ */
+export const verifyRecords = pgTable(
+  'verify_records',
+  {
+    clientRecordId: uuid('client_record_id').primaryKey(),
+    stationId: integer('station_id')
+      .notNull()
+      .references(() => stations.id),
+    /** ok | conflict */
+    status: text('status').notNull(),
+    answer: jsonb('answer').notNull(),
+    sessionId: text('session_id').notNull(),
+    floor: text('floor').notNull(),
+    rackId: text('rack_id').notNull(),
+    itemCode: text('item_code').notNull(),
+    verified: integer('verified').notNull(),
+    damaged: integer('damaged').notNull(),
+    serialCount: integer('serial_count').notNull(),
+    madeAt: bigint('made_at', { mode: 'number' }).notNull(),
+    hubMadeAt: bigint('hub_made_at', { mode: 'number' }).notNull(),
+    leaseId: uuid('lease_id'),
+    userName: text('user_name').notNull(),
+    batchId: uuid('batch_id').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('verify_records_rack').on(t.floor, t.rackId, t.itemCode)],
+);
+
+/** A serial is on one accepted record site-wide: the primary key is the rule, not a check before the insert. */
+export const verifySerials = pgTable(
+  'verify_serials',
+  {
+    serial: text('serial').primaryKey(),
+    clientRecordId: uuid('client_record_id')
+      .notNull()
+      .references(() => verifyRecords.clientRecordId),
+  },
+  (t) => [index('verify_serials_record').on(t.clientRecordId)],
+);
+
+/** An admin's global notice (POST /v1/notices), also on the feed as notice@1. */
+export const notices = pgTable('notices', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  text: text('text').notNull(),
+  byUser: text('by_user').notNull(),
+  stationId: integer('station_id')
+    .notNull()
+    .references(() => stations.id),
+  postedAt: timestamp('posted_at', { withTimezone: true }).notNull().defaultNow(),
+});

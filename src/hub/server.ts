@@ -10,8 +10,11 @@ import {
   leaseListQuery,
   leaseReleaseSchema,
   leaseRenewSchema,
+  noticeListQuery,
+  noticeSchema,
   presenceSchema,
   pushRequestSchema,
+  verifyBatchSchema,
   type HubErrorBody,
 } from '../shared/hub';
 import { applyOps } from './apply';
@@ -19,6 +22,8 @@ import { authenticateStation, enrolStation, EnrolmentRefused, type StationIdenti
 import { FEED_PAGE_MAX, readFeed } from './feed';
 import { FeedNotifier } from './feed-notifier';
 import { FeedTail } from './feed-tail';
+import { listNotices, postNotice } from './notices';
+import { recordVerification } from './verify';
 import { breakLease, claimLease, heartbeat, LeaseRefusal, listLeases, listPresence, releaseLease, renewLease, startLeaseSweeper } from './leases';
 
 /** A batch of 1,000 import ops of 10,000 links each would be larger; such a station sends smaller batches. */
@@ -172,7 +177,11 @@ async function leaseCall<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof LeaseRefusal) {
-      throw new HttpRefusal(error.status, { error: { code: error.code, message: error.message }, holder: error.holder });
+      throw new HttpRefusal(error.status, {
+        error: { code: error.code, message: error.message },
+        holder: error.holder,
+        ...(error.now ? { now: error.now } : {}),
+      });
     }
     throw error;
   }
@@ -183,7 +192,8 @@ export const LEASE_SWEEP_MS = 2_000;
 
 /**
  * The hub's HTTP API: POST /v1/enrol, POST /v1/ops, GET /v1/feed, GET /v1/feed/stream (SSE),
- * POST /v1/leases/{claim,renew,release,break}, GET /v1/leases, POST|GET /v1/presence. Stateless: everything it knows is
+ * POST /v1/leases/{claim,renew,release,break}, GET /v1/leases, POST|GET /v1/presence, POST /v1/verify/records,
+ * POST|GET /v1/notices. Stateless: everything it knows is
  * in PostgreSQL, so several of these run side by side on one database. Plain HTTP on the address
  * given; production puts it behind a TLS reverse proxy.
  */
@@ -234,22 +244,24 @@ export async function startHubServer(opts: {
     if (where === 'POST /v1/leases/claim') {
       const station = await authenticate(pool, req);
       const body = parse(leaseClaimSchema, await readBody(req));
-      return [200, { lease: await leaseCall(() => claimLease(pool, station, body)) }];
+      return [200, await leaseCall(() => claimLease(pool, station, body))];
     }
     if (where === 'POST /v1/leases/renew') {
       const station = await authenticate(pool, req);
       const body = parse(leaseRenewSchema, await readBody(req));
-      return [200, { lease: await leaseCall(() => renewLease(pool, station, body)) }];
+      return [200, await leaseCall(() => renewLease(pool, station, body))];
     }
     if (where === 'POST /v1/leases/release') {
       const station = await authenticate(pool, req);
       const body = parse(leaseReleaseSchema, await readBody(req));
-      return [200, { released: await leaseCall(() => releaseLease(pool, station, body)) }];
+      const { lease, now } = await leaseCall(() => releaseLease(pool, station, body));
+      return [200, { released: lease, now }];
     }
     if (where === 'POST /v1/leases/break') {
       const station = await authenticate(pool, req);
       const body = parse(leaseBreakSchema, await readBody(req));
-      return [200, { broken: await leaseCall(() => breakLease(pool, station, body)), by: body.by, reason: body.reason }];
+      const { lease, now } = await leaseCall(() => breakLease(pool, station, body));
+      return [200, { broken: lease, by: body.by, reason: body.reason, now }];
     }
     if (where === 'GET /v1/leases') {
       await authenticate(pool, req);
@@ -264,6 +276,21 @@ export async function startHubServer(opts: {
     if (where === 'GET /v1/presence') {
       await authenticate(pool, req);
       return [200, { presence: await listPresence(pool) }];
+    }
+    if (where === 'POST /v1/verify/records') {
+      const station = await authenticate(pool, req);
+      const body = parse(verifyBatchSchema, await readBody(req));
+      return [200, await recordVerification(pool, station, body.records)];
+    }
+    if (where === 'POST /v1/notices') {
+      const station = await authenticate(pool, req);
+      const body = parse(noticeSchema, await readBody(req));
+      return [200, { notice: await postNotice(pool, station, body) }];
+    }
+    if (where === 'GET /v1/notices') {
+      await authenticate(pool, req);
+      const q = parse(noticeListQuery, Object.fromEntries(url.searchParams));
+      return [200, { notices: await listNotices(pool, q.since) }];
     }
     throw refuse(404, 'not_found', `No such hub call: ${where}`);
   };

@@ -4,6 +4,7 @@ import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
 import type { SiteStatus } from './contract/site';
 import type { TripExecutionView } from './contract/trip-execution';
+import type { VerifyChanged } from './contract/verify';
 
 /**
  * Events main pushes to the renderer. Kept free of zod so the preload bundle stays tiny:
@@ -24,6 +25,8 @@ export interface EventMap {
   'dashboard/changed': DashboardChanged;
   /** The site hub's feed connected or dropped, or a conflict arrived or was resolved. Ask site/conflicts. */
   'site/changed': SiteStatus;
+  /** Stock verification: racks, leases (a claim, release or break anywhere on the site), a session, records or notices changed. */
+  'verify/changed': VerifyChanged;
 }
 
 export type EventName = keyof EventMap;
@@ -35,4 +38,5 @@ export const EVENT_NAMES = [
   'trip/progress',
   'dashboard/changed',
   'site/changed',
+  'verify/changed',
 ] as const satisfies readonly EventName[];

@@ -53,6 +53,38 @@ const userSaved = z.object({
   station: z.string().optional(),
 });
 
+/** A rack's id, e.g. "R1" (unique with its floor site-wide). */
+export const rackIdSchema = z
+  .string({ error: (i) => (i.input === undefined ? 'rackId is required (e.g. "R1")' : 'rackId is text (e.g. "R1")') })
+  .trim()
+  .min(1, 'rackId is required (e.g. "R1")')
+  .max(64, 'rackId is at most 64 characters')
+  .regex(/^[^/]*$/, 'rackId cannot contain "/"');
+/** A floor's name, e.g. "Ground". */
+export const floorSchema = z
+  .string({ error: (i) => (i.input === undefined ? 'floor is required (e.g. "Ground")' : 'floor is text (e.g. "Ground")') })
+  .trim()
+  .min(1, 'floor is required (e.g. "Ground")')
+  .max(64, 'floor is at most 64 characters')
+  .regex(/^[^/]*$/, 'floor cannot contain "/"');
+/** The lease resource of a rack: `rack:<floor>/<rackId>`. */
+export const rackResource = (rack: { floor: string; rackId: string }) => `rack:${rack.floor}/${rack.rackId}`;
+
+/**
+ * A rack as the whole site sees it (the rack registry), sent whole on every change: the newest
+ * version wins, by updatedAt and then station name, as for people (user_saved@1).
+ */
+const rackSaved = z.object({
+  rackId: rackIdSchema,
+  floor: floorSchema,
+  name: z.string({ error: 'name is text' }).trim().max(200, 'a rack name is at most 200 characters').optional(),
+  active: z.boolean('active is true or false'),
+  updatedAt: at,
+  at,
+  by,
+  station: z.string().optional(),
+});
+
 /**
  * Whether version `a` of a person beats `b` site-wide: the later updatedAt, then the greater station
  * name (code-unit order, the same in the hub and on every station).
@@ -88,6 +120,7 @@ export const HUB_OP_PAYLOADS = {
     station: z.string().optional(),
   }),
   'user_saved@1': userSaved,
+  'rack_saved@1': rackSaved,
 } as const;
 export type HubOpName = keyof typeof HUB_OP_PAYLOADS;
 export type HubOpPayload<N extends HubOpName> = z.infer<(typeof HUB_OP_PAYLOADS)[N]>;
@@ -171,8 +204,18 @@ export interface LeaseEventPayloads {
 }
 export type LeaseEventName = keyof LeaseEventPayloads;
 export const LEASE_EVENTS: readonly LeaseEventName[] = ['lease_claimed@1', 'lease_released@1', 'lease_broken@1', 'lease_expired@1'];
-/** What a feed entry's op can be: a station's applied op or a lease event. */
-export type FeedOpName = HubOpName | LeaseEventName;
+
+/**
+ * Other events the hub puts on the feed itself (not pushable as ops): verification records it
+ * accepted (POST /v1/verify/records, one entry a batch) and an admin's notice (POST /v1/notices).
+ */
+export interface HubEventPayloads {
+  'verify_recorded@1': VerifyRecordedPayload;
+  'notice@1': Notice;
+}
+export type HubEventName = keyof HubEventPayloads;
+/** What a feed entry's op can be: a station's applied op, a lease event or a hub event. */
+export type FeedOpName = HubOpName | LeaseEventName | HubEventName;
 
 export interface FeedEntry {
   seq: number;
@@ -201,6 +244,8 @@ export interface HubErrorBody {
   };
   /** Lease refusals: who holds the resource now (null: no one). */
   holder?: LeaseHolder | null;
+  /** Lease refusals: the hub's clock (PostgreSQL's now(), ISO) when it answered. */
+  now?: string;
 }
 
 // Leases (src/hub/leases.ts): a resource such as "rack:Ground/R1" held by one person at one station
@@ -266,16 +311,24 @@ export interface LeaseHolder {
   since: string;
   expiresAt: string;
 }
+/**
+ * Every lease answer carries `now`: the hub's clock (PostgreSQL's now(), ISO) when it answered, so a
+ * station measures its clock's offset from the hub (offset ≈ now − the middle of the request) and
+ * translates the times it stamps on records (VerifyRecord.hubMadeAt = madeAt + offset).
+ */
+export interface HubClock {
+  now: string;
+}
 /** POST /v1/leases/claim and /renew. */
-export interface LeaseResponse {
+export interface LeaseResponse extends HubClock {
   lease: Lease;
 }
 /** POST /v1/leases/release. */
-export interface LeaseReleaseResponse {
+export interface LeaseReleaseResponse extends HubClock {
   released: Lease;
 }
 /** POST /v1/leases/break: the lease that was broken (its holder is the one to tell). */
-export interface LeaseBreakResponse {
+export interface LeaseBreakResponse extends HubClock {
   broken: Lease;
   by: string;
   reason: string;
@@ -291,6 +344,161 @@ export interface Presence {
 }
 export interface PresenceListResponse {
   presence: Presence[];
+}
+
+// Stock verification (issue 16): counted lines become records at a session's finalize; the station's
+// outbox upstream `verify` POSTs them in batches of up to VERIFY_BATCH_MAX to /v1/verify/records.
+
+export const VERIFY_BATCH_MAX = 100;
+export const VERIFY_SERIALS_MAX = 1000;
+
+const serialNumber = z
+  .string({ error: 'a serial number is text' })
+  .trim()
+  .min(1, 'a serial number cannot be empty')
+  .max(100, 'a serial number is at most 100 characters');
+const quantity = (field: string) =>
+  z
+    .number({ error: `${field} is a number` })
+    .int(`${field} is a whole number`)
+    .nonnegative(`${field} is 0 or more`)
+    .max(1_000_000, `${field} is at most 1,000,000`);
+const msTime = (field: string) =>
+  z
+    .number({ error: `${field} is a time in ms since 1970` })
+    .int(`${field} is a whole number of ms since 1970`)
+    .positive(`${field} is a time in ms since 1970`);
+
+/**
+ * One counted line, as the station sends it. Shape is checked here (a bad one answers in errors[]
+ * naming the field); damaged ≤ verified, the lease and serial uniqueness are the hub's rules
+ * (answered in conflicts[]).
+ */
+export const verifyRecordSchema = z.object({
+  /** The station's id for this line (a UUID): the idempotency key. */
+  clientRecordId: z
+    .string({ error: (i) => (i.input === undefined ? 'clientRecordId is required' : 'clientRecordId is a UUID') })
+    .uuid('clientRecordId is a UUID'),
+  sessionId: z
+    .string({ error: (i) => (i.input === undefined ? 'sessionId is required' : 'sessionId is text') })
+    .trim()
+    .min(1, 'sessionId is required')
+    .max(100, 'sessionId is at most 100 characters'),
+  rack: z.object({ rackId: rackIdSchema, floor: floorSchema }, { error: 'rack is { rackId, floor }' }),
+  itemCode: z
+    .string({ error: (i) => (i.input === undefined ? 'itemCode is required' : 'itemCode is text') })
+    .trim()
+    .min(1, 'itemCode is required')
+    .max(64, 'itemCode is at most 64 characters'),
+  verified: quantity('verified'),
+  damaged: quantity('damaged'),
+  serials: z
+    .array(serialNumber, { error: 'serials is a list of serial numbers' })
+    .max(VERIFY_SERIALS_MAX, `a record has at most ${VERIFY_SERIALS_MAX} serials`)
+    .superRefine((serials, ctx) => {
+      const seen = new Set<string>();
+      serials.forEach((s, i) => {
+        if (seen.has(s)) ctx.addIssue({ code: 'custom', path: [i], message: `serial ${s} appears twice in this record` });
+        seen.add(s);
+      });
+    }),
+  /** When the line was made, ms since 1970, the station's clock. */
+  madeAt: msTime('madeAt'),
+  /** The lease the station held on the rack when the line was made; null: none. */
+  leaseId: z.string({ error: 'leaseId is the lease id (a UUID) or null' }).uuid('leaseId is the lease id (a UUID) or null').nullable(),
+  /** madeAt on the hub's clock (the offset measured from lease answers' `now`): checked against the lease. */
+  hubMadeAt: msTime('hubMadeAt'),
+  user: person('user'),
+  /** The station's name, for people to read; the hub knows the station by its token. */
+  station: z.string({ error: 'station is text' }).trim().max(64, 'station is at most 64 characters'),
+});
+export type VerifyRecord = z.infer<typeof verifyRecordSchema>;
+
+/** The batch is checked for its size only; each record is checked on its own, so one bad record fails alone. */
+export const verifyBatchSchema = z.object({
+  records: z
+    .array(z.unknown(), { error: 'records is a list of verification records' })
+    .min(1, 'records is empty: send at least one')
+    .max(VERIFY_BATCH_MAX, `a batch has at most ${VERIFY_BATCH_MAX} records: send the rest in another batch`),
+});
+
+export type VerifyConflictCode = 'serial_taken' | 'lease_lapsed' | 'damage_exceeds_verified';
+export interface VerifyConflict {
+  /** The record's clientRecordId. */
+  id: string;
+  code: VerifyConflictCode;
+  /** In words, naming who/where/when. */
+  reason: string;
+  /** serial_taken: each serial already taken, where and by whom (`at` = its hubMadeAt, ms). */
+  taken?: { serial: string; rack: { rackId: string; floor: string }; station: string; user: string; at: number; clientRecordId: string }[];
+  /** lease_lapsed: the lease the record named (null: none or unknown), and who holds the rack now. */
+  lease?: { leaseId: string; claimedAt: string; endedAt: string | null; endedHow: LeaseEndedHow | null } | null;
+  holder?: LeaseHolder | null;
+}
+export type LeaseEndedHow = 'released' | 'broken' | 'expired';
+export interface VerifyRecordError {
+  /** The record's clientRecordId as sent, or `#<index in the batch>` when it had none. */
+  id: string;
+  message: string;
+}
+/**
+ * POST /v1/verify/records answer. A record sent again (same clientRecordId, same station) answers as
+ * it did the first time, in ok[] or conflicts[]; errors are not kept (nothing was kept: send again).
+ */
+export interface VerifyBatchResponse {
+  ok: string[];
+  conflicts: VerifyConflict[];
+  errors: VerifyRecordError[];
+  batch_id: string;
+  processing_time_ms: number;
+  total_records: number;
+}
+
+/** The feed's verify_recorded@1: the records one batch added (compact), so other stations know the serials and counts. */
+export interface VerifyRecordedPayload {
+  batchId: string;
+  station: string;
+  records: {
+    id: string;
+    sessionId: string;
+    rackId: string;
+    floor: string;
+    itemCode: string;
+    verified: number;
+    damaged: number;
+    serials: string[];
+    user: string;
+    hubMadeAt: number;
+  }[];
+}
+
+// Global notices: an admin's message to every station (the station checks the role).
+export const noticeSchema = z.object({
+  text: z
+    .string({ error: (i) => (i.input === undefined ? 'text is required' : 'text is text') })
+    .trim()
+    .min(1, 'text is required')
+    .max(500, 'text is at most 500 characters'),
+  by: person('by'),
+});
+export const noticeListQuery = z.object({
+  since: z.coerce.number({ error: 'since is a notice id' }).int('since is a whole number').nonnegative('since is 0 or more').default(0),
+});
+export interface Notice {
+  /** Increasing: GET /v1/notices?since=<the last one seen>. */
+  id: number;
+  text: string;
+  by: string;
+  station: string;
+  /** PostgreSQL's clock, ISO. */
+  postedAt: string;
+}
+/** POST /v1/notices answers { notice }, GET /v1/notices { notices } (oldest first, at most 500). */
+export interface NoticeResponse {
+  notice: Notice;
+}
+export interface NoticeListResponse {
+  notices: Notice[];
 }
 
 /** Zod issues in words, with the path into the payload. */

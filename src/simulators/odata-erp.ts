@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback OData v4 ERP with two organisations (DD, CBR), each behind its own Basic-auth user,
- * serving `SalesOrders` at /reports/{ORG}/SalesOrders. It is as strict as the real servers our
+ * serving `SalesOrders` at /reports/{ORG}/SalesOrders and the item catalogue `InventoryItems` at
+ * /reports/{ORG}/InventoryItems (an assumed entity set: UPSTREAMS.md names `InventoryItem` as a
+ * field of the schedule and no item set; see erpItems). It is as strict as the real servers our
  * client was proven against (tests/independent): a `+` in the query is a syntax error (spaces are
  * %20), unknown options or properties are 400, `$top` is a total across pages, the server pages
  * by its own size (lowered by `Prefer: odata.maxpagesize`, answered with Preference-Applied) with
@@ -65,6 +67,41 @@ export const ERP_ENTITY_PROPERTIES = [
   'Notes',
   'BarcodeNo',
 ] as const;
+/**
+ * An item of the catalogue (stock verification). Assumed shape: UPSTREAMS.md lists no item entity
+ * set, only `InventoryItem` (a code) on schedule rows and `Descn`/`BarcodeNo` columns; the set is
+ * named after that field and keyed on `ItemCode`.
+ */
+export interface ErpItem {
+  ItemCode: string;
+  ItemName: string;
+  Descn: string;
+  BarcodeNo: string;
+}
+export const ERP_ITEM_PROPERTIES = ['ItemCode', 'ItemName', 'Descn', 'BarcodeNo'] as const;
+const ITEM_KINDS = ['Pre-roll 1g', 'Flower jar 3.5g', 'Vape cartridge 0.5g', 'Gummies 10-pack', 'Tincture 30ml', 'Crème topical 50ml'];
+const STRAINS = ['Blue Dream', 'Sour Diesel', 'Northern Lights', 'Granddaddy Purple', 'Jack Herer', 'Café Olé'];
+
+/** Deterministic items: `${org}-ITEM-0001`…, each with a name, a description and an EAN-like barcode. */
+export function erpItems(org: string, count: number): ErpItem[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ItemCode: `${org}-ITEM-${String(i + 1).padStart(4, '0')}`,
+    ItemName: `${STRAINS[i % STRAINS.length]} ${ITEM_KINDS[Math.floor(i / STRAINS.length) % ITEM_KINDS.length]}`,
+    Descn: `${ITEM_KINDS[Math.floor(i / STRAINS.length) % ITEM_KINDS.length]} of ${STRAINS[i % STRAINS.length]}, batch ${100 + (i % 17)}`,
+    BarcodeNo: `${org === 'DD' ? '400' : '401'}${String(1000000 + i).padStart(10, '0')}`,
+  }));
+}
+
+/** The entity sets served: their rows' property names, and which are numbers in $filter and $orderby. */
+interface EntitySet {
+  properties: readonly string[];
+  numeric: readonly string[];
+}
+const ENTITY_SETS: Record<'SalesOrders' | 'InventoryItems', EntitySet> = {
+  SalesOrders: { properties: [] as string[], numeric: ['OrderRev', 'Qty'] },
+  InventoryItems: { properties: ERP_ITEM_PROPERTIES, numeric: [] },
+};
+
 const STATUSES = ['Work in Progress', 'Scheduled', 'On Hold', 'Completed', 'Cancelled'];
 const PRODUCTION = ['Cutting', 'Assembly', 'Finishing', 'QA', null, 'null'];
 const CUSTOMERS = [
@@ -122,7 +159,8 @@ class ODataSyntaxError extends Error {}
 
 // ---- $filter: a small recursive-descent parser for the subset OData servers share ----------
 type Value = string | number | null;
-type Expr = (row: ErpOrder) => boolean;
+type Row = Record<string, unknown>;
+type Expr = (row: Row) => boolean;
 
 function tokenize(src: string): string[] {
   const tokens: string[] = [];
@@ -139,7 +177,8 @@ function tokenize(src: string): string[] {
   return tokens;
 }
 
-function parseFilter(src: string): Expr {
+function parseFilter(src: string, setName: keyof typeof ENTITY_SETS): Expr {
+  const set = entitySet(setName);
   const t = tokenize(src);
   let p = 0;
   const peek = () => t[p];
@@ -156,11 +195,10 @@ function parseFilter(src: string): Expr {
     if (tok === 'null') return null;
     throw new ODataSyntaxError(`Expected a literal in $filter, found '${tok}'`);
   };
-  const property = (): keyof ErpOrder => {
+  const property = (): string => {
     const tok = take();
-    if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(tok))
-      throw new ODataSyntaxError(`Could not find a property named '${tok}' on type 'SalesOrders'`);
-    return tok as keyof ErpOrder;
+    if (!set.properties.includes(tok)) throw new ODataSyntaxError(`Could not find a property named '${tok}' on type '${setName}'`);
+    return tok;
   };
   const compare = (a: Value, b: Value): number | null => {
     if (a === null || b === null) return null;
@@ -181,7 +219,7 @@ function parseFilter(src: string): Expr {
     }
     const prop = property();
     const op = take().toLowerCase();
-    const value = (r: ErpOrder): Value => (prop === 'Qty' || prop === 'OrderRev' ? Number(r[prop]) : r[prop]);
+    const value = (r: Row): Value => (set.numeric.includes(prop) ? Number(r[prop]) : (r[prop] as Value));
     if (op === 'in') {
       take('(');
       const values: Value[] = [literal()];
@@ -235,6 +273,10 @@ function parseFilter(src: string): Expr {
   return e;
 }
 
+function entitySet(name: keyof typeof ENTITY_SETS): EntitySet {
+  return name === 'SalesOrders' ? { ...ENTITY_SETS.SalesOrders, properties: ERP_ENTITY_PROPERTIES } : ENTITY_SETS[name];
+}
+
 const SYSTEM_OPTIONS = new Set(['$filter', '$select', '$orderby', '$top', '$skip', '$count', '$skiptoken', '$format']);
 
 /** Query options the way OData reads them: percent-decoding only; a `+` is not a space. */
@@ -272,14 +314,23 @@ export interface ErpSimulator {
   users: Record<'DD' | 'CBR', { username: string; password: string }>;
   /** The rows each organisation holds: the truth a test compares the station with. */
   data: Record<'DD' | 'CBR', ErpOrder[]>;
+  /** The item catalogue each organisation holds (InventoryItems). */
+  items: Record<'DD' | 'CBR', ErpItem[]>;
   requests: { method: string; url: string; prefer: string | null }[];
   close(): Promise<void>;
 }
 
 export async function startErpSimulator(
-  options: { ordersPerOrg?: number; port?: number; data?: Record<'DD' | 'CBR', ErpOrder[]> } = {},
+  options: {
+    ordersPerOrg?: number;
+    itemsPerOrg?: number;
+    port?: number;
+    data?: Record<'DD' | 'CBR', ErpOrder[]>;
+    items?: Record<'DD' | 'CBR', ErpItem[]>;
+  } = {},
 ): Promise<ErpSimulator> {
   const data = options.data ?? { DD: erpOrders('DD', options.ordersPerOrg ?? 240), CBR: erpOrders('CBR', options.ordersPerOrg ?? 240) };
+  const items = options.items ?? { DD: erpItems('DD', options.itemsPerOrg ?? 60), CBR: erpItems('CBR', options.itemsPerOrg ?? 60) };
   const users = { DD: { username: 'dd-reports', password: 'dd-secret' }, CBR: { username: 'cbr-reports', password: 'cbr-secret' } };
   const faults: ErpFaults = { unavailableUntil: 0, unavailable: 0, latencyMs: 0, malformed: 0, pageSize: 100, paging: 'server', queryRoute: false };
   const requests: ErpSimulator['requests'] = [];
@@ -301,9 +352,11 @@ export async function startErpSimulator(
         if (rawUrl.length > MAX_URL) return odataError(res, 414, 'URI Too Long');
         const q = rawUrl.indexOf('?');
         const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
-        const m = /^\/reports\/(DD|CBR)\/SalesOrders(\/\$query)?$/.exec(pathname);
-        if (!m || (m[2] && !faults.queryRoute)) return odataError(res, 404, `No route for ${req.method} ${pathname}`);
-        if (req.method !== (m[2] ? 'POST' : 'GET')) return odataError(res, 405, `Method ${req.method} is not allowed here`);
+        const m = /^\/reports\/(DD|CBR)\/(SalesOrders|InventoryItems)(\/\$query)?$/.exec(pathname);
+        if (!m || (m[3] && !faults.queryRoute)) return odataError(res, 404, `No route for ${req.method} ${pathname}`);
+        const setName = m[2] as keyof typeof ENTITY_SETS;
+        const set = entitySet(setName);
+        if (req.method !== (m[3] ? 'POST' : 'GET')) return odataError(res, 405, `Method ${req.method} is not allowed here`);
         const org = m[1] as 'DD' | 'CBR';
         const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
         if (auth !== `${users[org].username}:${users[org].password}`)
@@ -318,37 +371,36 @@ export async function startErpSimulator(
           faults.malformed--;
           return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"value": [ {"OrderNo": ');
         }
-        let rows: ErpOrder[];
+        let rows: Row[];
         let opts: Map<string, string>;
         let select: string[] | undefined;
         let top: number | undefined;
         let skip: number;
         let skipToken: number;
         try {
-          opts = readOptions(m[2] ? body.trim() : q < 0 ? '' : rawUrl.slice(q + 1));
+          opts = readOptions(m[3] ? body.trim() : q < 0 ? '' : rawUrl.slice(q + 1));
           const filter = opts.get('$filter');
-          rows = filter ? data[org].filter(parseFilter(filter)) : [...data[org]];
+          const source: Row[] = setName === 'SalesOrders' ? (data[org] as unknown as Row[]) : (items[org] as unknown as Row[]);
+          rows = filter ? source.filter(parseFilter(filter, setName)) : [...source];
           select = opts
             .get('$select')
             ?.split(',')
             .map((s) => s.trim());
           for (const s of select ?? [])
-            if (!(ERP_ENTITY_PROPERTIES as readonly string[]).includes(s))
-              throw new ODataSyntaxError(`Could not find a property named '${s}' on type 'SalesOrders'`);
+            if (!set.properties.includes(s)) throw new ODataSyntaxError(`Could not find a property named '${s}' on type '${setName}'`);
           const orderby = opts.get('$orderby');
           if (orderby) {
             const keys = orderby.split(',').map((part) => {
               const [field, dir = 'asc', extra] = part.trim().split(/\s+/);
-              if (extra || !(ERP_ENTITY_PROPERTIES as readonly string[]).includes(field) || !['asc', 'desc'].includes(dir))
+              if (extra || !set.properties.includes(field) || !['asc', 'desc'].includes(dir))
                 throw new ODataSyntaxError(`Invalid $orderby '${part}'`);
-              return { field: field as keyof ErpOrder, sign: dir === 'desc' ? -1 : 1 };
+              return { field, sign: dir === 'desc' ? -1 : 1 };
             });
             rows.sort((a, b) => {
               for (const k of keys) {
-                const x =
-                  k.field === 'OrderRev' || k.field === 'Qty'
-                    ? Number(a[k.field]) - Number(b[k.field])
-                    : String(a[k.field] ?? '').localeCompare(String(b[k.field] ?? ''));
+                const x = set.numeric.includes(k.field)
+                  ? Number(a[k.field]) - Number(b[k.field])
+                  : String(a[k.field] ?? '').localeCompare(String(b[k.field] ?? ''));
                 if (x) return x * k.sign;
               }
               return 0;
@@ -377,14 +429,14 @@ export async function startErpSimulator(
           pageSize = faults.pageSize;
         }
         const page = rows.slice(start, Math.min(end, start + pageSize));
-        const value = page.map((r) => (select ? Object.fromEntries(select.map((k) => [k, r[k as keyof ErpOrder]])) : r));
-        const out: Record<string, unknown> = { '@odata.context': `$metadata#SalesOrders${select ? `(${select.join(',')})` : ''}`, value };
+        const value = page.map((r) => (select ? Object.fromEntries(select.map((k) => [k, r[k]])) : r));
+        const out: Record<string, unknown> = { '@odata.context': `$metadata#${setName}${select ? `(${select.join(',')})` : ''}`, value };
         if (opts.get('$count') === 'true') out['@odata.count'] = count;
         if (faults.paging === 'server' && start + page.length < end) {
           // Relative to the request URL, as real servers send it; every other option kept.
           const next = [...opts].filter(([k]) => k !== '$skiptoken').map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
           next.push(`$skiptoken=${skipToken + page.length}`);
-          out['@odata.nextLink'] = `SalesOrders?${next.join('&')}`;
+          out['@odata.nextLink'] = `${setName}?${next.join('&')}`;
         }
         json(res, 200, out, headers);
       })().catch(() => res.writeHead(500).end());
@@ -397,6 +449,7 @@ export async function startErpSimulator(
     faults,
     users,
     data,
+    items,
     requests,
     close: () =>
       new Promise((resolve) => {

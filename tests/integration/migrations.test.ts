@@ -37,6 +37,14 @@ const TABLES = [
   'trip_manifests',
   'site_bill_parents',
   'site_conflicts',
+  'racks',
+  'items',
+  'items_fts',
+  'verify_sessions',
+  'verify_lines',
+  'rack_leases',
+  'notices',
+  'site_serials',
 ];
 afterEach(releaseAll);
 

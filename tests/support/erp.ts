@@ -9,9 +9,10 @@ export async function stationOnErp(
   url: string,
   users: Record<ErpOrg, { username: string; password: string }>,
   config: Parameters<typeof withAdmin>[0] & { readTimeoutMs?: number } = {},
+  adminName?: string,
 ) {
   const { readTimeoutMs = 2000, ...rest } = config;
-  const t = await withAdmin({ upstreams: { erp: { url, readTimeoutMs } }, syncIntervalMs: 0, ...rest });
+  const t = await withAdmin({ upstreams: { erp: { url, readTimeoutMs } }, syncIntervalMs: 0, ...rest }, adminName);
   await t.admin.ok('settings/update', { idleLockMinutes: 240 });
   for (const org of ERP_ORGS) {
     await t.admin.ok('sync/set-credential', { name: `erp.${org}.username`, value: users[org].username });

@@ -97,6 +97,9 @@ export function hubClient(url: string, token?: string) {
     leases: (prefix = '') => call('GET', `/v1/leases?prefix=${encodeURIComponent(prefix)}`),
     heartbeat: (body: { user: string; ttlMs?: number }) => call('POST', '/v1/presence', body),
     presence: () => call('GET', '/v1/presence'),
+    verify: (records: unknown[]) => call('POST', '/v1/verify/records', { records }),
+    notice: (body: { text: string; by: string }) => call('POST', '/v1/notices', body),
+    notices: (since = 0) => call('GET', `/v1/notices?since=${since}`),
   };
 }
 

@@ -130,10 +130,15 @@ export async function startTestHost(t: TestStation): Promise<BrowserHost> {
   return host;
 }
 
-/** Every row of every table, for "nothing changed" assertions. */
+/**
+ * Every row of every table, for "nothing changed" assertions. Ordinary tables only: a full-text
+ * index (virtual, and its shadow tables) is derived from one of them.
+ */
 export function snapshotDatabase(station: Station): string {
   const sqlite = station.database.sqlite;
-  const tables = sqlite.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as {
+  const tables = sqlite
+    .prepare("select name from pragma_table_list where schema = 'main' and type = 'table' and name not like 'sqlite_%' order by name")
+    .all() as {
     name: string;
   }[];
   return JSON.stringify(tables.map(({ name }) => [name, sqlite.prepare(`select * from "${name}" order by rowid`).all()]));

@@ -84,6 +84,12 @@ import { loadPlan as loadTripPlan, mirrorExecutionStatus } from '../trips/plan';
 import { TripExecutor, type TripExecutorDeps } from '../trips/execution';
 import { tripEndedMail, tripMailKey } from '../trips/mail';
 import { seedDemoData } from './demo';
+import { ItemCatalogue } from '../verify/items';
+import { LeaseClient } from '../verify/lease-client';
+import { rackApplier, RackRegistry } from '../verify/racks';
+import { VERIFY_UPSTREAM, VerifyService } from '../verify/service';
+import { verifyTransport } from '../verify/transport';
+import { registerVerifyHandlers } from '../verify/handlers';
 
 export interface StationConfig {
   /** Folder that holds the database (dockside.sqlite) and logs. ':memory:' keeps the db in memory. */
@@ -109,6 +115,8 @@ export interface StationConfig {
   /** How often HID devices are listed for plug/unplug; 0 = only on demand (tests). */
   scannerPollMs?: number;
   platform?: NodeJS.Platform;
+  /** How often held rack leases are renewed (20 s); 0 = only when a test calls verify.heartbeat(). */
+  verifyHeartbeatMs?: number;
   /** Where outbox records go; without one they wait in the outbox. */
   upstreams?: {
     bags?: { url: string; readTimeoutMs?: number };
@@ -168,6 +176,10 @@ export interface Station {
   readonly mail: MailService;
   /** Today's figures (Reports → Today), pushed as `dashboard/changed` to signed-in windows. */
   readonly dashboard: DashboardService;
+  /** Stock verification: claiming racks, counting, records for the hub, notices. */
+  readonly verify: VerifyService;
+  readonly racks: RackRegistry;
+  readonly items: ItemCatalogue;
   readonly secrets: SecretStore;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
@@ -177,6 +189,14 @@ export interface Station {
   closeSession(session: Session): void;
   close(): Promise<void>;
 }
+
+const DEMO_RACKS: [string, string][] = [
+  ['R1', 'Ground'],
+  ['R2', 'Ground'],
+  ['R3', 'Ground'],
+  ['M1', 'Mezzanine'],
+  ['M2', 'Mezzanine'],
+];
 
 /** Calls that change today's figures besides scans (which the scan handler reports with their latency). */
 const DASHBOARD_INPUTS = new Set([
@@ -202,6 +222,8 @@ const SITE_PUSH_INPUTS = new Set([
   'users/create',
   'users/update',
   'users/reset-credentials',
+  'verify/rack-save',
+  'verify/racks-import',
 ]);
 
 export function databasePath(dataDir: string): string {
@@ -352,7 +374,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
       await auth.createFirstAdmin({ username: username.toLowerCase(), password, displayName: displayName ?? username });
       logger.info({ username }, 'created the first admin from configuration');
     }
-    if (config.demo && !auth.hasUsers()) await seedDemoData({ users, auth, settings, sessions, dockDoor, bills, audit, logger });
+    const seedingDemo = !!config.demo && !auth.hasUsers();
+    if (seedingDemo) await seedDemoData({ users, auth, settings, sessions, dockDoor, bills, audit, logger });
 
     const transports: Record<string, OutboxTransport> = {};
     let bagsFallback: OutboxTransport | null = null;
@@ -367,6 +390,28 @@ export async function createStation(config: StationConfig): Promise<Station> {
       });
       bagsFallback = bagsTransport(bagsHttp, audit.stationId);
     }
+    // Stock verification's parts the site service's appliers need; the service itself needs the site.
+    const racks = new RackRegistry({
+      db,
+      audit,
+      settings,
+      now,
+      tmpDir: path.join(filesDir, 'tmp'),
+      changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'racks' })),
+    });
+    // Demo racks to count (a demo station is standalone; joining a site sends nothing of them until they change).
+    if (seedingDemo) {
+      const demoAdmin = users.list().find((u) => u.role === 'admin')!;
+      for (const [rackId, floor] of DEMO_RACKS) racks.save({ rackId, floor, active: true }, { userId: demoAdmin.id, username: demoAdmin.username });
+    }
+    // eslint-disable-next-line prefer-const -- built after the site service, whose appliers call it
+    let verify: VerifyService;
+    const verifyAppliers: Record<string, FeedApplier> = Object.fromEntries(
+      ['lease_claimed@1', 'lease_released@1', 'lease_expired@1', 'lease_broken@1', 'verify_recorded@1', 'notice@1'].map((op) => [
+        op,
+        ((d, entry, ctx) => verify.appliers()[op](d, entry, ctx)) satisfies FeedApplier,
+      ]),
+    );
     // Bag changes go to the site hub once the station joins one (Admin → Station), else to the bags upstream configured.
     const site = new SiteService({
       db,
@@ -378,14 +423,25 @@ export async function createStation(config: StationConfig): Promise<Station> {
       fallback: bagsFallback,
       onChanged: (status) => pushToSignedIn('site/changed', status),
       waiting: () => sync.status().find((u) => u.upstream === BAGS_UPSTREAM)?.queued ?? 0,
-      appliers: { 'user_saved@1': userFeedApplier },
+      appliers: {
+        'user_saved@1': userFeedApplier,
+        'rack_saved@1': rackApplier({ audit, changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'racks' })) }),
+        ...verifyAppliers,
+      },
       onJoined: (actor) => {
         const sent = enqueueSiteSnapshot({ db, now: now(), actor, stationId: audit.stationId, bills });
         const people = enqueueAllUsers(db, now(), actor.username ?? 'station', auth.totpSealer);
-        logger.info({ ...sent, people }, 'joined a site: queued what this station holds for the hub');
+        const rackCount = racks.enqueueAll(actor.username ?? 'station');
+        logger.info({ ...sent, people, racks: rackCount }, 'joined a site: queued what this station holds for the hub');
       },
     });
     transports[BAGS_UPSTREAM] = site.transport();
+    transports[VERIFY_UPSTREAM] = verifyTransport({
+      db,
+      site,
+      now,
+      changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'records' })),
+    });
     // Always there: mails wait in the outbox until Admin → Station names a mail server.
     transports[MAIL_UPSTREAM] = smtpTransport({ settings: () => mailSettingsOf(settings), password: () => secrets.get(MAIL_PASSWORD_SECRET), now });
     const sync = new OutboxDrainer({ db, now, log: logger.child({ module: 'sync' }), transports, onBatch: () => dashboard.changed() });
@@ -414,6 +470,26 @@ export async function createStation(config: StationConfig): Promise<Station> {
         })
       : null;
     const cache = new ReadCache(db, now);
+    const items = new ItemCatalogue({ db, odata, cache, now, log: logger.child({ module: 'verify-items' }) });
+    verify = new VerifyService({
+      db,
+      audit,
+      settings,
+      now,
+      log: logger.child({ module: 'verify' }),
+      site,
+      leases: new LeaseClient({ client: () => site.client, now, timeZone: () => config.timeZone ?? stationTimeZone() }),
+      items,
+      racks,
+      push: (data) => pushToSignedIn('verify/changed', data),
+      pushTo: (userId, data) => {
+        for (const s of sessions.forUser(userId)) s.push('verify/changed', data);
+      },
+      sendSoon: () => {
+        if (syncRunning) setImmediate(() => void sync.drain(VERIFY_UPSTREAM).catch((err: unknown) => logger.error({ err }, 'verify push failed')));
+      },
+      heartbeatEveryMs: config.verifyHeartbeatMs,
+    });
     const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
     const prewarm = new PrewarmScheduler({ settings, audit, erp, now, log: logger.child({ module: 'erp-prewarm' }) });
     const eta = new EtaService({ db, audit, now, jobs, erp, settings, log: logger.child({ module: 'eta' }) });
@@ -480,6 +556,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerJobHandlers(handlers, jobs);
     registerExportHandlers(handlers, exports, biotrack);
     registerSiteHandlers(handlers, site);
+    registerVerifyHandlers(handlers, { verify, racks, items });
     registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
     registerCredentialHandlers(handlers, secrets, db, audit);
     registerMailHandlers(handlers, mail, db, audit);
@@ -517,6 +594,8 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const syncRunning = (config.syncIntervalMs ?? 2000) > 0;
     site.start();
     if (syncRunning) sync.start(config.syncIntervalMs ?? 2000);
+    // Sessions left open by the last stop keep their leases renewed (or lapse).
+    verify.start();
     // Locking and signing out at a shift's end write audit rows; a full disk refuses them, and a throw here would stop the station.
     const lockIdle = () => {
       try {
@@ -569,6 +648,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       prewarm,
       mail,
       dashboard,
+      verify,
+      racks,
+      items,
       secrets,
       database,
       checkpointer,
@@ -585,6 +667,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await tripExecutor.stop();
         await prewarm.stop();
         await workers.close();
+        await verify.stop();
         await sync.stop();
         await site.stop();
         await checkpointer?.stop();

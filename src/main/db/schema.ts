@@ -494,3 +494,128 @@ export const siteConflicts = sqliteTable(
   },
   (t) => [uniqueIndex('site_conflicts_op_child').on(t.opId, t.child), index('site_conflicts_open').on(t.status, t.id)],
 );
+
+// Stock verification (issue 16). Racks are site-wide (the hub's feed keeps them in step, rack_saved@1);
+// items come from the ERP; sessions and lines are this station's counting, sent to the hub as records.
+
+/** A rack of the site: rack id and floor, unique together. The newest version wins (updated_at, then station). */
+export const racks = sqliteTable(
+  'racks',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rackId: text('rack_id').notNull(),
+    floor: text('floor').notNull(),
+    name: text('name'),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    updatedAt: integer('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    /** The station whose version this is ('' before the station joined a site). */
+    station: text('station').notNull().default(''),
+  },
+  (t) => [uniqueIndex('racks_rack_floor').on(t.rackId, t.floor)],
+);
+
+/** The ERP's item catalogue as last read (items_fts, a migration-made FTS5 table, follows it by triggers). */
+export const items = sqliteTable(
+  'items',
+  {
+    itemCode: text('item_code').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    barcode: text('barcode'),
+    org: text('org').notNull(),
+    fetchedAt: integer('fetched_at').notNull(),
+  },
+  (t) => [index('items_barcode').on(t.barcode)],
+);
+
+/** A person counting a claimed rack on this station. */
+export const verifySessions = sqliteTable(
+  'verify_sessions',
+  {
+    id: text('id').primaryKey(),
+    rackId: text('rack_id').notNull(),
+    floor: text('floor').notNull(),
+    userId: integer('user_id').notNull(),
+    username: text('username').notNull(),
+    startedAt: integer('started_at').notNull(),
+    /** The hub's lease (null: none held now, e.g. lost). */
+    leaseId: text('lease_id'),
+    /** When the lease runs out, on this station's clock (the hub's expiry less the measured offset). */
+    leaseExpiresAt: integer('lease_expires_at'),
+    /** When this station learnt the lease was gone (a refused renew, a break, an expiry): later lines are lapsed. */
+    lapsedAt: integer('lapsed_at'),
+    lapsedReason: text('lapsed_reason'),
+    status: text('status', { enum: ['open', 'finalized', 'cancelled'] })
+      .notNull()
+      .default('open'),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [index('verify_sessions_status').on(t.status, t.userId)],
+);
+
+/** One counted line; at finalize it becomes a record for the hub (client_record_id). */
+export const verifyLines = sqliteTable(
+  'verify_lines',
+  {
+    clientRecordId: text('client_record_id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    itemCode: text('item_code').notNull(),
+    verified: integer('verified').notNull(),
+    damaged: integer('damaged').notNull(),
+    /** JSON array of serial numbers. */
+    serials: text('serials').notNull().default('[]'),
+    floor: text('floor').notNull(),
+    madeAt: integer('made_at').notNull(),
+    /** made_at on the hub's clock (the offset measured from lease answers). */
+    hubMadeAt: integer('hub_made_at').notNull(),
+    leaseId: text('lease_id'),
+    lapsed: integer('lapsed', { mode: 'boolean' }).notNull().default(false),
+    status: text('status', { enum: ['draft', 'queued', 'ok', 'conflict', 'error', 'discarded', 'accepted'] })
+      .notNull()
+      .default('draft'),
+    hubCode: text('hub_code'),
+    hubReason: text('hub_reason'),
+    updatedAt: integer('updated_at').notNull(),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [index('verify_lines_session').on(t.sessionId), index('verify_lines_status').on(t.status)],
+);
+
+/** The site's current leases as the feed says (lease_* events). */
+export const rackLeases = sqliteTable('rack_leases', {
+  resource: text('resource').primaryKey(),
+  leaseId: text('lease_id').notNull(),
+  user: text('user').notNull(),
+  station: text('station').notNull(),
+  /** ms since 1970, the hub's clock. */
+  since: integer('since').notNull(),
+  expiresAt: integer('expires_at'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * Serials the site has recorded (verify_recorded@1 on the feed, and this station's own records the hub
+ * took): a serial counted here again is refused naming where it is.
+ */
+export const siteSerials = sqliteTable('site_serials', {
+  serial: text('serial').primaryKey(),
+  clientRecordId: text('client_record_id').notNull(),
+  rackId: text('rack_id').notNull(),
+  floor: text('floor').notNull(),
+  station: text('station').notNull(),
+  user: text('user').notNull(),
+  at: integer('at').notNull(),
+});
+
+/** Global notices an admin posted (notice@1 on the feed). */
+export const notices = sqliteTable('notices', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** The feed entry's op id (a notice is kept once). */
+  noticeId: text('notice_id').notNull().unique(),
+  text: text('text').notNull(),
+  by: text('by').notNull(),
+  station: text('station').notNull(),
+  at: integer('at').notNull(),
+});

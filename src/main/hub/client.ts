@@ -233,6 +233,18 @@ export class HubClient {
     });
   }
 
+  /**
+   * A POST to another hub endpoint (leases, presence, verification records, notices), with the
+   * station's token; the caller validates the answer. `idempotent`: safe to send again on a lost answer.
+   */
+  post(path: string, body: unknown, idempotent: boolean): Promise<unknown> {
+    return this.#call(() => this.http.postJson<unknown>(path, body, { headers: this.#auth, idempotent }));
+  }
+
+  get(path: string): Promise<unknown> {
+    return this.#call(() => this.http.getJson<unknown>(path, this.#auth));
+  }
+
   async #call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

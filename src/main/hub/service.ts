@@ -77,6 +77,16 @@ export class SiteService {
     return this.#membership;
   }
 
+  /** The hub client while a member (leases, verification records and notices go through it), else null. */
+  get client(): HubClient | null {
+    return this.#client;
+  }
+
+  /** The feed stream is open now. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
   /** Starts following the feed when the station is a member. */
   start(): void {
     this.#connect();

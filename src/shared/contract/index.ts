@@ -24,6 +24,7 @@ import { tripPaperChannels } from './trips-paper';
 import { settingsChannels } from './settings';
 import { siteChannels } from './site';
 import { userChannels } from './users';
+import { verifyChannels } from './verify';
 
 export * from './audit';
 export * from './bags';
@@ -50,6 +51,7 @@ export * from './site';
 export * from './trip-execution';
 export * from './trips-paper';
 export * from './users';
+export * from './verify';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
 export const contract = mergeChannels(
@@ -77,6 +79,7 @@ export const contract = mergeChannels(
   tripPaperChannels,
   dashboardChannels,
   siteChannels,
+  verifyChannels,
 );
 
 export type Contract = typeof contract;
