@@ -185,6 +185,45 @@ async function linkChild(ctx: OpContext, child: string, parent: string): Promise
   throw new Error(`${child}'s link kept changing while it was applied`);
 }
 
+/** The version the site holds of a row saved last-writer-wins: when, at which station, by whom. */
+interface SiteVersion {
+  updated_at: string;
+  name: string;
+  user_name: string;
+}
+
+/**
+ * Last writer wins for one row (a person, a rack): the newer version (updatedAt, then the greater
+ * station name, as stations compare them) is saved and goes on the feed; an older one changes nothing
+ * and answers ok naming the site's version. `current` locks the row, which orders two hubs saving
+ * it; a first save races on the primary key, and the loser looks again.
+ */
+async function saveNewest(
+  ctx: OpContext,
+  p: { updatedAt: number },
+  what: string,
+  io: { current(): Promise<SiteVersion | undefined>; insert(): Promise<boolean>; update(): Promise<void> },
+): Promise<RuleOutcome> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await io.current();
+    if (!current) {
+      if (await io.insert()) return { status: 'ok', feedPayload: p };
+      continue; // saved by another hub meanwhile: compare with that version
+    }
+    const site = { updatedAt: Number(current.updated_at), station: current.name };
+    if (!newerVersion({ updatedAt: p.updatedAt, station: ctx.station.name }, site)) {
+      return {
+        status: 'ok',
+        feedPayload: null,
+        message: `A newer version of ${what} is on the site (saved at ${site.station} by ${current.user_name}, ${when(site.updatedAt)}): this one changed nothing`,
+      };
+    }
+    await io.update();
+    return { status: 'ok', feedPayload: p };
+  }
+  throw new Error(`${what} kept changing while it was saved`);
+}
+
 type Rules = { [N in HubOpName]: (ctx: OpContext, payload: HubOpPayload<N>) => Promise<RuleOutcome> };
 
 const RULES: Rules = {
@@ -385,81 +424,63 @@ const RULES: Rules = {
   /**
    * The newer version of a person wins (last writer by updatedAt, then station name). An older one
    * changes nothing and answers ok, naming the version the site has: the station that sent it gets
-   * that version through the feed (it was on the feed already). The row lock orders two hubs saving
-   * the same person; a first save races on the primary key and the loser looks again.
+   * that version through the feed (it was on the feed already).
    */
   async 'user_saved@1'(ctx, p) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await ctx.client.query<{ updated_at: string; name: string; user_name: string }>(
-        'SELECT u.updated_at, s.name, u.user_name FROM users u JOIN stations s ON s.id = u.station_id WHERE u.username = $1 FOR UPDATE OF u',
-        [p.username],
-      );
-      const current = rows[0];
-      const totp = p.totp === undefined ? null : [p.totp?.secret ?? null, p.totp?.enrolledAt ?? null];
-      const values = [p.username, p.displayName, p.role, p.passwordHash, p.pinHash, p.disabled, p.updatedAt, ctx.station.id, ctx.user, ctx.opId];
-      if (!current) {
-        const inserted = await ctx.client.query(
-          `INSERT INTO users (username, display_name, role, password_hash, pin_hash, disabled, updated_at, station_id, user_name, op_id, totp_secret, totp_enrolled_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (username) DO NOTHING RETURNING username`,
-          [...values, ...(totp ?? [null, null])],
+    const totp = p.totp === undefined ? null : [p.totp?.secret ?? null, p.totp?.enrolledAt ?? null];
+    const values = [p.username, p.displayName, p.role, p.passwordHash, p.pinHash, p.disabled, p.updatedAt, ctx.station.id, ctx.user, ctx.opId];
+    return saveNewest(ctx, p, p.username, {
+      current: async () =>
+        (
+          await ctx.client.query<SiteVersion>(
+            'SELECT u.updated_at, s.name, u.user_name FROM users u JOIN stations s ON s.id = u.station_id WHERE u.username = $1 FOR UPDATE OF u',
+            [p.username],
+          )
+        ).rows[0],
+      insert: async () =>
+        (
+          await ctx.client.query(
+            `INSERT INTO users (username, display_name, role, password_hash, pin_hash, disabled, updated_at, station_id, user_name, op_id, totp_secret, totp_enrolled_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (username) DO NOTHING RETURNING username`,
+            [...values, ...(totp ?? [null, null])],
+          )
+        ).rowCount === 1,
+      update: async () => {
+        await ctx.client.query(
+          `UPDATE users SET display_name = $2, role = $3, password_hash = $4, pin_hash = $5, disabled = $6, updated_at = $7, station_id = $8,
+           user_name = $9, op_id = $10${totp ? ', totp_secret = $11, totp_enrolled_at = $12' : ''} WHERE username = $1`,
+          [...values, ...(totp ?? [])],
         );
-        if (inserted.rowCount === 1) return { status: 'ok', feedPayload: p };
-        continue; // saved by another hub meanwhile: compare with that version
-      }
-      const site = { updatedAt: Number(current.updated_at), station: current.name };
-      if (!newerVersion({ updatedAt: p.updatedAt, station: ctx.station.name }, site)) {
-        return {
-          status: 'ok',
-          feedPayload: null,
-          message: `A newer version of ${p.username} is on the site (saved at ${site.station} by ${current.user_name}, ${when(site.updatedAt)}): this one changed nothing`,
-        };
-      }
-      await ctx.client.query(
-        `UPDATE users SET display_name = $2, role = $3, password_hash = $4, pin_hash = $5, disabled = $6, updated_at = $7, station_id = $8,
-         user_name = $9, op_id = $10${totp ? ', totp_secret = $11, totp_enrolled_at = $12' : ''} WHERE username = $1`,
-        [...values, ...(totp ?? [])],
-      );
-      return { status: 'ok', feedPayload: p };
-    }
-    throw new Error(`${p.username} kept changing while it was saved`);
+      },
+    });
   },
 
-  /**
-   * The newer version of a rack wins (updatedAt, then station name), as for people: an older one
-   * changes nothing and answers ok naming the version the site has.
-   */
+  /** The newer version of a rack wins (updatedAt, then station name), as for people. */
   async 'rack_saved@1'(ctx, p) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await ctx.client.query<{ updated_at: string; name: string; user_name: string }>(
-        'SELECT r.updated_at, s.name, r.user_name FROM racks r JOIN stations s ON s.id = r.station_id WHERE r.floor = $1 AND r.rack_id = $2 FOR UPDATE OF r',
-        [p.floor, p.rackId],
-      );
-      const current = rows[0];
-      const values = [p.floor, p.rackId, p.name ?? null, p.active, p.updatedAt, ctx.station.id, ctx.user, ctx.opId];
-      if (!current) {
-        const inserted = await ctx.client.query(
-          `INSERT INTO racks (floor, rack_id, name, active, updated_at, station_id, user_name, op_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (floor, rack_id) DO NOTHING RETURNING rack_id`,
+    const values = [p.floor, p.rackId, p.name ?? null, p.active, p.updatedAt, ctx.station.id, ctx.user, ctx.opId];
+    return saveNewest(ctx, p, `rack ${p.rackId} (${p.floor})`, {
+      current: async () =>
+        (
+          await ctx.client.query<SiteVersion>(
+            'SELECT r.updated_at, s.name, r.user_name FROM racks r JOIN stations s ON s.id = r.station_id WHERE r.floor = $1 AND r.rack_id = $2 FOR UPDATE OF r',
+            [p.floor, p.rackId],
+          )
+        ).rows[0],
+      insert: async () =>
+        (
+          await ctx.client.query(
+            `INSERT INTO racks (floor, rack_id, name, active, updated_at, station_id, user_name, op_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (floor, rack_id) DO NOTHING RETURNING rack_id`,
+            values,
+          )
+        ).rowCount === 1,
+      update: async () => {
+        await ctx.client.query(
+          'UPDATE racks SET name = $3, active = $4, updated_at = $5, station_id = $6, user_name = $7, op_id = $8 WHERE floor = $1 AND rack_id = $2',
           values,
         );
-        if (inserted.rowCount === 1) return { status: 'ok', feedPayload: p };
-        continue; // saved by another hub meanwhile: compare with that version
-      }
-      const site = { updatedAt: Number(current.updated_at), station: current.name };
-      if (!newerVersion({ updatedAt: p.updatedAt, station: ctx.station.name }, site)) {
-        return {
-          status: 'ok',
-          feedPayload: null,
-          message: `A newer version of rack ${p.rackId} (${p.floor}) is on the site (saved at ${site.station} by ${current.user_name}, ${when(site.updatedAt)}): this one changed nothing`,
-        };
-      }
-      await ctx.client.query(
-        'UPDATE racks SET name = $3, active = $4, updated_at = $5, station_id = $6, user_name = $7, op_id = $8 WHERE floor = $1 AND rack_id = $2',
-        values,
-      );
-      return { status: 'ok', feedPayload: p };
-    }
-    throw new Error(`rack ${p.rackId} (${p.floor}) kept changing while it was saved`);
+      },
+    });
   },
 
   async 'bill_finalized@1'(ctx, p) {
