@@ -24,6 +24,7 @@ export type { FeedApplier };
 function statements(db: Database.Database) {
   return {
     userId: db.prepare('SELECT id FROM users WHERE username = ?').pluck(),
+    own: db.prepare('SELECT 1 FROM outbox WHERE op_id = ?').pluck(),
     bag: db.prepare('SELECT id, kind FROM bags WHERE code = ?'),
     insertBag: db.prepare(
       "INSERT INTO bags (code, kind, created_at, created_by, station_id, origin) VALUES (?, ?, ?, ?, ?, 'scan') ON CONFLICT (code) DO NOTHING",
@@ -50,19 +51,20 @@ const sqlOf = (db: Database.Database): Statements => {
   return s;
 };
 
+/** This station's id of the entry's person (people come through the feed too), or null. */
+const byOf = (s: Statements, entry: FeedEntry): number | null => (s.userId.get(entry.user) as number | undefined) ?? null;
+
 /** The bag's id, made (with the kind the site gave it) when this station does not know it yet; null when it is known here as the other kind. */
-function bagId(s: Statements, entry: FeedEntry, code: string, kind: 'parent' | 'child'): number | null {
-  const by = (s.userId.get(entry.user) as number | undefined) ?? null;
+function bagId(s: Statements, entry: FeedEntry, by: number | null, code: string, kind: 'parent' | 'child'): number | null {
   s.insertBag.run(code, kind, entry.at, by, entry.station);
   const bag = s.bag.get(code) as { id: number; kind: string };
   return bag.kind === kind ? bag.id : null;
 }
 
-function linkFromFeed(s: Statements, entry: FeedEntry, child: string, parent: string): boolean {
-  const parentId = bagId(s, entry, parent, 'parent');
-  const childId = bagId(s, entry, child, 'child');
+function linkFromFeed(s: Statements, entry: FeedEntry, by: number | null, child: string, parent: string): boolean {
+  const parentId = bagId(s, entry, by, parent, 'parent');
+  const childId = bagId(s, entry, by, child, 'child');
   if (parentId === null || childId === null) return false;
-  const by = (s.userId.get(entry.user) as number | undefined) ?? null;
   s.link.run({ child: childId, parent: parentId, at: entry.at, by, station: entry.station, user: entry.user });
   return true;
 }
@@ -77,23 +79,27 @@ export const BAG_APPLIERS: Record<string, FeedApplier> = {
   'bag_created@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['bag_created@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    bagId(sqlOf(db.$client), entry, p.code, p.kind);
+    const s = sqlOf(db.$client);
+    bagId(s, entry, byOf(s, entry), p.code, p.kind);
   },
   'link_child@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['link_child@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    if (!linkFromFeed(sqlOf(db.$client), entry, p.child, p.parent)) throw new SkipEntry(`${p.child} or ${p.parent} is the other kind of bag here`);
+    const s = sqlOf(db.$client);
+    if (!linkFromFeed(s, entry, byOf(s, entry), p.child, p.parent)) throw new SkipEntry(`${p.child} or ${p.parent} is the other kind of bag here`);
   },
   'import_links@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['import_links@1'], entry);
     if (!p) throw new SkipEntry('payload');
     const s = sqlOf(db.$client);
-    for (const [child, parent] of p.links) linkFromFeed(s, entry, child, parent);
+    const by = byOf(s, entry);
+    for (const [child, parent] of p.links) linkFromFeed(s, entry, by, child, parent);
   },
   'move_child@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['move_child@1'], entry);
     if (!p) throw new SkipEntry('payload');
-    if (!linkFromFeed(sqlOf(db.$client), entry, p.child, p.to)) throw new SkipEntry(`${p.child} or ${p.to} is the other kind of bag here`);
+    const s = sqlOf(db.$client);
+    if (!linkFromFeed(s, entry, byOf(s, entry), p.child, p.to)) throw new SkipEntry(`${p.child} or ${p.to} is the other kind of bag here`);
   },
   'unlink_child@1'(db, entry) {
     const p = parse(HUB_OP_PAYLOADS['unlink_child@1'], entry);
@@ -149,7 +155,7 @@ export function applyFeedPage(opts: {
 }): FeedPageReport {
   const { entries, ctx, appliers, cursor, log } = opts;
   const db = opts.db.$client;
-  const own = db.prepare('SELECT 1 FROM outbox WHERE op_id = ?').pluck();
+  const { own } = sqlOf(db);
   return db
     .transaction(() => {
       const report: FeedPageReport = { applied: 0, own: 0, skipped: 0, refused: [], last: cursor.read() };
