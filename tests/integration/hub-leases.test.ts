@@ -5,7 +5,7 @@ import { migrateHub, openPool } from '../../src/hub/db';
 import { startHubServer } from '../../src/hub/server';
 import type { FeedEntry } from '../../src/shared/hub';
 import { onRelease, releaseAll } from '../support/cleanup';
-import { enrolStation, hubClient, startHubDatabase, startHubProcess, until, type HubProcess } from '../support/hub';
+import { enrolStation, hubClient, until, type HubProcess, startTwoHubSite } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
 
 /** The hub's lease service on a real PostgreSQL, through two hub processes (each sweeping lapsed leases). */
@@ -34,10 +34,7 @@ async function feedOf(client: Client, resource: string): Promise<FeedEntry[]> {
 const ops = (entries: FeedEntry[]) => entries.map((e) => e.op);
 
 beforeAll(async () => {
-  ({ postgres, admin } = await startHubDatabase());
-  [hubA, hubB] = await Promise.all([startHubProcess(postgres.url), startHubProcess(postgres.url)]);
-  dock1 = await enrolStation(admin, hubA.url, 'Dock 1');
-  dock2 = await enrolStation(admin, hubB.url, 'Dock 2');
+  ({ postgres, admin, hubA, hubB, dock1, dock2 } = await startTwoHubSite());
 }, 120_000);
 
 afterAll(releaseAll, 60_000); // hub processes and PostgreSQL stop here

@@ -3,13 +3,10 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedEntry, VerifyBatchResponse, VerifyRecordedPayload } from '../../src/shared/hub';
 import { releaseAll } from '../support/cleanup';
-import { enrolStation, hubClient, startHubDatabase, startHubProcess, until, type HubProcess } from '../support/hub';
-import type { TestPostgres } from '../support/postgres';
+import { hubClient, until, type HubProcess, startTwoHubSite } from '../support/hub';
 
 /** The hub's verification API, rack registry and notices on a real PostgreSQL, through two hub processes. */
-let postgres: TestPostgres;
 let admin: pg.Pool;
-let hubA: HubProcess;
 let hubB: HubProcess;
 /** Dock 1 talks to hub A, Dock 2 to hub B. */
 let dock1: Client;
@@ -17,10 +14,7 @@ let dock2: Client;
 type Client = ReturnType<typeof hubClient>;
 
 beforeAll(async () => {
-  ({ postgres, admin } = await startHubDatabase());
-  [hubA, hubB] = await Promise.all([startHubProcess(postgres.url), startHubProcess(postgres.url)]);
-  dock1 = await enrolStation(admin, hubA.url, 'Dock 1');
-  dock2 = await enrolStation(admin, hubB.url, 'Dock 2');
+  ({ admin, hubB, dock1, dock2 } = await startTwoHubSite());
 }, 120_000);
 
 afterAll(releaseAll, 60_000);

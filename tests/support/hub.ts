@@ -141,3 +141,15 @@ export async function followFeed(url: string, token: string, since: number): Pro
   } else await res.body?.cancel();
   return { status: res.status, entries, close: () => abort.abort() };
 }
+
+/**
+ * A site on two hub processes: a real PostgreSQL, hub A and hub B started together, Dock 1 enrolled
+ * through A and Dock 2 through B, so every race between the docks is between the two processes.
+ */
+export async function startTwoHubSite() {
+  const { postgres, admin } = await startHubDatabase();
+  const [hubA, hubB] = await Promise.all([startHubProcess(postgres.url), startHubProcess(postgres.url)]);
+  const dock1 = await enrolStation(admin, hubA.url, 'Dock 1');
+  const dock2 = await enrolStation(admin, hubB.url, 'Dock 2');
+  return { postgres, admin, hubA, hubB, dock1, dock2 };
+}
