@@ -57,7 +57,7 @@ test.describe('foundation', () => {
     for (const name of ['Verify']) {
       await nav.getByRole('button', { name: new RegExp(name) }).click();
       await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
-      await expect(page.getByText('Not built yet', { exact: true })).toBeVisible();
+      await expect(page.getByRole('tab', { name: 'Count' })).toBeVisible();
     }
     await nav.getByRole('button', { name: /Reports/ }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();

@@ -24,7 +24,7 @@ export const NAV: readonly NavItem[] = [
     label: 'Verify',
     key: 'F5',
     roles: ['admin', 'dispatcher'],
-    notYet: 'Rack stock verification is not built yet. It comes in a later Dockside update.',
+    notYet: null,
   },
   {
     id: 'reports',
