@@ -267,6 +267,11 @@ export class VerifyService {
     this.start();
     this.deps.push({ what: 'leases' });
     void this.deps.leases.presence(actor.username).catch(() => undefined);
+    // The catalogue is read when counting starts (at most hourly; an ERP that is down keeps the last copy).
+    void this.deps.items
+      .refresh()
+      .then(() => this.deps.push({ what: 'items' }))
+      .catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, 'items not refreshed at claim'));
     return this.#view(this.#session(id)!);
   }
 

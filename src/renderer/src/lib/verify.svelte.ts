@@ -13,12 +13,12 @@ export const verifyState = $state({
   records: 0,
   notices: 0,
   items: 0,
-  message: null as { text: string; at: number } | null,
+  message: null as { text: string; at: number; what: VerifyChanged['what'] } | null,
 });
 
 export function noteVerifyChange(change: VerifyChanged): void {
   verifyState[change.what] += 1;
-  if (change.message) verifyState.message = { text: change.message, at: Date.now() };
+  if (change.message) verifyState.message = { text: change.message, at: Date.now(), what: change.what };
 }
 
 /** Starts following verification pushes while someone is signed in; returns the stop function. */
