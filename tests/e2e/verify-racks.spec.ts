@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
+import ExcelJS from 'exceljs';
 import { createEnrolmentCode } from '../../src/hub/enrolment';
 import { addPerson, callOverSocket, expect, setUpFirstAdmin, signIn, signOut, StationProcess, test } from './fixtures';
 import { shootBoth, STATION_VIEWPORTS } from './layout-check';
@@ -27,8 +28,17 @@ async function openRacks(page: Page) {
 const rackRow = (page: Page, floor: string, rackId: string) => page.locator(`tr[data-rack="${floor}/${rackId}"]`);
 
 /** Chooses a file in the racks tab's hidden file input, as the Import racks… button's dialog does. */
-async function importRacks(page: Page, name: string, text: string) {
-  await page.getByLabel('Rack file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+async function importRacks(page: Page, name: string, content: string | Buffer) {
+  const mimeType = name.endsWith('.xlsx') ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv';
+  await page.getByLabel('Rack file').setInputFiles({ name, mimeType, buffer: Buffer.from(content) });
+}
+
+/** An XLSX rack file as a spreadsheet program writes it: a header row, then one rack a row. */
+async function rackWorkbook(rows: string[][]): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Racks');
+  for (const row of rows) ws.addRow(row);
+  return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
 test.describe('racks on a station of its own', () => {
@@ -88,10 +98,10 @@ test.describe('racks on a station of its own', () => {
     await expect(add.getByText('M1 on Mezzanine exists already: edit it in the list')).toBeVisible();
     await add.getByRole('button', { name: 'Cancel' }).click();
 
-    // Many racks: the filter box finds them by rack or floor.
-    const many = ['Rack,Floor', ...Array.from({ length: 12 }, (_, i) => `B${i + 1},Basement`)].join('\n');
-    await importRacks(page, 'basement.csv', many);
-    await expect(racks.getByTestId('racks-outcome')).toHaveText('Imported basement.csv: 12 created, 0 updated, 0 unchanged');
+    // Many racks from a spreadsheet: the filter box finds them by rack or floor.
+    const many = await rackWorkbook([['Rack', 'Floor'], ...Array.from({ length: 12 }, (_, i) => [`B${i + 1}`, 'Basement'])]);
+    await importRacks(page, 'basement.xlsx', many);
+    await expect(racks.getByTestId('racks-outcome')).toHaveText('Imported basement.xlsx: 12 created, 0 updated, 0 unchanged');
     await racks.getByLabel('Find rack or floor').fill('mezz');
     await expect(racks.locator('tbody tr')).toHaveCount(1);
     await expect(rackRow(page, 'Mezzanine', 'M1')).toBeVisible();
