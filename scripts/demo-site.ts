@@ -237,6 +237,8 @@ ${STATIONS.map((s, i) => `  ${s.name.padEnd(width)}  ${urls[i]}`).join('\n')}
 Open both stations side by side in Chromium, e.g.
   chromium --app=${urls[0]} & chromium --app=${urls[1]}
 and scan at both doors: a child linked at one door is refused at the other, naming the winner.
+Verify (F5) has racks R1–R6 on Ground and M1–M3 on Mezzanine to claim and the ERP simulator's items to
+count; an admin posts a notice to both doors from Admin → Station → Site.
 
 Demo sign-ins (the same at both doors):
 ${DEMO_USERS.map((u) => `  ${u.username.padEnd(8)} ${u.password}${'pin' in u ? `  (PIN ${u.pin})` : ''}  — ${u.role}`).join('\n')}

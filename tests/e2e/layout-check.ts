@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { expect, screenshot } from './fixtures';
 
 /** A problem the check may meet on purpose, with the reason it is acceptable there. */
 export interface Allowed {
@@ -188,4 +189,24 @@ export async function layoutProblems(page: Page, { mustFit = false, allow = [] }
     return problems;
   }, mustFit);
   return [...new Set(found)].filter((p) => !allow.some((a) => a.match.test(p)));
+}
+
+/** The two station screens every screen is checked at. */
+export const STATION_VIEWPORTS = [
+  { width: 1366, height: 768 },
+  { width: 1920, height: 1080 },
+];
+
+/**
+ * Screenshots at both station sizes (`name-1366`, `name-1920`), each checked for clipped, spilled
+ * and broken text; `focus` brings the part shown into view at each size. Ends at 1366×768.
+ */
+export async function shootBoth(page: Page, name: string, focus?: () => Promise<void>): Promise<void> {
+  for (const vp of STATION_VIEWPORTS) {
+    await page.setViewportSize(vp);
+    await focus?.();
+    await screenshot(page, `${name}-${vp.width}`);
+    expect(await layoutProblems(page), `${name} at ${vp.width}×${vp.height}`).toEqual([]);
+  }
+  await page.setViewportSize(STATION_VIEWPORTS[0]);
 }

@@ -2,13 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import type pg from 'pg';
-import { openPool } from '../../src/hub/db';
-import { releaseAll } from '../support/cleanup';
-import { hubCli, startHubProcess, type HubProcess } from '../support/hub';
-import { startPostgres, type TestPostgres } from '../support/postgres';
-import { addPerson, expect, screenshot, setUpFirstAdmin, signIn, signOut, StationProcess, test, wedgeScan } from './fixtures';
-import { layoutProblems } from './layout-check';
+import { hubCli, startHubProcess } from '../support/hub';
+import { addPerson, expect, setUpFirstAdmin, signIn, signOut, StationProcess, test, wedgeScan } from './fixtures';
+import { shootBoth, STATION_VIEWPORTS } from './layout-check';
+import { siteSuite } from './site-suite';
 
 /**
  * Issue 15 by hand, as people do it: a real PostgreSQL, a hub process (`npm run hub`), and two
@@ -17,41 +14,20 @@ import { layoutProblems } from './layout-check';
  * come back as a conflict on the Scan screen, which the dispatcher resolves.
  */
 
-const VIEWPORTS = [
-  { width: 1366, height: 768 },
-  { width: 1920, height: 1080 },
-];
+const VIEWPORTS = STATION_VIEWPORTS;
 
-let postgres: TestPostgres;
-let hub: HubProcess;
-let hubPort: number;
-let db: pg.Pool;
-const stations: StationProcess[] = [];
-
-test.beforeAll(async () => {
-  postgres = await startPostgres();
-  hub = await startHubProcess(postgres.url);
-  hubPort = Number(new URL(hub.url).port);
-  db = openPool(postgres.url, 2);
-});
-
-test.afterAll(async () => {
-  for (const s of stations) await s.kill();
-  await db?.end();
-  await releaseAll();
-  for (const s of stations) fs.rmSync(s.dataDir, { recursive: true, force: true });
-});
+const suite = siteSuite();
 
 async function startStation(): Promise<StationProcess> {
   const station = new StationProcess(fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-e2e-site-')), ['--sync-interval-ms', '500']);
-  stations.push(station);
+  suite.stations.push(station);
   await station.start();
   return station;
 }
 
 /** A one-time code from the hub's admin command, as a site's admin makes one. */
 async function enrolmentCode(): Promise<string> {
-  const r = await hubCli(['enrolment-code', '--hours', '1'], { DATABASE_URL: postgres.url });
+  const r = await hubCli(['enrolment-code', '--hours', '1'], { DATABASE_URL: suite.postgres.url });
   expect(r.code, r.stderr).toBe(0);
   const m = /Enrolment code: (\S+)/.exec(r.stdout);
   if (!m) throw new Error(`no code in: ${r.stdout}`);
@@ -60,7 +36,7 @@ async function enrolmentCode(): Promise<string> {
 
 /** Where the site put a child: the hub's own table, the site-wide truth. */
 async function siteParentOf(child: string): Promise<string | null> {
-  const r = await db.query<{ parent_code: string }>('select parent_code from bag_links where child_code = $1', [child]);
+  const r = await suite.db.query<{ parent_code: string }>('select parent_code from bag_links where child_code = $1', [child]);
   return r.rows[0]?.parent_code ?? null;
 }
 
@@ -72,17 +48,6 @@ async function openSiteSection(page: Page) {
   const site = page.getByRole('region', { name: 'Site' });
   await site.scrollIntoViewIfNeeded();
   return site;
-}
-
-/** Screenshots at both sizes, each checked for clipped, spilled and broken text. */
-async function shootBoth(page: Page, name: string, focus?: () => Promise<void>) {
-  for (const vp of VIEWPORTS) {
-    await page.setViewportSize(vp);
-    await focus?.();
-    await screenshot(page, `${name}-${vp.width}`);
-    expect(await layoutProblems(page), `${name} at ${vp.width}×${vp.height}`).toEqual([]);
-  }
-  await page.setViewportSize(VIEWPORTS[0]);
 }
 
 /** The child's parent as Search on this station shows it, asked again until it says `parent`. */
@@ -105,7 +70,7 @@ async function expectParentInSearch(page: Page, child: string, parent: string) {
 async function joinSite(page: Page, code: string, name: string) {
   const site = await openSiteSection(page);
   const form = site.getByRole('form', { name: 'Join a site' });
-  await form.getByLabel('Hub address').fill(hub.url);
+  await form.getByLabel('Hub address').fill(suite.hub.url);
   await form.getByLabel('Enrolment code').fill(code);
   await form.getByLabel("This station's name").fill(name);
   await form.getByRole('button', { name: 'Join', exact: true }).click();
@@ -144,7 +109,7 @@ test('two stations join a site from Admin → Station, share a link through the 
   await form.getByLabel('Enrolment code').fill('NOT-A-REAL-CODE');
   await form.getByRole('button', { name: 'Join', exact: true }).click();
   await expect(site.getByTestId('site-join-error')).toContainText('check the address and that the hub runs');
-  await form.getByLabel('Hub address').fill(hub.url);
+  await form.getByLabel('Hub address').fill(suite.hub.url);
   await form.getByRole('button', { name: 'Join', exact: true }).click();
   await expect(form.getByText('This enrolment code is not known to the hub')).toBeVisible();
   await expect(site.getByTestId('site-status')).toHaveCount(0);
@@ -182,8 +147,9 @@ test('two stations join a site from Admin → Station, share a link through the 
   await signIn(admin1, 'chief1', 'warehouse-admin-1');
   const watched = await openSiteSection(admin1);
   await expect(watched.getByTestId('site-feed')).toHaveText('Connected');
-  hub.kill('SIGTERM');
-  await hub.closed;
+  const hubPort = Number(new URL(suite.hub.url).port);
+  suite.hub.kill('SIGTERM');
+  await suite.hub.closed;
   await expect(page.getByTestId('sync-chip')).toContainText('Sync: offline (Site hub)', { timeout: 30_000 });
   await expect(watched.getByTestId('site-feed')).toContainText('Not connected: ');
   for (const child of ['SPLIT-2', 'SPLIT-3']) {
@@ -197,7 +163,7 @@ test('two stations join a site from Admin → Station, share a link through the 
     await expect(page.getByTestId('scan-status')).toContainText(`Linked ${child}`);
   }
   await expect(watched.getByTestId('site-waiting')).not.toHaveText('0');
-  hub = await startHubProcess(postgres.url, ['--port', String(hubPort)]);
+  suite.hub = await startHubProcess(suite.postgres.url, ['--port', String(hubPort)]);
   await expect.poll(() => siteParentOf('SPLIT-2'), { timeout: 60_000 }).toBe('SB00001');
   await expect.poll(() => siteParentOf('SPLIT-3'), { timeout: 60_000 }).toBe('SB00001');
   await expect(watched.getByTestId('site-feed')).toHaveText('Connected', { timeout: 30_000 });

@@ -191,11 +191,8 @@ export interface Station {
 }
 
 const DEMO_RACKS: [string, string][] = [
-  ['R1', 'Ground'],
-  ['R2', 'Ground'],
-  ['R3', 'Ground'],
-  ['M1', 'Mezzanine'],
-  ['M2', 'Mezzanine'],
+  ...['R1', 'R2', 'R3', 'R4', 'R5', 'R6'].map((r): [string, string] => [r, 'Ground']),
+  ...['M1', 'M2', 'M3'].map((r): [string, string] => [r, 'Mezzanine']),
 ];
 
 /** Calls that change today's figures besides scans (which the scan handler reports with their latency). */
@@ -399,7 +396,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       tmpDir: path.join(filesDir, 'tmp'),
       changed: () => setImmediate(() => pushToSignedIn('verify/changed', { what: 'racks' })),
     });
-    // Demo racks to count (a demo station is standalone; joining a site sends nothing of them until they change).
+    // Demo racks to count (R1–R6 on Ground, M1–M3 on Mezzanine); a demo station joining a site sends them with the rest it holds.
     if (seedingDemo) {
       const demoAdmin = users.list().find((u) => u.role === 'admin')!;
       for (const [rackId, floor] of DEMO_RACKS) racks.save({ rackId, floor, active: true }, { userId: demoAdmin.id, username: demoAdmin.username });
