@@ -2,14 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from '@playwright/test';
-import type pg from 'pg';
-import { openPool } from '../../src/hub/db';
-import { releaseAll } from '../support/cleanup';
-import { hubCli, startHubProcess, type HubProcess } from '../support/hub';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { hubCli } from '../support/hub';
 import { connectWs } from '../support/ws-client';
-import { expect, screenshot, signIn, signInOverTransport, StationProcess, test, wedgeScan } from './fixtures';
-import { layoutProblems } from './layout-check';
+import { expect, signIn, signInOverTransport, StationProcess, test, wedgeScan } from './fixtures';
+import { shootBoth, STATION_VIEWPORTS } from './layout-check';
+import { siteSuite } from './site-suite';
 
 /**
  * Issue 16 as people do it: a real PostgreSQL and hub, two demo stations joined to it (their ERP
@@ -20,10 +17,6 @@ import { layoutProblems } from './layout-check';
  * its person resolves; with the hub stopped, a claim is refused with the offline message.
  */
 
-const VIEWPORTS = [
-  { width: 1366, height: 768 },
-  { width: 1920, height: 1080 },
-];
 // The demo ERP's first items (src/simulators/odata-erp.ts erpItems): code, barcode.
 const ITEM = [
   { code: 'DD-ITEM-0001', barcode: '4000001000000' },
@@ -31,26 +24,10 @@ const ITEM = [
   { code: 'DD-ITEM-0003', barcode: '4000001000002' },
 ];
 
-let postgres: TestPostgres;
-let hub: HubProcess;
-let db: pg.Pool;
-const stations: StationProcess[] = [];
-
-test.beforeAll(async () => {
-  postgres = await startPostgres();
-  hub = await startHubProcess(postgres.url);
-  db = openPool(postgres.url, 2);
-});
-
-test.afterAll(async () => {
-  for (const s of stations) await s.kill();
-  await db?.end();
-  await releaseAll();
-  for (const s of stations) fs.rmSync(s.dataDir, { recursive: true, force: true });
-});
+const site = siteSuite();
 
 async function enrolmentCode(): Promise<string> {
-  const r = await hubCli(['enrolment-code', '--hours', '1'], { DATABASE_URL: postgres.url });
+  const r = await hubCli(['enrolment-code', '--hours', '1'], { DATABASE_URL: site.postgres.url });
   expect(r.code, r.stderr).toBe(0);
   return /Enrolment code: (\S+)/.exec(r.stdout)![1];
 }
@@ -62,13 +39,13 @@ async function startDoor(name: string): Promise<StationProcess> {
     '--sync-interval-ms',
     '500',
     '--hub-url',
-    hub.url,
+    site.hub.url,
     '--hub-code',
     await enrolmentCode(),
     '--station-name',
     name,
   ]);
-  stations.push(station);
+  site.stations.push(station);
   await station.start();
   return station;
 }
@@ -96,7 +73,7 @@ async function setUpSite(door1: StationProcess, door2: StationProcess) {
   await expect
     .poll(
       async () =>
-        (await db.query("select count(distinct station_id)::int as n from feed where op = 'user_saved@1' and payload::text like '%\"dock1\"%'"))
+        (await site.db.query("select count(distinct station_id)::int as n from feed where op = 'user_saved@1' and payload::text like '%\"dock1\"%'"))
           .rows[0].n,
       { timeout: 60_000 },
     )
@@ -125,9 +102,8 @@ async function setUpSite(door1: StationProcess, door2: StationProcess) {
     .toBe(true);
 }
 
-
 async function openVerify(browser: Browser, station: StationProcess, user: string, pin: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: VIEWPORTS[0] });
+  const page = await browser.newPage({ viewport: STATION_VIEWPORTS[0] });
   await page.goto(station.url);
   await signIn(page, user, pin);
   await page.keyboard.press('F5');
@@ -136,15 +112,6 @@ async function openVerify(browser: Browser, station: StationProcess, user: strin
 }
 
 const rackCard = (page: Page, rack: string) => page.locator(`[data-rack="Ground/${rack}"]`);
-
-async function shootBoth(page: Page, name: string) {
-  for (const vp of VIEWPORTS) {
-    await page.setViewportSize(vp);
-    await screenshot(page, `${name}-${vp.width}`);
-    expect(await layoutProblems(page), `${name} at ${vp.width}×${vp.height}`).toEqual([]);
-  }
-  await page.setViewportSize(VIEWPORTS[0]);
-}
 
 async function saveLine(page: Page) {
   await page.getByRole('button', { name: /^Save (line|changes)$/ }).click();
@@ -244,7 +211,7 @@ test('two doors on one hub: a claim refused naming its holder, counting with ref
 
   // The hub has the three records, and door 2 sees R1 free without reloading, then claims it.
   await expect
-    .poll(async () => (await db.query("select count(*)::int as n from verify_records where answer->>'status' = 'ok'")).rows[0].n, {
+    .poll(async () => (await site.db.query("select count(*)::int as n from verify_records where answer->>'status' = 'ok'")).rows[0].n, {
       timeout: 30_000,
     })
     .toBe(3);
@@ -266,7 +233,7 @@ test('two doors on one hub: a claim refused naming its holder, counting with ref
   await a.getByRole('button', { name: 'Yes, finalize' }).click();
   await expect(status).toContainText('R2 finalized');
   await expect
-    .poll(async () => (await db.query("select count(*)::int as n from verify_records where answer->>'status' = 'ok'")).rows[0].n, {
+    .poll(async () => (await site.db.query("select count(*)::int as n from verify_records where answer->>'status' = 'ok'")).rows[0].n, {
       timeout: 30_000,
     })
     .toBe(4);
@@ -283,8 +250,8 @@ test('two doors on one hub: a claim refused naming its holder, counting with ref
   await expect(b.getByText('No refused records.')).toBeVisible();
 
   // With the hub stopped, a new claim is refused with the offline message.
-  hub.kill('SIGTERM');
-  await hub.closed;
+  site.hub.kill('SIGTERM');
+  await site.hub.closed;
   await b.getByRole('tab', { name: 'Count' }).click();
   await rackCard(b, 'R2').getByRole('button', { name: 'Claim R2' }).click();
   await expect(b.getByTestId('verify-status')).toContainText('The site hub cannot be reached: R2 on Ground cannot be claimed offline');
