@@ -52,8 +52,9 @@ beforeAll(async () => {
 afterAll(releaseAll, 60_000);
 
 describe('a station joined to a site hub', () => {
-  it('joins with a one-time code: the membership is kept, the token only in the secret store, the join audited', async () => {
+  it('joins with a one-time code: the membership is kept, the station takes its site name, the token only in the secret store, the join audited', async () => {
     expect(a.joined.member).toMatchObject({ url: hubs[0].url, stationName: 'Dock 1', joinedBy: 'boss-dock1' });
+    expect((await a.admin.ok('settings/get', {})).stationName).toBe('Dock 1');
     expect(a.station.secrets.get('hub-token')).toMatch(/\S{16,}/);
     const settingsText = JSON.stringify(a.station.database.sqlite.prepare('SELECT value FROM settings').pluck().all());
     expect(settingsText).not.toContain(a.station.secrets.get('hub-token'));

@@ -147,6 +147,9 @@ export class SiteService {
         entityId: url,
         after: { url, stationName: membership.stationName },
       });
+      // The station is called at home what the site calls it (the top bar, sign-in, audit).
+      if (this.deps.settings.get().stationName !== membership.stationName && membership.stationName.length <= 64)
+        this.deps.settings.update({ stationName: membership.stationName }, actor, this.deps.audit);
       // A new site's feed starts from its beginning.
       this.deps.settings.storeKey(FEED_CURSOR_KEY, { seq: 0, appliedAt: null } satisfies FeedCursor);
       // Bag changes still waiting for the old upstream are in what the station now sends the site
