@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { releaseAll } from '../support/cleanup';
+import { VERIFY_COMPARE_HEADER } from '../support/verify-reports';
 import { hubCli, startHubProcess, type HubProcess } from '../support/hub';
 import { startPostgres, type TestPostgres } from '../support/postgres';
-import { callOverSocket, expect, screenshot, signIn, StationProcess, test } from './fixtures';
-import { layoutProblems } from './layout-check';
+import { atBothSizes, callOverSocket, expect, signIn, StationProcess, test } from './fixtures';
 
 /**
  * Reports → Verification as a dispatcher uses it: a demo station joined to a hub (a real
@@ -85,21 +85,9 @@ async function waitingRecords(page: Page): Promise<number> {
   return verify ? verify.queued : 0;
 }
 
-async function bothSizes(page: Page, name: string, show: Locator) {
-  for (const [width, height] of [
-    [1366, 768],
-    [1920, 1080],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.evaluate(() => document.fonts.ready);
-    await show.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await screenshot(page, `${name}-${width}x${height}`);
-    expect(await layoutProblems(page), `${name} at ${width}x${height}`).toEqual([]);
-  }
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-test('a dispatcher snapshots the counts, counts more, snapshots again, compares the two and downloads the differences as CSV', async ({ page }) => {
+test('a dispatcher snapshots the counts, counts more, snapshots again, compares the two and downloads the differences as CSV; no differences and the same snapshot twice are said in words', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   await page.setViewportSize({ width: 1366, height: 768 });
   await page.goto(station.url);
@@ -136,16 +124,11 @@ test('a dispatcher snapshots the counts, counts more, snapshots again, compares 
   await expect(take.getByRole('status')).toContainText('Snapshot “After lunch” taken: 3 racks and items from 4 records');
   const snapshots = page.getByRole('table', { name: 'Snapshots' });
   await expect(snapshots.locator('tbody tr')).toHaveCount(2);
-  await bothSizes(page, 'reports-verification-snapshots', page.getByRole('tab', { name: 'Verification' }));
+  await atBothSizes(page, 'reports-verification-snapshots', { show: page.getByRole('tab', { name: 'Verification' }), readable: true });
 
   const compare = page.getByRole('form', { name: 'Compare two snapshots' });
-  await expect(compare.getByLabel('Snapshot A')).toHaveText(/Before lunch/);
-  await compare
-    .getByLabel('Snapshot A')
-    .selectOption({ label: (await compare.getByLabel('Snapshot A').locator('option', { hasText: 'Before lunch' }).textContent())! });
-  await compare
-    .getByLabel('Snapshot B')
-    .selectOption({ label: (await compare.getByLabel('Snapshot B').locator('option', { hasText: 'After lunch' }).textContent())! });
+  await compare.getByLabel('Snapshot A').selectOption({ label: 'Before lunch (all floors)' });
+  await compare.getByLabel('Snapshot B').selectOption({ label: 'After lunch (Ground)' });
   await compare.getByRole('button', { name: 'Compare' }).click();
   await expect(page.getByRole('progressbar', { name: 'Compare progress' })).toBeVisible();
   await expect(page.getByTestId('compare-summary')).toContainText(
@@ -164,38 +147,36 @@ test('a dispatcher snapshots the counts, counts more, snapshots again, compares 
   await expect(rows.nth(1)).toContainText('Only in B');
   await expect(rows.nth(1)).toContainText('— → 4 (+4)');
   // The pictures show the compare's bar, its summary and the differences.
-  await bothSizes(page, 'reports-verification', page.getByRole('progressbar', { name: 'Compare progress' }));
+  await atBothSizes(page, 'reports-verification', { show: page.getByRole('table', { name: 'Differences' }), readable: true });
 
   const downloaded = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   const download = await downloaded;
   expect(download.suggestedFilename()).toMatch(/^verification-compare-\d+-\d+-\d{4}-\d{2}-\d{2}-\d{4}\.csv$/);
   const cells = parse(fs.readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '')) as string[][];
-  expect(cells[0]).toEqual([
-    'Floor',
-    'Rack',
-    'Item code',
-    'Item',
-    'Difference',
-    'Counted in A',
-    'Counted in B',
-    'Counted change',
-    'Damaged in A',
-    'Damaged in B',
-    'Damaged change',
-    'Serials added',
-    'Serials removed',
-  ]);
+  expect(cells[0]).toEqual(VERIFY_COMPARE_HEADER);
   expect(cells.slice(1).map((r) => [r[0], r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12]])).toEqual([
     ['Ground', 'R1', item(1), 'Changed', '5', '7', '2', '1', '1', '0', 'SN-102', ''],
     ['Ground', 'R2', item(3), 'Only in B', '', '4', '4', '', '2', '2', '', ''],
   ]);
   await expect(page.getByRole('status').filter({ hasText: /Saved verification-compare-.*\(2 rows\)/ })).toBeVisible();
 
+  // Nothing counted between two snapshots: said in words, with nothing to export.
+  await take.getByLabel('Name').fill('After lunch again');
+  await take.getByRole('button', { name: 'Take snapshot' }).click();
+  await expect(take.getByRole('status')).toContainText('Snapshot “After lunch again” taken');
+  await compare.getByLabel('Snapshot A').selectOption({ label: 'After lunch (Ground)' });
+  await compare.getByLabel('Snapshot B').selectOption({ label: 'After lunch again (Ground)' });
+  await compare.getByRole('button', { name: 'Compare' }).click();
+  await expect(page.getByTestId('compare-summary')).toHaveText(
+    'No differences: “After lunch” and “After lunch again” record the same counts, damage and serials for all 3 racks and items.',
+    { timeout: 30_000 },
+  );
+  await expect(page.getByRole('table', { name: 'Differences' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Export CSV' })).toHaveCount(0);
+
   // The same snapshot twice: refused in words.
-  await compare
-    .getByLabel('Snapshot A')
-    .selectOption({ label: (await compare.getByLabel('Snapshot A').locator('option', { hasText: 'After lunch' }).textContent())! });
+  await compare.getByLabel('Snapshot B').selectOption({ label: 'After lunch (Ground)' });
   await compare.getByRole('button', { name: 'Compare' }).click();
   await expect(compare.getByRole('alert')).toContainText('Pick two different snapshots: A and B are both “After lunch”');
 });

@@ -8,6 +8,7 @@ import type { VerifyCompareSummary, VerifySnapshotView } from '../../src/shared/
 import { releaseAll } from '../support/cleanup';
 import { stationOnErp } from '../support/erp';
 import { downloadExport } from '../support/exports';
+import { VERIFY_COMPARE_HEADER } from '../support/verify-reports';
 import { startHubDatabase, startHubProcess, type HubProcess } from '../support/hub';
 import { waitForJob } from '../support/imports';
 import type { TestPostgres } from '../support/postgres';
@@ -210,21 +211,7 @@ describe('compare', () => {
     const csv = await downloadExport(a.w, await a.w.ok('verify/compare-export', { jobId: view.job.id, format: 'csv' }));
     expect(csv.name).toMatch(new RegExp(`^verification-compare-${first.id}-${second.id}-\\d{4}-\\d\\d-\\d\\d-\\d{4}\\.csv$`));
     const rows = parse(csv.bytes, { bom: true }) as string[][];
-    expect(rows[0]).toEqual([
-      'Floor',
-      'Rack',
-      'Item code',
-      'Item',
-      'Difference',
-      'Counted in A',
-      'Counted in B',
-      'Counted change',
-      'Damaged in A',
-      'Damaged in B',
-      'Damaged change',
-      'Serials added',
-      'Serials removed',
-    ]);
+    expect(rows[0]).toEqual(VERIFY_COMPARE_HEADER);
     expect(rows.slice(1).map((r) => [r[0], r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12]])).toEqual([
       ['Ground', 'R1', code(2), 'Changed', '3', '4', '1', '0', '1', '1', 'S-9', ''],
       ['Ground', 'R2', code(4), 'Only in B', '', '6', '6', '', '0', '0', '', ''],
