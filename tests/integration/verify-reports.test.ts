@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import type pg from 'pg';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrolmentCode } from '../../src/hub/enrolment';
 import { startErpSimulator, type ErpSimulator } from '../../src/simulators/odata-erp';
 import type { VerifyCompareSummary, VerifySnapshotView } from '../../src/shared/contract/verify-reports';
+import type { VerifyRecordedPayload } from '../../src/shared/hub';
 import { releaseAll } from '../support/cleanup';
 import { stationOnErp } from '../support/erp';
 import { downloadExport } from '../support/exports';
@@ -271,5 +273,48 @@ describe('refusals', () => {
       error: { code: 'not_found', message: `There is no compare ${job.id}` },
     });
     expect(await a.admin.call('verify/compare-view', { jobId: job.id, offset: 0, limit: 10 })).toMatchObject({ ok: true });
+  });
+});
+
+describe('stopping a compare', () => {
+  it('a compare stopped by its owner ends cancelled between steps and keeps no differences', async () => {
+    // 3,000 racks and items recorded at another station arrive through the feed's applier.
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      id: randomUUID(),
+      sessionId: 'elsewhere',
+      rackId: `B${String(i).padStart(4, '0')}`,
+      floor: 'Basement',
+      itemCode: code(1),
+      verified: 1,
+      damaged: 0,
+      serials: [],
+      user: 'zed',
+      hubMadeAt: Date.now(),
+    }));
+    a.station.database.sqlite.transaction(() =>
+      a.station.verify.appliers()['verify_recorded@1'](
+        a.station.database.db,
+        {
+          seq: 1_000_000,
+          opId: randomUUID(),
+          op: 'verify_recorded@1',
+          payload: { batchId: 'b-1', station: 'Dock 9', records } satisfies VerifyRecordedPayload,
+          station: 'Dock 9',
+          user: 'zed',
+          at: Date.now(),
+          appliedAt: new Date().toISOString(),
+        },
+        { now: Date.now(), stationName: 'Dock 1' },
+      ),
+    )();
+    const big = await a.w.ok('verify/snapshot-take', { name: 'With the basement' });
+    expect(big.rows).toBe(3004);
+    const job = await a.w.ok('verify/compare', { a: first.id, b: big.id });
+    expect(await a.w.ok('verify/compare-cancel', { jobId: job.id })).toMatchObject({ id: job.id });
+    const ended = await waitForJob(a.w, job.id);
+    expect(ended.status).toBe('cancelled');
+    const view = await a.w.ok('verify/compare-view', { jobId: job.id, offset: 0, limit: 10 });
+    expect(view).toMatchObject({ summary: null, total: 0, rows: [] });
+    expect(a.station.database.sqlite.prepare('SELECT count(*) FROM verify_compare_rows WHERE job_id = ?').pluck().get(job.id)).toBe(0);
   });
 });

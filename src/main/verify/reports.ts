@@ -367,6 +367,8 @@ export class VerifyReports {
       // Between steps the station serves scans and other calls.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // Stopped: the part compared is no answer to keep.
+    if (ctx.cancelled()) this.#sql.prepare('DELETE FROM verify_compare_rows WHERE job_id = ?').run(ctx.id);
     return { a, b, compared: done, differences: counts.onlyA + counts.onlyB + counts.changed, ...counts };
   }
 
