@@ -1,29 +1,13 @@
 import fs from 'node:fs';
 import ExcelJS from 'exceljs';
-import type { Locator, Page } from '@playwright/test';
-import { advanceClock, expect, screenshot, signIn, test, testControlPost } from './fixtures';
-import { layoutProblems } from './layout-check';
+import type { Page } from '@playwright/test';
+import { advanceClock, atBothSizes, expect, signIn, test, testControlPost } from './fixtures';
 
 test.use({ stationArgs: ['--demo'] });
 
 const nav = (page: Page, screen: RegExp) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: screen }).click();
 const orderRows = (page: Page) => page.getByRole('table', { name: 'Open orders' }).locator('tbody tr');
 const HEADERS = ['Order number', 'Revision', 'Customer', 'Customer group', 'Supplier', 'Scheduled', 'ETA', 'Production status', 'Quantity', 'ERP'];
-
-/** Screenshots and the layout check at both sizes; `show` is scrolled into view for the pictures. */
-async function bothSizes(page: Page, name: string, show?: Locator) {
-  for (const [width, height] of [
-    [1366, 768],
-    [1920, 1080],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.evaluate(() => document.fonts.ready);
-    if (show) await show.scrollIntoViewIfNeeded();
-    await screenshot(page, `${name}-${width}x${height}`);
-    expect(await layoutProblems(page), `${name} at ${width}x${height}`).toEqual([]);
-  }
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
 
 test.describe('Reports → ETA', () => {
   test('an admin sets up a customer and a status, runs the report, filters, exports XLSX; with the ERP down it comes from the cache', async ({
@@ -69,7 +53,7 @@ test.describe('Reports → ETA', () => {
       .getByRole('button', { name: 'Save' })
       .click();
     await expect(page.getByRole('status').filter({ hasText: 'Saved “Cutting” as “In cutting”' })).toBeVisible();
-    await bothSizes(page, 'eta-setup', page.getByRole('table', { name: 'Status mapping' }));
+    await atBothSizes(page, 'eta-setup', { show: page.getByRole('table', { name: 'Status mapping' }) });
 
     // The report: progress with log lines, then the rows.
     await page.getByRole('tab', { name: 'ETA', exact: true }).click();
@@ -91,7 +75,7 @@ test.describe('Reports → ETA', () => {
     await expect(page.getByTestId('eta-sources')).toContainText("DD customer “O'Brien's Wellness”");
     await expect(page.getByTestId('eta-sources')).toContainText('CBR group “Coastal Retail Group”');
     await expect(page.getByTestId('eta-cache-banner')).toHaveCount(0);
-    await bothSizes(page, 'eta-report', page.getByTestId('eta-count'));
+    await atBothSizes(page, 'eta-report', { show: page.getByTestId('eta-count') });
 
     // Sort by quantity, largest first.
     await page.getByRole('button', { name: /^Quantity/ }).click();
@@ -139,7 +123,7 @@ test.describe('Reports → ETA', () => {
     await expect(banners.first()).toContainText('ERP DD could not be read — showing its copy from');
     await expect(banners.first()).toContainText('(6 min ago). ERP DD is unavailable (503).');
     await expect(page.getByTestId('eta-count')).toContainText(/Orders 1–/);
-    await bothSizes(page, 'eta-report-cached', page.getByTestId('eta-cache-banner').first());
+    await atBothSizes(page, 'eta-report-cached', { show: page.getByTestId('eta-cache-banner').first() });
     await testControlPost(station, '/__test/erp', { down: false });
   });
 

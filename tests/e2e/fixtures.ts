@@ -6,6 +6,7 @@ import { test as base, expect, type Locator, type Page } from '@playwright/test'
 import { Secret, TOTP } from 'otpauth';
 import type { Envelope } from '../../src/shared/envelope';
 import type { SecondFactorEnrolled, SecondFactorEnrolment, SessionInfo } from '../../src/shared/contract';
+import { layoutProblems } from './layout-check';
 
 export const HOST_ENTRY = path.resolve('out/main/host.js');
 export const SCREENSHOT_DIR = path.resolve('screenshots');
@@ -108,6 +109,26 @@ export { expect };
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+/**
+ * Screenshots (`name-1366x768`, `name-1920x1080`) and the layout check at both sizes, `show`
+ * scrolled into view for the pictures; with `readable`, also every text a person a metre away
+ * could not read (unreadableText). Leaves the page at 1366×768.
+ */
+export async function atBothSizes(page: Page, name: string, { show, readable = false }: { show?: Locator; readable?: boolean } = {}): Promise<void> {
+  for (const [width, height] of [
+    [1366, 768],
+    [1920, 1080],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => document.fonts.ready);
+    if (show) await show.scrollIntoViewIfNeeded();
+    await screenshot(page, `${name}-${width}x${height}`);
+    expect(await layoutProblems(page), `${name} at ${width}x${height}`).toEqual([]);
+    if (readable) expect(await unreadableText(page), `text of ${name} at ${width}x${height}`).toEqual([]);
+  }
+  await page.setViewportSize({ width: 1366, height: 768 });
 }
 
 /**

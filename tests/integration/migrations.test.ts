@@ -45,6 +45,10 @@ const TABLES = [
   'rack_leases',
   'notices',
   'site_serials',
+  'site_verify_records',
+  'verify_snapshots',
+  'verify_snapshot_rows',
+  'verify_compare_rows',
 ];
 afterEach(releaseAll);
 

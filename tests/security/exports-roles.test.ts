@@ -11,9 +11,9 @@ afterEach(releaseAll);
 
 /** Who may export what: the rule the station must keep (audit trail: admins only, as on screen). */
 const ALLOWED: Record<Role, readonly ExportKind[]> = {
-  admin: ['bags', 'bills', 'audit', 'inventory', 'eta'],
+  admin: ['bags', 'bills', 'audit', 'inventory', 'eta', 'verify-compare'],
   biller: ['bags', 'bills', 'inventory', 'eta'],
-  dispatcher: ['inventory', 'eta'],
+  dispatcher: ['inventory', 'eta', 'verify-compare'],
 };
 
 /** A station with one window per person: the starter's role, and one more person of every role. */
@@ -59,8 +59,9 @@ describe('the export table (shared by main and the screen)', () => {
 describe('exports per role and kind', () => {
   for (const role of ['admin', 'biller', 'dispatcher'] as const) {
     // The inventory report needs BioTrack (tests/integration/inventory-report.test.ts); ETA reports
-    // are exported with eta/export after a run (tests/integration/eta.test.ts).
-    for (const what of EXPORT_KINDS.filter((k) => k !== 'inventory' && k !== 'eta')) {
+    // are exported with eta/export after a run (tests/integration/eta.test.ts), verification compares with
+    // verify/compare-export (tests/integration/verify-reports.test.ts).
+    for (const what of EXPORT_KINDS.filter((k) => k !== 'inventory' && k !== 'eta' && k !== 'verify-compare')) {
       const allowed = ALLOWED[role].includes(what);
       const title = allowed
         ? `${role} × ${what}: started; read by its owner and another admin; another biller and a dispatcher told there is no such job`

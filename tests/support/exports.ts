@@ -1,12 +1,17 @@
 import type { ExportKind } from '../../src/shared/contract/exports';
+import type { JobView } from '../../src/shared/contract/jobs';
 import type { TestWindow } from './station';
 import { waitForJob } from './imports';
 
 /** Starts an export, waits for it and downloads it in chunks as the renderer does; fails if it did not succeed. */
 export async function exportFile(w: TestWindow, what: ExportKind, format: 'csv' | 'xlsx') {
-  const job = await w.ok('exports/start', { what, format });
+  return downloadExport(w, await w.ok('exports/start', { what, format }));
+}
+
+/** An export job someone started (exports/start, eta/export, verify/compare-export): waited for and downloaded. */
+export async function downloadExport(w: TestWindow, job: JobView) {
   const done = await waitForJob(w, job.id);
-  if (done.status !== 'succeeded') throw new Error(`export ${what} ${format} ended ${done.status}: ${done.error}`);
+  if (done.status !== 'succeeded') throw new Error(`export job ${job.id} ended ${done.status}: ${done.error}`);
   const parts: Buffer[] = [];
   let offset = 0;
   let name: string;

@@ -90,6 +90,8 @@ import { rackApplier, RackRegistry } from '../verify/racks';
 import { VERIFY_UPSTREAM, VerifyService } from '../verify/service';
 import { verifyTransport } from '../verify/transport';
 import { registerVerifyHandlers } from '../verify/handlers';
+import { registerVerifyReportHandlers } from '../verify/report-handlers';
+import { VerifyReports } from '../verify/reports';
 
 export interface StationConfig {
   /** Folder that holds the database (dockside.sqlite) and logs. ':memory:' keeps the db in memory. */
@@ -554,6 +556,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerExportHandlers(handlers, exports, biotrack);
     registerSiteHandlers(handlers, site);
     registerVerifyHandlers(handlers, { verify, racks, items });
+    registerVerifyReportHandlers(handlers, new VerifyReports({ db, audit, now, jobs, exports }));
     registerSyncHandlers(handlers, sync, db, audit, () => [...erp.status(), ...leaftrade.status(), ...biotrack.status()]);
     registerCredentialHandlers(handlers, secrets, db, audit);
     registerMailHandlers(handlers, mail, db, audit);

@@ -619,3 +619,81 @@ export const notices = sqliteTable('notices', {
   station: text('station').notNull(),
   at: integer('at').notNull(),
 });
+
+/**
+ * Every verification record the site accepted (verify_recorded@1 on the feed, and this station's own
+ * records the hub took, in the transaction that marks their line ok): what snapshots sum.
+ */
+export const siteVerifyRecords = sqliteTable(
+  'site_verify_records',
+  {
+    clientRecordId: text('client_record_id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    rackId: text('rack_id').notNull(),
+    floor: text('floor').notNull(),
+    itemCode: text('item_code').notNull(),
+    verified: integer('verified').notNull(),
+    damaged: integer('damaged').notNull(),
+    /** JSON array of serial numbers. */
+    serials: text('serials').notNull().default('[]'),
+    user: text('user').notNull(),
+    station: text('station').notNull(),
+    /** When it was counted, ms since 1970 on the hub's clock. */
+    hubMadeAt: integer('hub_made_at').notNull(),
+    /** The hub's batch that accepted it (null: recorded before batches were kept). */
+    batchId: text('batch_id'),
+  },
+  (t) => [index('site_verify_records_rack').on(t.floor, t.rackId, t.itemCode)],
+);
+
+/** A snapshot of what the site recorded, per rack and item, at one moment (Reports → Verification). */
+export const verifySnapshots = sqliteTable('verify_snapshots', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  /** Only this floor's racks; null: every floor. */
+  floor: text('floor'),
+  takenAt: integer('taken_at').notNull(),
+  takenBy: text('taken_by').notNull(),
+  /** Records summed and rows (rack, floor, item) made. */
+  records: integer('records').notNull(),
+  rows: integer('rows').notNull(),
+});
+
+/** One rack and item in a snapshot: the sums of the site's records. */
+export const verifySnapshotRows = sqliteTable(
+  'verify_snapshot_rows',
+  {
+    snapshotId: integer('snapshot_id')
+      .notNull()
+      .references(() => verifySnapshots.id, { onDelete: 'cascade' }),
+    floor: text('floor').notNull(),
+    rackId: text('rack_id').notNull(),
+    itemCode: text('item_code').notNull(),
+    counted: integer('counted').notNull(),
+    damaged: integer('damaged').notNull(),
+    /** JSON array, sorted, each serial once. */
+    serials: text('serials').notNull(),
+    records: integer('records').notNull(),
+  },
+  (t) => [uniqueIndex('verify_snapshot_rows_key').on(t.snapshotId, t.floor, t.rackId, t.itemCode)],
+);
+
+/** A compare job's differences (job_id: the compare's job), kept for the screen and exports. */
+export const verifyCompareRows = sqliteTable(
+  'verify_compare_rows',
+  {
+    jobId: integer('job_id').notNull(),
+    floor: text('floor').notNull(),
+    rackId: text('rack_id').notNull(),
+    itemCode: text('item_code').notNull(),
+    kind: text('kind', { enum: ['only_a', 'only_b', 'changed'] }).notNull(),
+    countedA: integer('counted_a'),
+    countedB: integer('counted_b'),
+    damagedA: integer('damaged_a'),
+    damagedB: integer('damaged_b'),
+    /** JSON arrays: serials in B and not in A, and in A and not in B. */
+    serialsAdded: text('serials_added').notNull(),
+    serialsRemoved: text('serials_removed').notNull(),
+  },
+  (t) => [uniqueIndex('verify_compare_rows_key').on(t.jobId, t.floor, t.rackId, t.itemCode)],
+);

@@ -20,6 +20,12 @@ const IN_WORDS: Record<ExportKind, string> = {
   audit: 'the audit trail',
   inventory: 'the inventory report',
   eta: 'ETA reports',
+  'verify-compare': 'verification compares',
+};
+/** Kinds whose table main prepares (a report run first): exports/start alone cannot write them. */
+const PREPARED_ONLY: Partial<Record<ExportKind, string>> = {
+  eta: 'Export an ETA report from Reports → ETA, after running it',
+  'verify-compare': 'Export a verification compare from Reports → Verification, after comparing two snapshots',
 };
 
 /** `inventory-2026-11-26-0942`: the station's local date and time to the minute, so a day's several downloads keep apart. */
@@ -57,8 +63,8 @@ export class ExportService {
   }
 
   /**
-   * `cacheKey`: for the inventory report, the cached copy to write. `prepared`: for an ETA report,
-   * the table main made (scrubbed, in the fixed header order) and the name the file goes by.
+   * `cacheKey`: for the inventory report, the cached copy to write. `prepared`: for an ETA report or a
+   * verification compare, the table main made (scrubbed, in the fixed header order) and the name the file goes by.
    */
   start(
     what: ExportKind,
@@ -68,7 +74,8 @@ export class ExportService {
     prepared?: { baseName: string; table: NonNullable<ExportTask['table']> },
   ): JobView {
     mustMayExport(viewer, what);
-    if (what === 'eta' && !prepared) throw new DomainError('invalid', 'Export an ETA report from Reports → ETA, after running it');
+    const needsTable = PREPARED_ONLY[what];
+    if (needsTable && !prepared) throw new DomainError('invalid', needsTable);
     const stamp = new Date(this.deps.now()).toISOString().slice(0, 10);
     const fileName = prepared
       ? `${stampedName(prepared.baseName, this.deps.now())}.${format}`

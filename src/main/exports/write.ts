@@ -38,7 +38,7 @@ const INVENTORY_COLUMNS: ExportSpec['columns'] = [
   { header: 'CBD %', key: 'cbd', text: false },
 ];
 
-const SPECS: Record<Exclude<ExportKind, 'inventory' | 'eta'>, ExportSpec> = {
+const SPECS: Record<Exclude<ExportKind, 'inventory' | 'eta' | 'verify-compare'>, ExportSpec> = {
   bags: {
     columns: [
       { header: 'Bag', key: 'code', text: true, width: 20 },
@@ -102,11 +102,11 @@ export interface ExportTask {
   kgPerChild: number;
   /** For `inventory`: the upstream_cache key of this facility's copy. */
   cacheKey?: string;
-  /** For `eta`: the report as main filtered, scrubbed and ordered it (columns in their fixed order). */
+  /** For `eta` and `verify-compare`: the report as main filtered, scrubbed and ordered it (columns in their fixed order). */
   table?: { columns: ExportSpec['columns']; rows: Record<string, unknown>[] };
 }
 
-/** A table main prepared (the ETA report), in pages of 5,000. */
+/** A table main prepared (an ETA report, a verification compare), in pages of 5,000. */
 function preparedPages(table: ExportTask['table']): Rows {
   if (!table) throw new Error('No report rows were given to export');
   return {
@@ -162,9 +162,10 @@ export async function runExportTask(
   const db = new Database(task.dbPath, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {
-    const spec = what === 'inventory' ? { columns: INVENTORY_COLUMNS } : what === 'eta' ? { columns: task.table?.columns ?? [] } : SPECS[what];
+    const prepared = what === 'eta' || what === 'verify-compare';
+    const spec = what === 'inventory' ? { columns: INVENTORY_COLUMNS } : prepared ? { columns: task.table?.columns ?? [] } : SPECS[what];
     const { total, pages } =
-      what === 'inventory' ? inventoryPages(db, task.cacheKey) : what === 'eta' ? preparedPages(task.table) : tablePages(db, SPECS[what]);
+      what === 'inventory' ? inventoryPages(db, task.cacheKey) : prepared ? preparedPages(task.table) : tablePages(db, SPECS[what]);
     const value = (row: Record<string, unknown>, c: ExportSpec['columns'][number]): string | number | null => {
       if (what === 'bills' && c.key === 'weight') return Math.round(Number(row.children) * Number(row.kg_per_child ?? kgPerChild) * 1000) / 1000;
       const v = c.map ? c.map(row[c.key]) : (row[c.key] as string | number | null);

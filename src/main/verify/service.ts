@@ -13,6 +13,7 @@ import type { SettingsService } from '../settings/service';
 import type { ItemCatalogue } from './items';
 import { HEARTBEAT_EVERY_MS, LeaseRefused, rackWords, type HeldLease, type LeaseClient } from './lease-client';
 import { rackResourceOf, type RackRegistry } from './racks';
+import { keepSiteRecords } from './reports';
 
 /**
  * Counting a claimed rack: a session per person and rack, opened by claiming the rack's lease at the
@@ -581,6 +582,7 @@ export class VerifyService {
         told();
       },
       'verify_recorded@1': (_db, entry) => {
+        keepSiteRecords(this.#sql, entry.payload);
         const p = recordedPayload.safeParse(entry.payload);
         if (!p.success) return;
         const put = this.#sql.prepare(PUT_SITE_SERIAL);

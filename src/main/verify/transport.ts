@@ -4,12 +4,13 @@ import type { Db } from '../db/open';
 import type { SiteService } from '../hub/service';
 import type { OutboxTransport, RecordResult } from '../outbox/drainer';
 import { UpstreamError } from '../upstreams/http';
+import { keepOwnRecord } from './reports';
 import { PUT_SITE_SERIAL, VERIFY_UPSTREAM } from './service';
 
 /**
  * The outbox transport of the `verify` upstream: finalized lines' records go to the hub's
  * POST /v1/verify/records in batches of up to 100. The answer is mapped back onto the lines: ok
- * (its serials are now the site's), conflicts (the conflict list, with the hub's code and reason)
+ * (its serials and the record itself are now the site's), conflicts (the conflict list, with the hub's code and reason)
  * and errors (malformed: stuck for an admin, shown in the list too). The hub is idempotent on the
  * client record id, so a batch whose answer was lost is sent again safely.
  */
@@ -50,6 +51,7 @@ export function verifyTransport(deps: { db: Db; site: SiteService; now: () => nu
           if (!r) continue;
           setLine.run('ok', null, null, now, id);
           for (const serial of r.serials) putSerial.run(serial, id, r.rack.rackId, r.rack.floor, r.station, r.user, r.hubMadeAt);
+          keepOwnRecord(sqlite, r, a.batch_id);
           results.push({ opId: id, status: 'ok' });
         }
         for (const c of a.conflicts) {

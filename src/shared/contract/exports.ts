@@ -4,7 +4,7 @@ import { channel } from './define';
 import { id } from './fields';
 import type { JobView } from './jobs';
 
-export const EXPORT_KINDS = ['bags', 'bills', 'audit', 'inventory', 'eta'] as const;
+export const EXPORT_KINDS = ['bags', 'bills', 'audit', 'inventory', 'eta', 'verify-compare'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 /**
@@ -18,6 +18,7 @@ export const EXPORT_ROLES: Readonly<Record<ExportKind, readonly Role[]>> = {
   audit: ['admin'],
   inventory: ['admin', 'biller', 'dispatcher'],
   eta: ['admin', 'biller', 'dispatcher'],
+  'verify-compare': ['admin', 'dispatcher'],
 };
 
 /** Words for each kind, for buttons and refusals. */
@@ -27,6 +28,7 @@ export const EXPORT_LABELS: Readonly<Record<ExportKind, string>> = {
   audit: 'Audit trail',
   inventory: 'Inventory',
   eta: 'ETA report',
+  'verify-compare': 'Verification compare',
 };
 
 /** True only for a known role and a known kind that the table allows; anything else is refused. */

@@ -25,6 +25,7 @@ import { settingsChannels } from './settings';
 import { siteChannels } from './site';
 import { userChannels } from './users';
 import { verifyChannels } from './verify';
+import { verifyReportChannels } from './verify-reports';
 
 export * from './audit';
 export * from './bags';
@@ -52,6 +53,7 @@ export * from './trip-execution';
 export * from './trips-paper';
 export * from './users';
 export * from './verify';
+export * from './verify-reports';
 
 /** The one channel map: main registers a handler for each, the renderer calls them by name. */
 export const contract = mergeChannels(
@@ -80,6 +82,7 @@ export const contract = mergeChannels(
   dashboardChannels,
   siteChannels,
   verifyChannels,
+  verifyReportChannels,
 );
 
 export type Contract = typeof contract;
