@@ -26,7 +26,7 @@ export function deliverScan(code: string, source: ScanSource, device?: string): 
   // A USB scanner's scan arrives without a key or pointer event in this window: it is input too.
   reportActivity();
   if (handler) handler(code, source, device);
-  else scanBus.unused = `Scanned ${code} — open Scan, Bills or a trip's packing to use it`;
+  else scanBus.unused = `Scanned ${code} — open Scan, Bills, a trip's packing or Verify → Count to use it`;
 }
 
 function isEditable(el: Element | null): el is HTMLInputElement | HTMLTextAreaElement {
