@@ -2,7 +2,8 @@
  * Browser host: runs the station under plain Node and serves the UI to any Chromium on
  * 127.0.0.1. Used by `npm start` where no Electron binary exists, by the e2e suite and the demo.
  *
- *   node out/main/host.js [--data-dir DIR] [--port N] [--demo]
+ *   node out/main/host.js [--data-dir DIR] [--port N] [--demo] [--provision FILE]
+ *   (without --provision, DIR/dockside.provision.json is applied if it is there: README, Provisioning a fleet)
  *   node out/main/host.js --data-dir DIR --reset-second-factor USER   (the last admin's way back in)
  */
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from './platform/logger';
 import { DEMO_USERS } from './app/demo';
 import { createStation } from './app/station';
+import { startProvisionedStation } from './provisioning/start';
 import { resetSecondFactorFromConsole } from './app/break-glass';
 import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
       'hub-url': { type: 'string' },
       'hub-code': { type: 'string' },
       'station-name': { type: 'string' },
+      provision: { type: 'string' },
     },
   });
   const testMode = process.env.DOCKSIDE_TEST === '1';
@@ -123,27 +126,30 @@ async function main(): Promise<void> {
     stdout: !values.quiet,
     level: testMode ? 'warn' : 'info',
   });
-  const station = await createStation({
-    dataDir,
-    migrationsDir: path.join(here, 'migrations'),
-    logger,
-    demo: values.demo,
-    initialAdmin: initialAdminFromEnv(process.env),
-    hid: simBus ? { ok: true, backend: simBus } : await loadNodeHid(),
-    scannerPollMs: simBus ? 200 : 1000,
-    upstreams: {
-      ...(bagsUpstream ? { bags: { url: bagsUpstream } } : {}),
-      ...(erpUpstream ? { erp: { url: erpUpstream } } : {}),
-      ...(leaftradeUpstream ? { leaftrade: { url: leaftradeUpstream } } : {}),
-      ...(biotrackUpstream ? { biotrack: { url: biotrackUpstream } } : {}),
+  const { station } = await startProvisionedStation(
+    {
+      dataDir,
+      migrationsDir: path.join(here, 'migrations'),
+      logger,
+      demo: values.demo,
+      initialAdmin: initialAdminFromEnv(process.env),
+      hid: simBus ? { ok: true, backend: simBus } : await loadNodeHid(),
+      scannerPollMs: simBus ? 200 : 1000,
+      upstreams: {
+        ...(bagsUpstream ? { bags: { url: bagsUpstream } } : {}),
+        ...(erpUpstream ? { erp: { url: erpUpstream } } : {}),
+        ...(leaftradeUpstream ? { leaftrade: { url: leaftradeUpstream } } : {}),
+        ...(biotrackUpstream ? { biotrack: { url: biotrackUpstream } } : {}),
+      },
+      syncIntervalMs,
+      injectedFailures: injectedFailures ?? undefined,
+      clock: testClock ?? undefined,
+      workerScript: path.join(here, 'worker.js'),
+      // Test host only: the Electron app on a desktop without a keyring (safeStorage's basic_text).
+      ...(values['refuse-secrets'] ? { secrets: keyringlessSecrets(dataDir) } : {}),
     },
-    syncIntervalMs,
-    injectedFailures: injectedFailures ?? undefined,
-    clock: testClock ?? undefined,
-    workerScript: path.join(here, 'worker.js'),
-    // Test host only: the Electron app on a desktop without a keyring (safeStorage's basic_text).
-    ...(values['refuse-secrets'] ? { secrets: keyringlessSecrets(dataDir) } : {}),
-  });
+    { explicit: values.provision, folders: [dataDir] },
+  );
   const mayFillSecrets = !station.secrets.refusal?.();
   // The demo's ERP simulator has known users: fill them in unless someone already set others.
   if (erpSimulator && mayFillSecrets) {

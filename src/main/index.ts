@@ -11,7 +11,8 @@ import eu from 'electron-updater';
 import type { ServerFrame } from '../shared/transport';
 import { ELECTRON_EVENT, ELECTRON_INVOKE } from '../shared/transport';
 import { createLogger } from './platform/logger';
-import { createStation } from './app/station';
+import { startProvisionedStation } from './provisioning/start';
+import { provisioningFolders } from './provisioning/file';
 import { resetSecondFactorFromConsole } from './app/break-glass';
 import { initialAdminFromEnv } from './app/env';
 import { loadNodeHid } from './scanners/hid';
@@ -45,31 +46,43 @@ async function start(): Promise<void> {
   });
   if (!sealing.ok) logger.warn(sealing.log);
 
-  const station = await createStation({
-    dataDir,
-    migrationsDir: path.join(here, 'migrations'),
-    workerScript: path.join(here, 'worker.js'),
-    logger,
-    demo: process.env.DOCKSIDE_DEMO === '1',
-    initialAdmin: initialAdminFromEnv(process.env),
-    hid: await loadNodeHid(),
-    upstreams: {
-      ...(process.env.DOCKSIDE_BAGS_UPSTREAM ? { bags: { url: process.env.DOCKSIDE_BAGS_UPSTREAM } } : {}),
-      ...(process.env.DOCKSIDE_ERP_UPSTREAM ? { erp: { url: process.env.DOCKSIDE_ERP_UPSTREAM } } : {}),
-      ...(process.env.DOCKSIDE_LEAFTRADE_UPSTREAM ? { leaftrade: { url: process.env.DOCKSIDE_LEAFTRADE_UPSTREAM } } : {}),
-      ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
+  // IT's provisioning file: --provision=FILE, or dockside.provision.json next to the app (README, Provisioning a fleet).
+  const { station } = await startProvisionedStation(
+    {
+      dataDir,
+      migrationsDir: path.join(here, 'migrations'),
+      workerScript: path.join(here, 'worker.js'),
+      logger,
+      demo: process.env.DOCKSIDE_DEMO === '1',
+      initialAdmin: initialAdminFromEnv(process.env),
+      hid: await loadNodeHid(),
+      upstreams: {
+        ...(process.env.DOCKSIDE_BAGS_UPSTREAM ? { bags: { url: process.env.DOCKSIDE_BAGS_UPSTREAM } } : {}),
+        ...(process.env.DOCKSIDE_ERP_UPSTREAM ? { erp: { url: process.env.DOCKSIDE_ERP_UPSTREAM } } : {}),
+        ...(process.env.DOCKSIDE_LEAFTRADE_UPSTREAM ? { leaftrade: { url: process.env.DOCKSIDE_LEAFTRADE_UPSTREAM } } : {}),
+        ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
+      },
+      secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
+      renderPdf: (html) => onPaper(html, (wc) => wc.printToPDF(PAPER_PDF_OPTIONS)),
+      print: (html, deviceName) =>
+        onPaper(
+          html,
+          (wc) =>
+            new Promise<void>((resolve, reject) =>
+              wc.print(paperPrintOptions(deviceName), (ok, why) => (ok ? resolve() : reject(new Error(why || 'the printer refused the job')))),
+            ),
+        ),
     },
-    secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
-    renderPdf: (html) => onPaper(html, (wc) => wc.printToPDF(PAPER_PDF_OPTIONS)),
-    print: (html, deviceName) =>
-      onPaper(
-        html,
-        (wc) =>
-          new Promise<void>((resolve, reject) =>
-            wc.print(paperPrintOptions(deviceName), (ok, why) => (ok ? resolve() : reject(new Error(why || 'the printer refused the job')))),
-          ),
-      ),
-  });
+    {
+      explicit: app.commandLine.getSwitchValue('provision') || null,
+      folders: provisioningFolders({
+        exePath: app.getPath('exe'),
+        appImage: process.env.APPIMAGE,
+        platform: process.platform,
+        programData: process.env.ProgramData,
+      }),
+    },
+  );
 
   // `dockside --reset-second-factor=USER` from the station PC's console: the last admin's way back in.
   const resetUser = app.commandLine.getSwitchValue('reset-second-factor');
@@ -89,7 +102,8 @@ async function start(): Promise<void> {
 
   const policy = shellPolicy({
     packaged: app.isPackaged,
-    kiosk: station.settings.get().kioskMode || process.env.DOCKSIDE_KIOSK === '1',
+    // --kiosk: the kiosk desktop entry the Linux packages install (build/dockside-kiosk.desktop).
+    kiosk: station.settings.get().kioskMode || process.env.DOCKSIDE_KIOSK === '1' || app.commandLine.hasSwitch('kiosk'),
     env: process.env,
   });
   for (const refused of policy.refused) logger.warn(refused);

@@ -34,6 +34,8 @@ import { registerJobHandlers } from '../jobs/handlers';
 import { createRouter, type InjectedFailures, type Router } from '../ipc/router';
 import type { HidAvailability } from '../scanners/hid';
 import { registerScannerHandlers } from '../scanners/handlers';
+import { routeNewScanner, SCANNER_ROUTING_KEY, type ProvisioningCore } from '../provisioning/apply';
+import { registerProvisioningHandlers } from '../provisioning/handlers';
 import { ScannerService, type ScannerConfig } from '../scanners/service';
 import { SettingsService } from '../settings/service';
 import { bagsTransport } from '../outbox/bags-transport';
@@ -146,6 +148,11 @@ export interface StationConfig {
   print?: PrintHtml;
   /** How often the ERP prewarm schedule looks at the clock; 0 = only at start and when a test calls tick(). */
   prewarmCheckMs?: number;
+  /**
+   * IT's provisioning file (src/main/provisioning/start.ts): applied once the database is open,
+   * before anything reads what it sets; the upstreams it returns come under `upstreams` (which win).
+   */
+  provision?: (core: ProvisioningCore) => { upstreams?: StationConfig['upstreams'] };
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
 }
@@ -249,6 +256,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const tempFilesDir = config.dataDir === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dockside-files-')) : null;
     const filesDir = tempFilesDir ?? config.dataDir;
     const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
+    const upstreams = { ...config.provision?.({ db, settings, secrets, audit, logger }).upstreams, ...config.upstreams };
     const auth = new AuthService({
       db,
       sessions,
@@ -349,6 +357,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       platform: config.platform,
       pollMs: config.scannerPollMs,
       log: logger.child({ module: 'scanners' }),
+      newScannerTarget: (vendorId) => routeNewScanner(settings.readKey(SCANNER_ROUTING_KEY, null), vendorId),
       store: {
         load: () => settings.readKey<ScannerConfig[]>('scanners', []),
         save: (list, change) =>
@@ -378,13 +387,13 @@ export async function createStation(config: StationConfig): Promise<Station> {
 
     const transports: Record<string, OutboxTransport> = {};
     let bagsFallback: OutboxTransport | null = null;
-    if (config.upstreams?.bags) {
+    if (upstreams.bags) {
       const bagsHttp = new UpstreamHttp({
         name: 'bags',
-        baseUrl: config.upstreams.bags.url,
+        baseUrl: upstreams.bags.url,
         now,
         log: logger.child({ module: 'upstream-bags' }),
-        readTimeoutMs: config.upstreams.bags.readTimeoutMs,
+        readTimeoutMs: upstreams.bags.readTimeoutMs,
         sleep: config.sleep,
       });
       bagsFallback = bagsTransport(bagsHttp, audit.stationId);
@@ -455,13 +464,13 @@ export async function createStation(config: StationConfig): Promise<Station> {
       stationId: audit.stationId,
       log: logger.child({ module: 'mail' }),
     });
-    const odata: ODataClient | null = config.upstreams?.erp
+    const odata: ODataClient | null = upstreams.erp
       ? new ODataClient({
-          baseUrl: config.upstreams.erp.url,
+          baseUrl: upstreams.erp.url,
           secrets,
           now,
           log: logger.child({ module: 'upstream-erp' }),
-          readTimeoutMs: config.upstreams.erp.readTimeoutMs,
+          readTimeoutMs: upstreams.erp.readTimeoutMs,
           sleep: config.sleep,
           // Admin → Sync's setting, read at every call: a change applies at once.
           cooldownAfter503Ms: () => settings.get().erpCooldownMinutes * 60_000,
@@ -492,18 +501,18 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const erp = new ErpService({ odata, cache, now, log: logger.child({ module: 'erp' }) });
     const prewarm = new PrewarmScheduler({ settings, audit, erp, now, log: logger.child({ module: 'erp-prewarm' }) });
     const eta = new EtaService({ db, audit, now, jobs, erp, settings, log: logger.child({ module: 'eta' }) });
-    const leaftradeClient = config.upstreams?.leaftrade
+    const leaftradeClient = upstreams.leaftrade
       ? new LeafTradeClient({
-          baseUrl: config.upstreams.leaftrade.url,
+          baseUrl: upstreams.leaftrade.url,
           secrets,
           now,
           log: logger.child({ module: 'upstream-leaftrade' }),
-          readTimeoutMs: config.upstreams.leaftrade.readTimeoutMs,
+          readTimeoutMs: upstreams.leaftrade.readTimeoutMs,
           sleep: config.sleep,
         })
       : null;
     const leaftrade = new LeafTradeService({ client: leaftradeClient, cache, now });
-    const bt = config.upstreams?.biotrack;
+    const bt = upstreams.biotrack;
     // One client for inventory and manifests: one session, one breaker.
     const biotrackClient = bt
       ? new BioTrackClient({
@@ -551,6 +560,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     registerBillHandlers(handlers, bills);
     registerAuditHandlers(handlers, db);
     registerScannerHandlers(handlers, scanners);
+    registerProvisioningHandlers(handlers, settings);
     registerImportHandlers(handlers, imports);
     registerJobHandlers(handlers, jobs);
     registerExportHandlers(handlers, exports, biotrack);

@@ -33,6 +33,8 @@ export interface ScannerServiceDeps {
   platform?: NodeJS.Platform;
   /** How often devices are listed to notice plug and unplug (node-hid has no hot-plug events). */
   pollMs?: number;
+  /** The screen a newly paired scanner's reads go to (provisioning's routing defaults); any screen without it. */
+  newScannerTarget?: (vendorId: number) => ScannerTarget;
   onScan: (scan: ScanFromDevice) => void;
   onStatus: (overview: ScannersOverview) => void;
 }
@@ -202,7 +204,7 @@ export class ScannerService {
         productId: dev.info.productId,
         serialNumber: dev.info.serialNumber || null,
         mode: modeOf(dev.info),
-        target: 'any',
+        target: this.deps.newScannerTarget?.(dev.info.vendorId) ?? 'any',
       };
       this.#configs = [...this.#configs, config];
       this.deps.store.save(this.#configs, { action: 'scanners.paired', scanner: config, actor: pairing.actor });

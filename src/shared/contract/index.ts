@@ -14,6 +14,7 @@ import { filesChannels } from './files';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
 import { mailChannels } from './mail';
+import { provisioningChannels } from './provisioning';
 import { scannerChannels } from './scanners';
 import { secondFactorChannels } from './second-factor';
 import { sessionChannels } from './session';
@@ -43,6 +44,7 @@ export * from './files';
 export * from './imports';
 export * from './jobs';
 export * from './mail';
+export * from './provisioning';
 export * from './scanners';
 export * from './second-factor';
 export * from './session';
@@ -65,6 +67,7 @@ export const contract = mergeChannels(
   billChannels,
   auditChannels,
   scannerChannels,
+  provisioningChannels,
   jobChannels,
   importChannels,
   exportChannels,
