@@ -20,6 +20,7 @@ import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';
 import { grantsDevice, grantsPermission, keyboardShortcutAllowed, secretSealingFor, shellPolicy, type ShellPolicy } from './security/shell';
+import { electronUpdaterDriver } from './updates/driver';
 import { PAPER_PDF_OPTIONS, PAPER_WINDOW_PREFERENCES, pageDataUrl, paperPrintOptions } from './trips/paper-window';
 
 const { autoUpdater } = eu;
@@ -60,6 +61,22 @@ async function start(): Promise<void> {
       ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
     },
     secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
+    // electron-updater; the policy (updates/policy.ts) says when. Installing closes the station first.
+    ...(app.isPackaged
+      ? {
+          updater: ({ stagingId }) =>
+            electronUpdaterDriver(autoUpdater, {
+              userDataPath: dataDir,
+              stagingId,
+              logger,
+              install: async (updater) => {
+                await station.close();
+                await closeLog();
+                updater.quitAndInstall(true, true);
+              },
+            }),
+        }
+      : { updatesUnsupported: 'This is a development copy (not packaged): it does not update itself' }),
     renderPdf: (html) => onPaper(html, (wc) => wc.printToPDF(PAPER_PDF_OPTIONS)),
     print: (html, deviceName) =>
       onPaper(
@@ -153,11 +170,6 @@ async function start(): Promise<void> {
       .then(closeLog)
       .finally(() => app.quit());
   });
-
-  if (app.isPackaged) {
-    autoUpdater.logger = logger.child({ module: 'updater' });
-    autoUpdater.checkForUpdatesAndNotify().catch((err: unknown) => logger.warn({ err }, 'update check failed'));
-  }
 }
 
 /** A trip manifest on paper: a hidden, sandboxed window without JavaScript loads the page, `use` prints it, the window goes. */
