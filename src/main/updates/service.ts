@@ -49,7 +49,8 @@ export class UpdateService {
   #installing = false;
 
   constructor(private readonly deps: UpdateServiceDeps) {
-    this.#state = deps.driver ? (deps.settings().feedUrl ? { kind: 'idle' } : { kind: 'off' }) : { kind: 'unsupported', why: this.#why() };
+    // Without a feed status() says 'off' (provisioning may set one later).
+    this.#state = deps.driver ? { kind: 'idle' } : { kind: 'unsupported', why: this.#why() };
     deps.driver?.onEvent((e) => this.#heard(e));
   }
 
