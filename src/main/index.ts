@@ -70,9 +70,14 @@ async function start(): Promise<void> {
               stagingId,
               logger,
               install: async (updater) => {
-                await station.close();
-                await closeLog();
+                await closeStation();
                 updater.quitAndInstall(true, true);
+                // Still running later: the installer refused (electron-updater logged why). Start again on this
+                // version rather than run on without a station; the next check tries again.
+                setTimeout(() => {
+                  app.relaunch();
+                  app.exit(0);
+                }, 30_000).unref();
               },
             }),
         }
@@ -87,6 +92,10 @@ async function start(): Promise<void> {
           ),
       ),
   });
+
+  // Once, whichever comes first: the last window closing or an update installing.
+  let closing: Promise<void> | null = null;
+  const closeStation = () => (closing ??= station.close().then(closeLog));
 
   // `dockside --reset-second-factor=USER` from the station PC's console: the last admin's way back in.
   const resetUser = app.commandLine.getSwitchValue('reset-second-factor');
@@ -165,10 +174,7 @@ async function start(): Promise<void> {
     }
   });
   app.on('window-all-closed', () => {
-    void station
-      .close()
-      .then(closeLog)
-      .finally(() => app.quit());
+    void closeStation().finally(() => app.quit());
   });
 }
 
