@@ -151,7 +151,7 @@ describe('electron-updater on a generic feed, under Node', () => {
 });
 
 describe('updates on a station', () => {
-  async function stationOnFeed() {
+  async function stationOnFeed(install: () => Promise<void> = async () => {}) {
     const f = await feed();
     const r = release('1.1.0');
     f.files.set(`latest${SUFFIX}.yml`, r.yml);
@@ -166,7 +166,10 @@ describe('updates on a station', () => {
           userDataPath: dir,
           stagingId,
           logger: silentLogger,
-          install: async () => void installs.push('install'),
+          install: async () => {
+            installs.push('install');
+            await install();
+          },
         });
       },
     });
@@ -231,6 +234,32 @@ describe('updates on a station', () => {
     await until('the job to end', () => t.station.jobs.get(job.id).status === 'succeeded');
     expect(await t.station.updates.tick()).toMatchObject({ installNow: true });
     expect(t.installs).toEqual(['install']);
+  });
+
+  it('does not install an update the feed withdrew before its window', async () => {
+    const t = await stationOnFeed();
+    await t.admin.ok('updates/check', {});
+    await t.admin.event((e) => e.event === 'updates/changed' && (e.data as UpdateStatus).state.kind === 'downloaded');
+    // IT pulls 1.1.0: the channel file names the running version again.
+    t.feed.files.set(`latest${SUFFIX}.yml`, release('1.0.0').yml);
+    await t.admin.ok('updates/check', {});
+    await t.admin.event((e) => e.event === 'updates/changed' && (e.data as UpdateStatus).state.kind === 'up-to-date');
+    await t.admin.ok('auth/logout', {});
+    expect(await t.station.updates.tick()).toBeNull();
+    expect(t.installs).toEqual([]);
+  });
+
+  it('shows an install that failed in words and does not retry it at every tick', async () => {
+    const t = await stationOnFeed(async () => {
+      throw new Error('pkexec: not authorized');
+    });
+    await t.admin.ok('updates/check', {});
+    await t.admin.event((e) => e.event === 'updates/changed' && (e.data as UpdateStatus).state.kind === 'downloaded');
+    await t.admin.ok('auth/logout', {});
+    expect(await t.station.updates.tick()).toMatchObject({ installNow: true });
+    expect(await t.station.updates.tick()).toBeNull();
+    expect(t.installs).toEqual(['install']);
+    expect(t.station.updates.status().state).toEqual({ kind: 'error', message: 'The update could not be installed: pkexec: not authorized' });
   });
 
   it('says why this station does not update itself without an updater, and refuses Check now', async () => {

@@ -578,8 +578,14 @@ export async function createStation(config: StationConfig): Promise<Station> {
       log: logger.child({ module: 'updates' }),
       audit: (actor, action, detail) => recordAudit(db, audit, actor, { action, entity: 'station', entityId: audit.stationId, detail }),
       onChanged: (status) => {
-        for (const s of sessions.all())
-          if (s.userId !== null && !s.locked && auth.userById(s.userId)?.role === 'admin') s.push('updates/changed', status);
+        for (const s of sessions.all()) {
+          if (s.userId === null || s.locked || auth.userById(s.userId)?.role !== 'admin') continue;
+          try {
+            s.push('updates/changed', status);
+          } catch (err) {
+            logger.warn({ err }, 'a window could not be told of the update');
+          }
+        }
       },
       tickMs: config.updatePolicyTickMs,
       checkEveryMs: config.updateCheckEveryMs,

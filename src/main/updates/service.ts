@@ -65,7 +65,7 @@ export class UpdateService {
     const tickEvery = this.deps.tickMs ?? POLICY_TICK_MS;
     if (this.deps.settings().feedUrl) void this.#check();
     if (checkEvery > 0) this.#timers.push(setInterval(() => void this.#check(), checkEvery));
-    if (tickEvery > 0) this.#timers.push(setInterval(() => void this.tick(), tickEvery));
+    if (tickEvery > 0) this.#timers.push(setInterval(() => this.#tickQuietly(), tickEvery));
     for (const t of this.#timers) t.unref();
   }
 
@@ -122,16 +122,22 @@ export class UpdateService {
     return this.status();
   }
 
+  /** Never throws: what went wrong becomes the card's error (timers call it). */
   async #check(): Promise<void> {
     const driver = this.deps.driver;
-    const s = this.deps.settings();
-    if (!driver || !s.feedUrl || this.#installing) return;
+    if (!driver || this.#installing) return;
     try {
+      const s = this.deps.settings();
+      if (!s.feedUrl) return;
       driver.configure({ feedUrl: s.feedUrl, channel: s.channel, allowDowngrade: s.allowDowngrade });
       this.#lastCheckedAt = this.deps.now();
       await driver.check();
     } catch (err) {
-      this.#heard({ type: 'error', message: `The update check failed: ${(err as Error)?.message ?? String(err)}` });
+      try {
+        this.#heard({ type: 'error', message: `The update check failed: ${(err as Error)?.message ?? String(err)}` });
+      } catch (inner) {
+        this.deps.log.error({ err: inner }, 'the update check failed and could not say so');
+      }
     }
   }
 
@@ -168,7 +174,7 @@ export class UpdateService {
         this.#downloaded = e.version;
         this.deps.log.info({ version: e.version }, 'update downloaded; it installs when the policy allows');
         this.#set({ kind: 'downloaded', version: e.version });
-        void this.tick();
+        this.#tickQuietly();
         return;
       case 'error':
         this.deps.log.warn({ message: e.message }, 'update check, download or install failed');
@@ -177,6 +183,11 @@ export class UpdateService {
         this.#set({ kind: 'error', message: e.message });
         return;
     }
+  }
+
+  /** From a timer or an event: a failure (a full disk refusing the audit row) is logged, never thrown into the process. */
+  #tickQuietly(): void {
+    this.tick().catch((err: unknown) => this.deps.log.error({ err }, 'the update policy could not run'));
   }
 
   /** The policy's look: installs the downloaded update when it says so. Returns its decision. */
