@@ -10,10 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger } from './platform/logger';
+import { createLogger, type Logger } from './platform/logger';
 import { DEMO_USERS } from './app/demo';
-import { createStation } from './app/station';
+import { createStation, type Station, type StationConfig } from './app/station';
 import { startProvisionedStation } from './provisioning/start';
+import { DEFAULT_UPDATE_SETTINGS, UPDATE_SETTINGS_KEY, type UpdateSettings } from '../shared/update-settings';
+import { electronUpdaterDriver } from './updates/driver';
+import { nodeDebUpdater } from './updates/node-updater';
 import { resetSecondFactorFromConsole } from './app/break-glass';
 import { initialAdminFromEnv } from './app/env';
 import { startBrowserHost } from './host/server';
@@ -66,6 +69,9 @@ async function main(): Promise<void> {
       'hub-code': { type: 'string' },
       'station-name': { type: 'string' },
       provision: { type: 'string' },
+      // Test host only: electron-updater's DebUpdater under Node on this feed, as if this were version N (its install is not run).
+      'test-update-feed': { type: 'string' },
+      'test-app-version': { type: 'string', default: '1.0.0' },
     },
   });
   const testMode = process.env.DOCKSIDE_TEST === '1';
@@ -90,6 +96,10 @@ async function main(): Promise<void> {
   }
   if (values['refuse-secrets'] && !testMode) {
     console.error('--refuse-secrets plays a station without a keyring: it is for tests only (DOCKSIDE_TEST=1)');
+    process.exit(2);
+  }
+  if (values['test-update-feed'] && !testMode) {
+    console.error('--test-update-feed runs the updater without installing: it is for tests only (DOCKSIDE_TEST=1)');
     process.exit(2);
   }
   if (values['reset-second-factor'] !== undefined) {
@@ -147,9 +157,11 @@ async function main(): Promise<void> {
       workerScript: path.join(here, 'worker.js'),
       // Test host only: the Electron app on a desktop without a keyring (safeStorage's basic_text).
       ...(values['refuse-secrets'] ? { secrets: keyringlessSecrets(dataDir) } : {}),
+      ...(values['test-update-feed'] ? testUpdater(dataDir, values['test-app-version']!, logger) : {}),
     },
     { explicit: values.provision, folders: [dataDir] },
   );
+  if (values['test-update-feed']) useTestUpdateFeed(station, values['test-update-feed']);
   const mayFillSecrets = !station.secrets.refusal?.();
   // The demo's ERP simulator has known users: fill them in unless someone already set others.
   if (erpSimulator && mayFillSecrets) {
@@ -239,6 +251,34 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** Test host only: electron-updater's own DebUpdater over Node's http; the policy's install is logged, not run. */
+function testUpdater(dataDir: string, version: string, logger: Logger): Pick<StationConfig, 'updater'> {
+  const dir = path.join(dataDir, 'updater-test');
+  return {
+    updater: ({ stagingId }) =>
+      electronUpdaterDriver(nodeDebUpdater(version, dir).updater, {
+        userDataPath: dir,
+        stagingId,
+        logger,
+        install: async () => logger.warn('test host: the policy would install the update now; a test host does not'),
+      }),
+  };
+}
+
+/** Test host only: the feed as provisioning would set it (audited as the test host). */
+function useTestUpdateFeed(station: Station, feedUrl: string): void {
+  const current = station.settings.readKey<UpdateSettings>(UPDATE_SETTINGS_KEY, DEFAULT_UPDATE_SETTINGS);
+  if (current.feedUrl === feedUrl) return;
+  const next = { ...DEFAULT_UPDATE_SETTINGS, ...current, feedUrl };
+  station.settings.writeKey(
+    UPDATE_SETTINGS_KEY,
+    next,
+    { userId: null, username: 'test host' },
+    { stationId: station.settings.stationId(), now: Date.now },
+    { action: 'updates.settings_changed', entityId: UPDATE_SETTINGS_KEY, after: next },
+  );
 }
 
 /** The store the Electron shell makes where safeStorage has only its fixed key: saving is refused. */

@@ -21,6 +21,7 @@ import type { Session } from './auth/sessions';
 import { CONTENT_SECURITY_POLICY } from './security/static-files';
 import { isAppUrl, isTrustedSender } from './security/navigation';
 import { grantsDevice, grantsPermission, keyboardShortcutAllowed, secretSealingFor, shellPolicy, type ShellPolicy } from './security/shell';
+import { electronUpdaterDriver } from './updates/driver';
 import { PAPER_PDF_OPTIONS, PAPER_WINDOW_PREFERENCES, pageDataUrl, paperPrintOptions } from './trips/paper-window';
 
 const { autoUpdater } = eu;
@@ -63,6 +64,27 @@ async function start(): Promise<void> {
         ...(process.env.DOCKSIDE_BIOTRACK_UPSTREAM ? { biotrack: { url: process.env.DOCKSIDE_BIOTRACK_UPSTREAM } } : {}),
       },
       secrets: new FileSecretStore(path.join(dataDir, 'secrets.json'), sealerFor(sealing, safeStorage)),
+      // electron-updater; the policy (updates/policy.ts) says when. Installing closes the station first.
+      ...(app.isPackaged
+        ? {
+            updater: ({ stagingId }: { stagingId: string }) =>
+              electronUpdaterDriver(autoUpdater, {
+                userDataPath: dataDir,
+                stagingId,
+                logger,
+                install: async (updater) => {
+                  await closeStation();
+                  updater.quitAndInstall(true, true);
+                  // Still running later: the installer refused (electron-updater logged why). Start again on this
+                  // version rather than run on without a station; the next check tries again.
+                  setTimeout(() => {
+                    app.relaunch();
+                    app.exit(0);
+                  }, 30_000).unref();
+                },
+              }),
+          }
+        : { updatesUnsupported: 'This is a development copy (not packaged): it does not update itself' }),
       renderPdf: (html) => onPaper(html, (wc) => wc.printToPDF(PAPER_PDF_OPTIONS)),
       print: (html, deviceName) =>
         onPaper(
@@ -83,6 +105,10 @@ async function start(): Promise<void> {
       }),
     },
   );
+
+  // Once, whichever comes first: the last window closing or an update installing.
+  let closing: Promise<void> | null = null;
+  const closeStation = () => (closing ??= station.close().then(closeLog));
 
   // `dockside --reset-second-factor=USER` from the station PC's console: the last admin's way back in.
   const resetUser = app.commandLine.getSwitchValue('reset-second-factor');
@@ -162,16 +188,8 @@ async function start(): Promise<void> {
     }
   });
   app.on('window-all-closed', () => {
-    void station
-      .close()
-      .then(closeLog)
-      .finally(() => app.quit());
+    void closeStation().finally(() => app.quit());
   });
-
-  if (app.isPackaged) {
-    autoUpdater.logger = logger.child({ module: 'updater' });
-    autoUpdater.checkForUpdatesAndNotify().catch((err: unknown) => logger.warn({ err }, 'update check failed'));
-  }
 }
 
 /** A trip manifest on paper: a hidden, sandboxed window without JavaScript loads the page, `use` prints it, the window goes. */

@@ -4,6 +4,7 @@ import type { ScannersOverview, ScannerTarget } from './contract/scanners';
 import type { SessionInfo } from './contract/session';
 import type { SiteStatus } from './contract/site';
 import type { TripExecutionView } from './contract/trip-execution';
+import type { UpdateStatus } from './contract/updates';
 import type { VerifyChanged } from './contract/verify';
 
 /**
@@ -27,6 +28,8 @@ export interface EventMap {
   'site/changed': SiteStatus;
   /** Stock verification: racks, leases (a claim, release or break anywhere on the site), a session, records or notices changed. */
   'verify/changed': VerifyChanged;
+  /** The updater checked, downloaded, failed or is about to install (to signed-in admins). Admin → Station. */
+  'updates/changed': UpdateStatus;
 }
 
 export type EventName = keyof EventMap;
@@ -39,4 +42,5 @@ export const EVENT_NAMES = [
   'dashboard/changed',
   'site/changed',
   'verify/changed',
+  'updates/changed',
 ] as const satisfies readonly EventName[];

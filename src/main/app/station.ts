@@ -94,6 +94,13 @@ import { verifyTransport } from '../verify/transport';
 import { registerVerifyHandlers } from '../verify/handlers';
 import { registerVerifyReportHandlers } from '../verify/report-handlers';
 import { VerifyReports } from '../verify/reports';
+import { recordAudit } from '../audit/record';
+import { DEFAULT_UPDATE_SETTINGS, UPDATE_SETTINGS_KEY, updateSettingsSchema, type UpdateSettings } from '../../shared/update-settings';
+import type { UpdaterDriver } from '../updates/driver';
+import { registerUpdateHandlers } from '../updates/handlers';
+import { UpdateService } from '../updates/service';
+import { APP_VERSION } from '../updates/version';
+import { stationPresence, stationWork } from '../updates/work';
 
 export interface StationConfig {
   /** Folder that holds the database (dockside.sqlite) and logs. ':memory:' keeps the db in memory. */
@@ -153,6 +160,15 @@ export interface StationConfig {
    * before anything reads what it sets; the upstreams it returns come under `upstreams` (which win).
    */
   provision?: (core: ProvisioningCore) => { upstreams?: StationConfig['upstreams'] };
+  /**
+   * Updates (issue 17): the Electron shell builds electron-updater's driver with the station's id as
+   * its staged-rollout id; without one the station says why it does not update itself (`updatesUnsupported`).
+   */
+  updater?: (ctx: { stagingId: string }) => UpdaterDriver;
+  updatesUnsupported?: string;
+  /** How often the install policy looks (60 s) and the feed is asked (4 h); 0 = only when a test calls tick()/check(). */
+  updatePolicyTickMs?: number;
+  updateCheckEveryMs?: number;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
 }
@@ -190,6 +206,8 @@ export interface Station {
   readonly racks: RackRegistry;
   readonly items: ItemCatalogue;
   readonly secrets: SecretStore;
+  /** Update checks, downloads and the install policy (Admin → Station). */
+  readonly updates: UpdateService;
   readonly database: OpenedDatabase;
   /** A window or connection opened: its session lives until `closeSession`. */
   /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
@@ -550,6 +568,38 @@ export async function createStation(config: StationConfig): Promise<Station> {
       probe: config.trips?.probe,
     });
 
+    // Updates: the install policy never interrupts a scan, a job, a trip execution or a count (updates/policy.ts).
+    const readUpdateSettings = (): UpdateSettings => {
+      const parsed = updateSettingsSchema.safeParse(settings.readKey(UPDATE_SETTINGS_KEY, DEFAULT_UPDATE_SETTINGS));
+      return parsed.success ? parsed.data : DEFAULT_UPDATE_SETTINGS;
+    };
+    const updates = new UpdateService({
+      driver: config.updater?.({ stagingId: audit.stationId }) ?? null,
+      // Only the Electron shell passes an updater: anything else is the browser host (or a test).
+      unsupported: config.updatesUnsupported ?? 'Updates are installed by the desktop app; this browser host does not update itself',
+      version: APP_VERSION,
+      settings: readUpdateSettings,
+      presence: stationPresence(sessions),
+      work: stationWork(db.$client),
+      now,
+      timeZone: () => config.timeZone ?? stationTimeZone(),
+      stagingId: audit.stationId,
+      log: logger.child({ module: 'updates' }),
+      audit: (actor, action, detail) => recordAudit(db, audit, actor, { action, entity: 'station', entityId: audit.stationId, detail }),
+      onChanged: (status) => {
+        for (const s of sessions.all()) {
+          if (s.userId === null || s.locked || auth.userById(s.userId)?.role !== 'admin') continue;
+          try {
+            s.push('updates/changed', status);
+          } catch (err) {
+            logger.warn({ err }, 'a window could not be told of the update');
+          }
+        }
+      },
+      tickMs: config.updatePolicyTickMs,
+      checkEveryMs: config.updateCheckEveryMs,
+    });
+
     const handlers = new HandlerRegistry();
     registerAuthHandlers(handlers, auth);
     registerSecondFactorHandlers(handlers, auth);
@@ -579,6 +629,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const trips = new TripService({ db, audit, now, leaftrade, inventory: biotrack });
     registerTripHandlers(handlers, trips);
     registerTripExecutionHandlers(handlers, tripExecutor);
+    registerUpdateHandlers(handlers, updates);
     const renderPdf = config.renderPdf ?? chromiumPdf({ tmpDir: path.join(filesDir, 'tmp') });
     registerTripPaperHandlers(handlers, new TripPaper({ db, audit, now, trips, executor: tripExecutor, settings, renderPdf, print: config.print }));
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
@@ -635,6 +686,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
     if (resumed) logger.info({ resumed }, 'resumed trip executions left open by the last stop');
     // A scheduled prewarm missed while the station was off runs once now (a catch-up), not once per missed time.
     void prewarm.start(config.prewarmCheckMs ?? PREWARM_CHECK_EVERY_MS);
+    updates.start();
 
     return {
       router,
@@ -662,12 +714,14 @@ export async function createStation(config: StationConfig): Promise<Station> {
       racks,
       items,
       secrets,
+      updates,
       database,
       checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),
       closeSession: (session) => sessions.close(session),
       async close() {
         if (idleTimer) clearInterval(idleTimer);
+        updates.stop();
         dashboard.close();
         clearInterval(optimizeTimer);
         scanners.stop();

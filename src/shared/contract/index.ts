@@ -24,6 +24,7 @@ import { tripExecutionChannels } from './trip-execution';
 import { tripPaperChannels } from './trips-paper';
 import { settingsChannels } from './settings';
 import { siteChannels } from './site';
+import { updateChannels } from './updates';
 import { userChannels } from './users';
 import { verifyChannels } from './verify';
 import { verifyReportChannels } from './verify-reports';
@@ -53,6 +54,7 @@ export * from './settings';
 export * from './site';
 export * from './trip-execution';
 export * from './trips-paper';
+export * from './updates';
 export * from './users';
 export * from './verify';
 export * from './verify-reports';
@@ -86,6 +88,7 @@ export const contract = mergeChannels(
   siteChannels,
   verifyChannels,
   verifyReportChannels,
+  updateChannels,
 );
 
 export type Contract = typeof contract;
