@@ -92,6 +92,7 @@ import { verifyTransport } from '../verify/transport';
 import { registerVerifyHandlers } from '../verify/handlers';
 import { registerVerifyReportHandlers } from '../verify/report-handlers';
 import { VerifyReports } from '../verify/reports';
+import { setUpHealth, type LogInsight } from '../diagnostics/setup';
 
 export interface StationConfig {
   /** Folder that holds the database (dockside.sqlite) and logs. ':memory:' keeps the db in memory. */
@@ -148,6 +149,10 @@ export interface StationConfig {
   prewarmCheckMs?: number;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
+  /** The station's log (createLogger): its folder, error count and flush, for Admin → Health and diagnostics. */
+  log?: LogInsight;
+  /** How often the daily backup's schedule is checked (the first time this long after start); 0 = only when a test calls tick(). */
+  backupCheckMs?: number;
 }
 
 export interface Station {
@@ -178,6 +183,8 @@ export interface Station {
   readonly mail: MailService;
   /** Today's figures (Reports → Today), pushed as `dashboard/changed` to signed-in windows. */
   readonly dashboard: DashboardService;
+  /** Admin → Health: the figures, daily backups, the diagnostics zip. */
+  readonly health: ReturnType<typeof setUpHealth>;
   /** Stock verification: claiming racks, counting, records for the hub, notices. */
   readonly verify: VerifyService;
   readonly racks: RackRegistry;
@@ -572,6 +579,25 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const renderPdf = config.renderPdf ?? chromiumPdf({ tmpDir: path.join(filesDir, 'tmp') });
     registerTripPaperHandlers(handlers, new TripPaper({ db, audit, now, trips, executor: tripExecutor, settings, renderPdf, print: config.print }));
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
+    const health = setUpHealth(handlers, {
+      filesDir,
+      logger,
+      db,
+      sqlite: db.$client,
+      settings,
+      secrets,
+      audit,
+      workers,
+      now,
+      log: config.log,
+      dbPath: config.dataDir === ':memory:' ? null : databasePath(config.dataDir),
+      totpSealer: auth.totpSealer,
+      totpKeyFile: path.join(filesDir, 'second-factor.key'),
+      timeZone: () => config.timeZone ?? stationTimeZone(),
+      latency: () => dashboard.latency(),
+      sync: () => sync.status(),
+    });
+    health.backups.start(config.backupCheckMs);
     const router = createRouter({
       handlers,
       auth,
@@ -648,6 +674,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       prewarm,
       mail,
       dashboard,
+      health,
       verify,
       racks,
       items,
@@ -658,6 +685,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       closeSession: (session) => sessions.close(session),
       async close() {
         if (idleTimer) clearInterval(idleTimer);
+        const backupsStopped = health.backups.stop();
         dashboard.close();
         clearInterval(optimizeTimer);
         scanners.stop();
@@ -667,6 +695,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await tripExecutor.stop();
         await prewarm.stop();
         await workers.close();
+        await backupsStopped;
         await verify.stop();
         await sync.stop();
         await site.stop();
