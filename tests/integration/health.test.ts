@@ -106,7 +106,7 @@ describe('backups', () => {
     expect(newest[0].at).toBe(Math.floor(t.clock.t / 1000) * 1000);
   });
 
-  it('refuses a days-kept value out of range in words naming the field, changing nothing', async () => {
+  it('refuses a days-kept value out of range in words naming the field, changing nothing; a valid one is audited', async () => {
     const t = await withAdmin({ backupCheckMs: 0 });
     for (const keepDays of [0, 366, 1.5])
       expect(await t.admin.raw('backups/set-keep-days', { keepDays })).toMatchObject({
@@ -114,6 +114,10 @@ describe('backups', () => {
         error: { code: 'invalid', issues: [expect.objectContaining({ path: 'keepDays', message: expect.stringMatching(/^Keep backups/) })] },
       });
     expect((await t.admin.ok('backups/list', {})).keepDays).toBe(14);
+    const audited = () => t.station.database.sqlite.prepare("SELECT username, after FROM audit_log WHERE action = 'backups.keep-days'").all();
+    expect(audited()).toEqual([]);
+    expect((await t.admin.ok('backups/set-keep-days', { keepDays: 30 })).keepDays).toBe(30);
+    expect(audited()).toEqual([{ username: 'boss', after: JSON.stringify({ before: 14, keepDays: 30 }) }]);
   });
 
   it('restores by the README’s steps: the backed-up data is back on a reopened station', async () => {
