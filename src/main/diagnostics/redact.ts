@@ -52,10 +52,15 @@ export function secretRedactor(known: readonly string[]): (text: string) => stri
   };
 }
 
-/** A copy of a JSON value with every field named like a secret replaced, at any depth. */
+/**
+ * A copy of a JSON value with every field named like a secret replaced, at any depth. A yes/no
+ * or empty field (hasPassword: true) says whether there is a secret, not what it is: kept.
+ */
 export function withoutSecretFields(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecretFields);
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) ? REDACTED : withoutSecretFields(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) && typeof v !== 'boolean' && v !== null ? REDACTED : withoutSecretFields(v)]),
+    );
   return value;
 }
