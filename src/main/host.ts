@@ -131,16 +131,18 @@ async function main(): Promise<void> {
   const biotrackSimulator = !biotrackUpstream && values.demo ? await startBioTrackSimulator() : null;
   if (biotrackSimulator) biotrackUpstream = biotrackSimulator.url;
 
-  const { logger, close: closeLog } = await createLogger({
+  const stationLog = await createLogger({
     dir: path.join(dataDir, 'logs'),
     stdout: !values.quiet,
     level: testMode ? 'warn' : 'info',
   });
+  const { logger, close: closeLog } = stationLog;
   const { station } = await startProvisionedStation(
     {
       dataDir,
       migrationsDir: path.join(here, 'migrations'),
       logger,
+      log: stationLog,
       demo: values.demo,
       initialAdmin: initialAdminFromEnv(process.env),
       hid: simBus ? { ok: true, backend: simBus } : await loadNodeHid(),

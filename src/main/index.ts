@@ -36,7 +36,8 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   await app.whenReady();
   const dataDir = app.getPath('userData');
-  const { logger, close: closeLog } = await createLogger({ dir: path.join(dataDir, 'logs') });
+  const stationLog = await createLogger({ dir: path.join(dataDir, 'logs') });
+  const { logger, close: closeLog } = stationLog;
 
   // Upstream credentials are sealed with the OS keyring through safeStorage, and never kept under
   // safeStorage's fixed-key fallback (basic_text) or in clear: then saving is refused and Admin → Sync says why.
@@ -54,6 +55,7 @@ async function start(): Promise<void> {
       migrationsDir: path.join(here, 'migrations'),
       workerScript: path.join(here, 'worker.js'),
       logger,
+      log: stationLog,
       demo: process.env.DOCKSIDE_DEMO === '1',
       initialAdmin: initialAdminFromEnv(process.env),
       hid: await loadNodeHid(),

@@ -69,7 +69,17 @@ export async function makeStation(
     waits.push(ms);
     clock.advance(ms);
   };
-  const station = await createStation({ migrationsDir: MIGRATIONS_DIR, kdf: TEST_KDF, clock, idleCheckMs: 0, sleep, ...config, dataDir });
+  // backupCheckMs 0: no daily backup starts in the middle of a test; tests call health.backups.tick().
+  const station = await createStation({
+    migrationsDir: MIGRATIONS_DIR,
+    kdf: TEST_KDF,
+    clock,
+    idleCheckMs: 0,
+    backupCheckMs: 0,
+    sleep,
+    ...config,
+    dataDir,
+  });
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= station.close());
   onRelease(close);

@@ -101,6 +101,7 @@ import { registerUpdateHandlers } from '../updates/handlers';
 import { UpdateService } from '../updates/service';
 import { APP_VERSION } from '../updates/version';
 import { stationPresence, stationWork } from '../updates/work';
+import { setUpHealth, type LogInsight } from '../diagnostics/setup';
 
 export interface StationConfig {
   /** Folder that holds the database (dockside.sqlite) and logs. ':memory:' keeps the db in memory. */
@@ -171,6 +172,10 @@ export interface StationConfig {
   updateCheckEveryMs?: number;
   /** The worker threads' script (imports, exports): out/main/worker.js when built; the TypeScript source by default. */
   workerScript?: string;
+  /** The station's log (createLogger): its folder, error count and flush, for Admin → Health and diagnostics. */
+  log?: LogInsight;
+  /** How often the daily backup's schedule is checked (the first time this long after start); 0 = only when a test calls tick(). */
+  backupCheckMs?: number;
 }
 
 export interface Station {
@@ -201,6 +206,8 @@ export interface Station {
   readonly mail: MailService;
   /** Today's figures (Reports → Today), pushed as `dashboard/changed` to signed-in windows. */
   readonly dashboard: DashboardService;
+  /** Admin → Health: the figures, daily backups, the diagnostics zip. */
+  readonly health: ReturnType<typeof setUpHealth>;
   /** Stock verification: claiming racks, counting, records for the hub, notices. */
   readonly verify: VerifyService;
   readonly racks: RackRegistry;
@@ -633,6 +640,25 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const renderPdf = config.renderPdf ?? chromiumPdf({ tmpDir: path.join(filesDir, 'tmp') });
     registerTripPaperHandlers(handlers, new TripPaper({ db, audit, now, trips, executor: tripExecutor, settings, renderPdf, print: config.print }));
     registerFilesHandlers(handlers, { filesDir, dbName: path.basename(databasePath(filesDir)), settings });
+    const health = setUpHealth(handlers, {
+      filesDir,
+      logger,
+      db,
+      sqlite: db.$client,
+      settings,
+      secrets,
+      audit,
+      workers,
+      now,
+      log: config.log,
+      dbPath: config.dataDir === ':memory:' ? null : databasePath(config.dataDir),
+      totpSealer: auth.totpSealer,
+      totpKeyFile: path.join(filesDir, 'second-factor.key'),
+      timeZone: () => config.timeZone ?? stationTimeZone(),
+      latency: () => dashboard.latency(),
+      sync: () => sync.status(),
+    });
+    health.backups.start(config.backupCheckMs);
     const router = createRouter({
       handlers,
       auth,
@@ -710,6 +736,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       prewarm,
       mail,
       dashboard,
+      health,
       verify,
       racks,
       items,
@@ -722,6 +749,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       async close() {
         if (idleTimer) clearInterval(idleTimer);
         updates.stop();
+        const backupsStopped = health.backups.stop();
         dashboard.close();
         clearInterval(optimizeTimer);
         scanners.stop();
@@ -731,6 +759,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
         await tripExecutor.stop();
         await prewarm.stop();
         await workers.close();
+        await backupsStopped;
         await verify.stop();
         await sync.stop();
         await site.stop();

@@ -4,11 +4,12 @@
  * parsing or formatting. One task per worker (workerData), then it exits.
  */
 import { workerData } from 'node:worker_threads';
+import { runBackupTask, type BackupTask } from '../backups/task';
 import { runExportTask, type ExportTask } from '../exports/write';
 import { runCheckTask, runPreviewTask, type CheckedBatch, type ImportTask } from '../imports/tasks';
 import { workerSide } from '../platform/workers';
 
-const task = workerData as ImportTask | ExportTask;
+const task = workerData as ImportTask | ExportTask | BackupTask;
 const side = workerSide<CheckedBatch>(task.subject);
 const work = (): Promise<unknown> => {
   switch (task.kind) {
@@ -18,6 +19,8 @@ const work = (): Promise<unknown> => {
       return runCheckTask(task, side);
     case 'export':
       return runExportTask(task, side);
+    case 'backup':
+      return runBackupTask(task);
   }
 };
 side.finish(work());

@@ -59,8 +59,12 @@ export class DashboardService {
     const c = this.#cached;
     const value =
       c && c.generation === this.#generation && c.dayStart === day.start && c.timeZone === timeZone ? c.value : this.#compute(day, timeZone, now);
-    const latency = this.#latency.summary(now);
-    return { ...value, latency: { ...latency, windowMinutes: LATENCY_WINDOW_MS / 60_000 } };
+    return { ...value, latency: this.latency() };
+  }
+
+  /** This station's scan latency over the last hour, without today's figures (Admin → Health). */
+  latency(): DashboardToday['latency'] {
+    return { ...this.#latency.summary(this.deps.now()), windowMinutes: LATENCY_WINDOW_MS / 60_000 };
   }
 
   #compute(day: LocalDay, timeZone: string, now: number): Omit<DashboardToday, 'latency'> {

@@ -4,7 +4,7 @@ import type { DataFolderPart, DataFolderUsage } from '../../shared/contract/file
 
 const LABELS: Record<DataFolderPart, string> = {
   database: 'Database (with its write-ahead log)',
-  backups: 'Database backups before upgrades',
+  backups: 'Database backups (daily, and before upgrades)',
   uploads: 'Uploads waiting to be imported',
   exports: 'Exports and rejected-row reports',
   logs: 'Logs',
@@ -17,6 +17,7 @@ function partOf(relative: string, dbName: string): DataFolderPart {
   if (top === 'uploads') return 'uploads';
   if (top === 'exports' || top === 'reports') return 'exports';
   if (top === 'logs') return 'logs';
+  if (top === 'backups') return 'backups';
   if (top === dbName || top === `${dbName}-wal` || top === `${dbName}-shm`) return 'database';
   if (top.startsWith(`${dbName}.pre-migration-`)) return 'backups';
   return 'other';

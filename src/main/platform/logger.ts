@@ -33,6 +33,8 @@ export interface LoggerOptions {
   rotateBytes?: number;
   /** Log files kept, the current one included; default LOG_FILES_KEPT. */
   filesKept?: number;
+  /** The clock errors are counted by (Admin → Health's errors in the last hour); Date.now by default. */
+  now?: () => number;
 }
 
 export interface StationLog {
@@ -41,6 +43,40 @@ export interface StationLog {
   flush(): Promise<void>;
   /** Writes out what is buffered and closes the file; call last, when stopping. */
   close(): Promise<void>;
+  /** Lines logged at error level or worse, counted as they are written (no log file is read back). */
+  errors: ErrorCounter;
+  /** The folder of the log files, or null when logging to stdout only. */
+  dir: string | null;
+}
+
+/** Errors counted per minute; an hour of minutes is kept. */
+const MINUTE = 60_000;
+const MINUTES_KEPT = 60;
+
+/** Counts the lines logged at error level or worse, per minute of the clock, for the last hour. */
+export class ErrorCounter {
+  readonly #minute = new Float64Array(MINUTES_KEPT).fill(-1);
+  readonly #count = new Uint32Array(MINUTES_KEPT);
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  hit(): void {
+    const m = Math.floor(this.now() / MINUTE);
+    const slot = m % MINUTES_KEPT;
+    if (this.#minute[slot] !== m) {
+      this.#minute[slot] = m;
+      this.#count[slot] = 0;
+    }
+    this.#count[slot]++;
+  }
+
+  /** Errors in the last hour (the current minute and the 59 before it). */
+  lastHour(): number {
+    const m = Math.floor(this.now() / MINUTE);
+    let total = 0;
+    for (let i = 0; i < MINUTES_KEPT; i++) if (this.#minute[i] > m - MINUTES_KEPT && this.#minute[i] <= m) total += this.#count[i];
+    return total;
+  }
 }
 
 /**
@@ -85,12 +121,17 @@ export async function createLogger(options: LoggerOptions = {}): Promise<Station
     file.on('write', () => (failing = false));
   }
   if (options.stdout) streams.push({ stream: process.stdout });
+  // Every error line is counted as it is written, whatever else receives it.
+  const errors = new ErrorCounter(options.now);
+  streams.push({ level: 'error', stream: { write: () => errors.hit() } });
   const logger = pino(
     { level: options.level ?? 'info', redact: { paths: REDACT, censor: '[redacted]' }, base: undefined },
     pino.multistream(streams),
   );
   return {
     logger,
+    errors,
+    dir: options.dir ?? null,
     flush: () => new Promise<void>((resolve) => (file ? file.flush(() => resolve()) : resolve())),
     close: () =>
       new Promise<void>((resolve) => {

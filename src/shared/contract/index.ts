@@ -11,6 +11,7 @@ import { leafTradeChannels } from './leaftrade';
 import { bioTrackChannels } from './biotrack';
 import { exportChannels } from './exports';
 import { filesChannels } from './files';
+import { healthChannels } from './health';
 import { importChannels } from './imports';
 import { jobChannels } from './jobs';
 import { mailChannels } from './mail';
@@ -42,6 +43,7 @@ export * from './biotrack';
 export * from './sync';
 export * from './exports';
 export * from './files';
+export * from './health';
 export * from './imports';
 export * from './jobs';
 export * from './mail';
@@ -89,6 +91,7 @@ export const contract = mergeChannels(
   verifyChannels,
   verifyReportChannels,
   updateChannels,
+  healthChannels,
 );
 
 export type Contract = typeof contract;
