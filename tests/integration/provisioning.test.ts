@@ -117,6 +117,24 @@ describe('provisioning file at start', () => {
     expect(auditCount(t, 'provisioning.applied')).toBe(2);
   });
 
+  it('a file changed while the station runs is applied when the station looks again, without a restart; looked at again unchanged, nothing more happens', async () => {
+    const dir = tempDir();
+    const file = writeFile(dir, fullFile(1));
+    const { t } = await startWith(dir, file, { provisionRecheckMs: 0 });
+    expect(t.station.settings.get().idleLockMinutes).toBe(7);
+    writeFile(dir, { ...fullFile(2), stationName: 'Door 4 south', idleLockMinutes: 15 });
+    t.station.reprovision();
+    expect(t.station.settings.get()).toMatchObject({ stationName: 'Door 4 south', idleLockMinutes: 15 });
+    expect(t.station.settings.readKey<{ version: number }>('provisioning.applied', { version: 0 }).version).toBe(2);
+    t.station.reprovision();
+    expect(auditCount(t, 'provisioning.applied')).toBe(2);
+    // A bad edit while running changes nothing and is shown, as at start.
+    writeFile(dir, { ...fullFile(3), idleLockMinutes: 0 });
+    t.station.reprovision();
+    expect(t.station.settings.get().idleLockMinutes).toBe(15);
+    expect(JSON.stringify(t.station.settings.readKey('provisioning.problem', null))).toContain('idleLockMinutes');
+  });
+
   it('a bad file leaves the station as it was and keeps the error naming the field', async () => {
     const dir = tempDir();
     const file = writeFile(dir, fullFile(1));

@@ -161,6 +161,10 @@ export interface StationConfig {
    * before anything reads what it sets; the upstreams it returns come under `upstreams` (which win).
    */
   provision?: (core: ProvisioningCore) => { upstreams?: StationConfig['upstreams'] };
+  /** How often `provision` runs again while the station runs (60 s), so a changed file applies without a restart; 0 = only at start and reprovision(). */
+  provisionRecheckMs?: number;
+  /** After each later run of `provision` (start.ts joins a site hub the file newly names). */
+  afterReprovision?: () => void;
   /**
    * Updates (issue 17): the Electron shell builds electron-updater's driver with the station's id as
    * its staged-rollout id; without one the station says why it does not update itself (`updatesUnsupported`).
@@ -216,6 +220,12 @@ export interface Station {
   /** Update checks, downloads and the install policy (Admin → Station). */
   readonly updates: UpdateService;
   readonly database: OpenedDatabase;
+  /**
+   * Reads the provisioning file again and applies it if it changed (every provisionRecheckMs by
+   * itself). Settings, secrets, scanner routing and the update feed take effect at once; upstream
+   * addresses and kiosk at the next start.
+   */
+  reprovision(): void;
   /** A window or connection opened: its session lives until `closeSession`. */
   /** Copies the WAL into the database file off the main thread (null for in-memory databases). */
   readonly checkpointer: Checkpointer | null;
@@ -282,6 +292,17 @@ export async function createStation(config: StationConfig): Promise<Station> {
     const filesDir = tempFilesDir ?? config.dataDir;
     const secrets = config.secrets ?? new FileSecretStore(path.join(filesDir, 'secrets.json'));
     const upstreams = { ...config.provision?.({ db, settings, secrets, audit, logger }).upstreams, ...config.upstreams };
+    const reprovision = () => {
+      if (!config.provision) return;
+      try {
+        config.provision({ db, settings, secrets, audit, logger });
+        config.afterReprovision?.();
+      } catch (err) {
+        logger.error({ err }, 'provisioning file could not be looked at again');
+      }
+    };
+    const provisionEvery = config.provisionRecheckMs ?? 60_000;
+    const provisionTimer = config.provision && provisionEvery > 0 ? setInterval(reprovision, provisionEvery).unref() : null;
     const auth = new AuthService({
       db,
       sessions,
@@ -746,7 +767,9 @@ export async function createStation(config: StationConfig): Promise<Station> {
       checkpointer,
       openSession: (peer, push) => sessions.open(peer, push),
       closeSession: (session) => sessions.close(session),
+      reprovision,
       async close() {
+        if (provisionTimer) clearInterval(provisionTimer);
         if (idleTimer) clearInterval(idleTimer);
         updates.stop();
         const backupsStopped = health.backups.stop();

@@ -29,11 +29,21 @@ export interface ProvisionedStation {
  * The one way both entries (the Electron shell and the browser host) start a station: the
  * provisioning file is read and applied as the database opens (apply.ts), the station starts with
  * the upstreams it set, and a station the file sends to a site hub joins it when it is no member
- * yet. A file that cannot be applied leaves the station as it was; Admin → Station shows why.
+ * yet. The station looks at the file again every minute, so IT's change applies without a restart.
+ * A file that cannot be applied leaves the station as it was; Admin → Station shows why.
  */
 export async function startProvisionedStation(config: StationConfig, source: ProvisioningSource): Promise<ProvisionedStation> {
   let provisioning: ProvisioningOutcome = { outcome: 'none' };
-  const station = await createStation({ ...config, provision: provisionFrom(source, (o) => (provisioning = o)) });
+  let started: Station | null = null;
+  const station = await createStation({
+    ...config,
+    provision: provisionFrom(source, (o) => (provisioning = o)),
+    // A file changed while running: applied by the station's recheck; a hub it newly names is joined.
+    afterReprovision: () => {
+      if (started && provisioning.outcome === 'applied') void joinProvisionedHub(started, config.logger);
+    },
+  });
+  started = station;
   await joinProvisionedHub(station, config.logger);
   return { station, provisioning };
 }
