@@ -132,7 +132,12 @@ describe('provisioning file at start', () => {
     writeFile(dir, { ...fullFile(3), idleLockMinutes: 0 });
     t.station.reprovision();
     expect(t.station.settings.get().idleLockMinutes).toBe(15);
-    expect(JSON.stringify(t.station.settings.readKey('provisioning.problem', null))).toContain('idleLockMinutes');
+    const problem = t.station.settings.readKey<{ at: number; messages: string[] } | null>('provisioning.problem', null);
+    expect(JSON.stringify(problem)).toContain('idleLockMinutes');
+    // Found again a minute later: the same problem, as first seen.
+    t.clock.advance(60_000);
+    t.station.reprovision();
+    expect(t.station.settings.readKey('provisioning.problem', null)).toEqual(problem);
   });
 
   it('a bad file leaves the station as it was and keeps the error naming the field', async () => {

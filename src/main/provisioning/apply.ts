@@ -99,6 +99,9 @@ export function routeNewScanner(routing: ScannerRouting | null, vendorId: number
 }
 
 function refuse(core: ProvisioningCore, path: string, messages: string[]): ProvisioningOutcome {
+  // The same problem found again (the station looks every minute): kept as first seen, logged once.
+  const known = core.settings.readKey<ProvisioningProblem | null>(PROVISIONING_PROBLEM_KEY, null);
+  if (known && known.path === path && JSON.stringify(known.messages) === JSON.stringify(messages)) return { outcome: 'refused', problem: known };
   const problem: ProvisioningProblem = { path, at: core.audit.now(), messages };
   core.settings.storeKey(PROVISIONING_PROBLEM_KEY, problem);
   // The messages name fields and say what is wrong; none quotes a value from the file.
