@@ -4,6 +4,7 @@ import { createEnrolmentCode } from '../../src/hub/enrolment';
 import { startErpSimulator, type ErpSimulator } from '../../src/simulators/odata-erp';
 import type { VerifyChanged, VerifyLineView, VerifySessionView } from '../../src/shared/contract/verify';
 import { releaseAll } from '../support/cleanup';
+import { signInAs } from '../support/station';
 import { stationOnErp } from '../support/erp';
 import { hubClient, startHubDatabase, startHubProcess, until, type HubProcess } from '../support/hub';
 import type { TestPostgres } from '../support/postgres';
@@ -129,6 +130,22 @@ describe('claiming a rack', () => {
     await a.station.verify.heartbeat();
     expect(Date.parse((await leaseAtHub())!)).toBeGreaterThan(before);
     expect((await a.w.ok('verify/session', {}))?.lapsed).toBe(false);
+  });
+
+  it('a claim is renewed only while its person is signed in at the station; signed in again, the heartbeat renews it', async () => {
+    const held = (await a.w.ok('verify/session', {}))!;
+    const token = a.station.secrets.get('hub-token')!;
+    const leaseAtHub = async () =>
+      ((await hubClient(hubs[0].url, token).leases(`rack:Ground/${held.rackId}`)).body as { leases: { expiresAt: string }[] }).leases[0]?.expiresAt;
+    await a.w.ok('auth/logout', {});
+    const before = await leaseAtHub();
+    await until('a little time to pass', async () => Date.now() >= Date.parse(before!) - 60_000 + 100);
+    await a.station.verify.heartbeat();
+    // Nobody renewed it: it runs out at the hub by itself and the rack is free for others.
+    expect(await leaseAtHub()).toBe(before);
+    await signInAs(a, a.w, 'dana', 'password-123');
+    await a.station.verify.heartbeat();
+    expect(Date.parse((await leaseAtHub())!)).toBeGreaterThan(Date.parse(before!));
   });
 
   it('only the holder releases: after the holder cancels, the other station sees the rack free live and claims it', async () => {

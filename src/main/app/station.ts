@@ -536,6 +536,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       items,
       racks,
       push: (data) => pushToSignedIn('verify/changed', data),
+      present: (userId) => sessions.forUser(userId).length > 0,
       pushTo: (userId, data) => {
         for (const s of sessions.forUser(userId)) s.push('verify/changed', data);
       },
@@ -608,7 +609,7 @@ export async function createStation(config: StationConfig): Promise<Station> {
       version: APP_VERSION,
       settings: readUpdateSettings,
       presence: stationPresence(sessions),
-      work: stationWork(db.$client),
+      work: stationWork(db.$client, now),
       now,
       timeZone: () => config.timeZone ?? stationTimeZone(),
       stagingId: audit.stationId,

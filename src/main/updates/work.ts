@@ -5,20 +5,21 @@ import type { Presence, WorkInProgress } from './policy';
 /**
  * What the install policy must not interrupt, read from the station's own records: the last
  * scan, jobs queued or running (imports, exports, reports), trip executions not ended, and
- * stock counts open. Rows, not in-memory maps: what a restart resumes counts too.
+ * stock counts open under a live claim (one whose person left lets its claim run out, and then
+ * holds nothing). Rows, not in-memory maps: what a restart resumes counts too.
  */
-export function stationWork(sqlite: Database.Database): () => WorkInProgress {
+export function stationWork(sqlite: Database.Database, now: () => number): () => WorkInProgress {
   // Scans are stored in time order: the newest row is the last scan (no walk over the table).
   const lastScan = sqlite.prepare('SELECT at FROM scans ORDER BY id DESC LIMIT 1');
   const jobs = sqlite.prepare("SELECT count(*) AS n FROM jobs WHERE status IN ('queued', 'running')");
   const trips = sqlite.prepare("SELECT count(*) AS n FROM trip_executions WHERE status IN ('pending', 'processing')");
-  const counts = sqlite.prepare("SELECT count(*) AS n FROM verify_sessions WHERE status = 'open'");
-  const n = (s: Database.Statement) => (s.get() as { n: number }).n;
+  const counts = sqlite.prepare("SELECT count(*) AS n FROM verify_sessions WHERE status = 'open' AND lapsed_at IS NULL AND lease_expires_at > ?");
+  const n = (s: Database.Statement, ...args: unknown[]) => (s.get(...args) as { n: number }).n;
   return () => ({
     lastScanAt: (lastScan.get() as { at: number } | undefined)?.at ?? null,
     jobsRunning: n(jobs),
     tripExecutionsRunning: n(trips),
-    openCounts: n(counts),
+    openCounts: n(counts, now()),
   });
 }
 

@@ -114,6 +114,8 @@ export interface VerifyDeps {
   push: (data: VerifyChanged) => void;
   /** Tells one person's windows (their claim was broken). */
   pushTo: (userId: number, data: VerifyChanged) => void;
+  /** The person has a window signed in at this station (locked or not): only then is their claim renewed. */
+  present: (userId: number) => boolean;
   /** Finalized records are waiting: send them soon. */
   sendSoon: () => void;
   /** How often held leases are renewed; 0: only when heartbeat() is called (tests). */
@@ -287,9 +289,11 @@ export class VerifyService {
   }
 
   async #beat(): Promise<void> {
-    const open = this.#sql
-      .prepare("SELECT * FROM verify_sessions WHERE status = 'open' AND lease_id IS NOT NULL AND lapsed_at IS NULL")
-      .all() as SessionRow[];
+    // A claim lives while its person is here: signed out (or the station closed), the lease runs out at
+    // the hub within its TTL and the rack is free for others; back, they claim it again.
+    const open = (
+      this.#sql.prepare("SELECT * FROM verify_sessions WHERE status = 'open' AND lease_id IS NOT NULL AND lapsed_at IS NULL").all() as SessionRow[]
+    ).filter((s) => this.deps.present(s.user_id));
     const people = new Set<string>();
     for (const s of open) {
       const rack = { rackId: s.rack_id, floor: s.floor };
