@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import ExcelJS from 'exceljs';
 import { createEnrolmentCode } from '../../src/hub/enrolment';
-import { addPerson, callOverSocket, expect, setUpFirstAdmin, signIn, signOut, StationProcess, test } from './fixtures';
+import { addPerson, expect, setUpFirstAdmin, signIn, signOut, StationProcess, test } from './fixtures';
 import { shootBoth, STATION_VIEWPORTS } from './layout-check';
 import { siteSuite } from './site-suite';
 
@@ -173,20 +173,13 @@ test.describe('racks and notices across a site', () => {
     await add.getByRole('button', { name: 'Add rack' }).click();
     await expect(rackRow(page, 'Ground', 'R1').getByTestId('rack-holder')).toHaveText('Free');
 
-    // Dana claims R1 at Dock 2 (through Dock 2's own channel: the Count tab is another part's work);
+    // Dana claims R1 at Dock 2 on Verify → Count, once the site has carried the rack there;
     // the claim reaches Dock 1's racks tab live through the site's feed.
-    await expect
-      .poll(
-        async () => {
-          const [, claim] = (await callOverSocket(page2, [
-            ['auth/login', { username: 'dana2', secret: '4826' }],
-            ['verify/claim', { rackId: 'R1', floor: 'Ground' }],
-          ])) as { ok: boolean; error?: { message: string } }[];
-          return claim.ok ? 'claimed' : (claim.error?.message ?? 'refused');
-        },
-        { timeout: 60_000, intervals: [500, 1000, 2000] },
-      )
-      .toBe('claimed');
+    await page2.keyboard.press('F5');
+    const r1 = page2.locator('[data-rack="Ground/R1"]');
+    await r1.getByRole('button', { name: 'Claim R1' }).click({ timeout: 60_000 });
+    await expect(page2.getByTestId('verify-hud')).toContainText('R1');
+    await page2.keyboard.press('F1');
     await expect(rackRow(page, 'Ground', 'R1').getByTestId('rack-holder')).toContainText('dana2 at Dock 2', { timeout: 30_000 });
 
     // Dock 2's screen has its scan field in focus; what the banner shows does not take it.
